@@ -1,0 +1,274 @@
+"""The Gymnasium face: :class:`LeptonExpansionEnv`, a batch of one over the core."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from numpy.typing import NDArray
+
+from lepton_env import render, rng
+from lepton_env.core import Model, StepOutput
+from lepton_env.envs.actions import ACTION_FACES, ActionError, ContinuousActions
+from lepton_env.mechanisms.competitors import Persona
+from lepton_env.observation import FIRM_FEATURES, REGION_FEATURES, bounds, encode, feature_table
+from lepton_env.params import Params
+from lepton_env.reward import RewardFunction
+from lepton_env.scenarios import ScenarioGenerator, make_params
+from lepton_env.state import State
+from lepton_env.types import Move
+
+ActionMode = Literal["multi_discrete", "discrete", "continuous"]
+ObservationMode = Literal["flat", "dict"]
+InvalidAction = Literal["noop", "raise"]
+
+
+def build_model(
+    scenario: str | ScenarioGenerator | Params,
+    reward_function: RewardFunction | None,
+    personas: tuple[Persona, ...] | None,
+    overrides: dict[str, Any],
+) -> Model:
+    """The core Model for a scenario with keyword overrides and injected parts."""
+    params = make_params(scenario, **overrides)
+    parts: dict[str, Any] = {}
+    if reward_function is not None:
+        parts["reward_function"] = reward_function
+    if personas is not None:
+        parts["personas"] = tuple(personas)
+    return Model(params, **parts)
+
+
+def observation_space(
+    params: Params, mode: ObservationMode, mask_size: int
+) -> spaces.Box | spaces.Dict:
+    """Flat Box, or Dict of ``regions (R, F)``, ``firm (G,)`` and ``action_mask``."""
+    region_low, region_high = bounds(REGION_FEATURES)
+    firm_low, firm_high = bounds(FIRM_FEATURES)
+    regions = params.num_regions
+    if mode == "flat":
+        low = np.concatenate([np.tile(region_low, regions), firm_low])
+        high = np.concatenate([np.tile(region_high, regions), firm_high])
+        return spaces.Box(low, high, dtype=np.float32)
+    if mode == "dict":
+        return spaces.Dict(
+            {
+                "regions": spaces.Box(
+                    np.tile(region_low, (regions, 1)),
+                    np.tile(region_high, (regions, 1)),
+                    dtype=np.float32,
+                ),
+                "firm": spaces.Box(firm_low, firm_high, dtype=np.float32),
+                "action_mask": spaces.MultiBinary(mask_size),
+            }
+        )
+    raise ValueError(f"observation_mode = {mode!r}: allowed 'flat' or 'dict'")
+
+
+class LeptonExpansionEnv(gym.Env[Any, Any]):
+    """Lepton AI's international expansion, one quarter per step.
+
+    ## Description
+    A Beijing-based AI company decides, each quarter, which foreign regions to
+    enter, by which mode (export pilot, partnership, acquisition, greenfield),
+    what to spend on marketing, localization, compliance and partner due
+    diligence, how much R&D to fund, and when to exit. Markets diffuse (Bass),
+    shares follow an attraction model against incumbents with personas,
+    regulators tighten and fine, and geopolitics can close a region.
+    See ``docs/model.md`` for every equation.
+
+    ## Action Space
+    ``action_mode="multi_discrete"`` (``LeptonExpansion-v0``):
+    ``MultiDiscrete([10] * R + [L])``, one :class:`~lepton_env.types.Move` per
+    region (0 hold, 1 pilot, 2 partnership, 3 acquisition, 4 greenfield, 5 exit,
+    6 marketing, 7 localize, 8 comply, 9 diligence) and an R&D level.
+    ``"discrete"`` (``LeptonExpansion-Single-v0``): ``Discrete(10 R + L)``.
+    ``"continuous"`` (``LeptonExpansion-Continuous-v0``): ``Box(-1, 1, (5 R + 1,))``.
+    ``action_masks()`` gives the valid actions (for MaskablePPO); an invalid
+    action is a no-op counted in ``info["invalid_moves"]``, or raises
+    :class:`ActionError` with ``invalid_action="raise"``.
+
+    ## Observation Space
+    Flat ``Box`` of ``R * F_region + F_firm`` float32 (regions row-major, then
+    the firm), or with ``observation_mode="dict"`` a ``Dict`` with
+    ``regions (R, F_region)``, ``firm (F_firm,)`` and ``action_mask``:
+
+    {features}
+
+    ## Rewards
+    By default (:class:`~lepton_env.reward.ProfitReward`) quarterly profit over
+    ``reward_scale``, plus at the horizon a valuation of ``valuation_multiple``
+    times annual revenue, minus ``bankruptcy_penalty`` on bankruptcy. The parts
+    are in ``info["reward_components"]``; pass ``reward_function=`` to swap it.
+
+    ## Starting State
+    The firm serves only its home region, with a greenfield operation there,
+    ``initial_cash`` and ``initial_quality``. Per-episode noise (``procedural``)
+    varies market sizes, distances, competitor and partner quality.
+
+    ## Episode End
+    Terminated: cash below minus ``credit_line`` (bankruptcy).
+    Truncated: ``horizon`` quarters have passed.
+
+    ## Arguments
+    ``gymnasium.make(id, scenario="global", observation_mode="flat",
+    invalid_action="noop", reward_function=None, personas=None,
+    render_mode=None, **params)``; ``scenario`` is ``"toy"``, ``"global"``,
+    ``"procedural"``, a generator or a :class:`~lepton_env.params.Params`;
+    every Params field (e.g. ``horizon=20``) and every generator option (e.g.
+    ``difficulty=0.8`` for ``procedural``) can be given by keyword.
+
+    >>> import gymnasium as gym, lepton_env
+    >>> env = gym.make("LeptonExpansion-v0", scenario="toy")
+    >>> observation, info = env.reset(seed=0)
+    >>> observation, reward, terminated, truncated, info = env.step(env.action_space.sample())
+
+    ## Version History
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+
+    def __init__(
+        self,
+        scenario: str | ScenarioGenerator | Params = "global",
+        *,
+        action_mode: ActionMode = "multi_discrete",
+        observation_mode: ObservationMode = "flat",
+        invalid_action: InvalidAction = "noop",
+        reward_function: RewardFunction | None = None,
+        personas: tuple[Persona, ...] | None = None,
+        render_mode: str | None = None,
+        **params: Any,
+    ) -> None:
+        if action_mode not in ACTION_FACES:
+            raise ValueError(f"action_mode = {action_mode!r}: allowed {sorted(ACTION_FACES)}")
+        if invalid_action not in ("noop", "raise"):
+            raise ValueError(f"invalid_action = {invalid_action!r}: allowed 'noop' or 'raise'")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(
+                f"render_mode = {render_mode!r}: allowed {self.metadata['render_modes']}"
+            )
+        self.model = build_model(scenario, reward_function, personas, params)
+        self.params = self.model.params
+        self.action_mode = action_mode
+        self.observation_mode = observation_mode
+        self.invalid_action = invalid_action
+        self.render_mode = render_mode
+        self.actions = ACTION_FACES[action_mode](self.params)
+        self.action_space = self.actions.space
+        self.observation_space = observation_space(
+            self.params, observation_mode, self.actions.mask_size
+        )
+        self.state: State | None = None
+        self._key: NDArray[np.uint64] | None = None
+        self._masks: NDArray[np.bool_] | None = None
+        self._cash_history: list[float] = []
+
+    # ---------------------------------------------------------------- API
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        super().reset(seed=seed)
+        if seed is not None:
+            self._key = rng.episode_key(np.array([seed]), self.params.seed_offset)
+        elif self._key is None:
+            drawn = int(self.np_random.integers(0, 2**31))
+            self._key = rng.episode_key(np.array([drawn]), self.params.seed_offset)
+        else:
+            self._key = rng.next_episode_key(self._key)
+        self.state = self.model.reset(self._key)
+        self._masks = None
+        self._cash_history = [float(self.state.cash[0])]
+        return self._observe(), {"action_mask": self.action_masks()}
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        if self.state is None:
+            raise RuntimeError("call reset() before step()")
+        batch_action = np.asarray(action)[None, ...]
+        checked = self.actions.check(batch_action)
+        decoded, face_invalid = self._decode(checked)
+        output = self.model.step(self.state, decoded)
+        self.state = output.state
+        self._masks = None
+        self._cash_history.append(float(self.state.cash[0]))
+        info = step_info(output, 0, face_invalid[0])
+        return (
+            self._observe(),
+            float(output.reward[0]),
+            bool(output.terminated[0]),
+            bool(output.truncated[0]),
+            info,
+        )
+
+    def action_masks(self) -> NDArray[np.bool_]:
+        """Valid actions now, flat (as MaskablePPO expects)."""
+        if self.state is None:
+            raise RuntimeError("call reset() before action_masks()")
+        if self._masks is None:
+            valid = self.model.valid_moves(self.state)
+            self._masks = self.actions.masks(valid, self.state.rnd_intensity)
+        return self._masks[0]
+
+    def render(self) -> Any:
+        if self.state is None or self.render_mode is None:
+            return None
+        if self.render_mode == "ansi":
+            return render.ansi(self.state, self.params)
+        return render.rgb_array(self.state, self.params, self._cash_history)
+
+    # ---------------------------------------------------------------- helpers
+    def _decode(self, checked: NDArray[Any]) -> tuple[Any, NDArray[np.int64]]:
+        masks = self.action_masks()[None, :]
+        return decode_with_masks(self.actions, checked, masks, self.invalid_action)
+
+    def _observe(self) -> Any:
+        assert self.state is not None
+        region_obs, firm_obs = encode(self.model, self.state)
+        if self.observation_mode == "dict":
+            return {
+                "regions": region_obs[0],
+                "firm": firm_obs[0],
+                "action_mask": self.action_masks().astype(np.int8),
+            }
+        return np.concatenate([region_obs[0].ravel(), firm_obs[0]])
+
+
+def decode_with_masks(
+    actions: Any, checked: NDArray[Any], masks: NDArray[np.bool_], invalid_action: InvalidAction
+) -> tuple[Any, NDArray[np.int64]]:
+    """Decode a checked batch, turning masked moves into no-ops (or raising)."""
+    if isinstance(actions, ContinuousActions):
+        decoded = actions.decode(checked)
+        regions = decoded.moves.shape[1]
+        valid = masks[:, : regions * len(Move)].reshape(-1, regions, len(Move))
+        chosen = np.take_along_axis(valid, decoded.moves[..., None].astype(np.intp), -1)[..., 0]
+        from_entry = (decoded.moves != Move.HOLD) & (decoded.moves != Move.DILIGENCE)
+        invalid = ~chosen & from_entry
+        if invalid_action == "raise" and invalid.any():
+            raise ActionError(f"invalid entry or exit move in regions {np.nonzero(invalid)[1]}")
+        moves = np.where(chosen, decoded.moves, Move.HOLD).astype(np.int8)
+        from dataclasses import replace
+
+        return replace(decoded, moves=moves), invalid.sum(axis=1)
+    invalid = actions.invalid(checked, masks)
+    if invalid_action == "raise" and invalid.any():
+        raise ActionError(f"action {checked.tolist()} is masked as invalid in this state")
+    return actions.decode(actions.neutralize(checked, invalid)), invalid.sum(axis=1)
+
+
+def step_info(output: StepOutput, row: int, face_invalid: int) -> dict[str, Any]:
+    """The info dict of one environment: KPIs and reward components."""
+    info: dict[str, Any] = {}
+    for name, value in output.kpis.items():
+        info[name] = value[row].copy() if value.ndim > 1 else value[row].item()
+    info["invalid_moves"] = int(info["invalid_moves"]) + int(face_invalid)
+    info["reward_components"] = {k: float(v[row]) for k, v in output.reward_components.items()}
+    return info
+
+
+LeptonExpansionEnv.__doc__ = (LeptonExpansionEnv.__doc__ or "").replace(
+    "{features}", feature_table().replace("\n", "\n    ")
+)

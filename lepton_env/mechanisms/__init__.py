@@ -1,0 +1,1 @@
+"""One module per mechanism of the model; each is a pure function over the batch."""

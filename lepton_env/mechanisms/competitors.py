@@ -1,0 +1,124 @@
+"""Competitor personas: how incumbents react to the entrant.
+
+Each competitor slot has a persona, an index into the tuple of persona objects
+the model is built with, so personas are pluggable. The defaults:
+
+* ``Passive``: no reaction.
+* ``PriceWarrior``: cuts price by a fraction ``c`` each quarter the entrant's
+  share exceeds a threshold, down to a floor (limit pricing, Milgrom & Roberts 1982):
+  ``p' = max(floor, p (1 - c))``.
+* ``Innovator``: closes the gap to the technology frontier,
+  ``q' = q + r (1 - q)``.
+* ``Follower``: matches the entrant's marketing, ``B' = B + f max(0, B_firm - B)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lepton_env.params import Params
+
+
+@dataclass(frozen=True)
+class Rivals:
+    """What a persona sees and changes, all (B, R, K) except the firm's (B, R)."""
+
+    quality: NDArray[np.float32]
+    brand: NDArray[np.float32]
+    price: NDArray[np.float32]
+    share: NDArray[np.float32]
+    firm_share: NDArray[np.float32]
+    firm_brand: NDArray[np.float32]
+
+
+class Persona(Protocol):
+    """A competitor behaviour: returns the rivals' new (quality, brand, price)."""
+
+    name: str
+
+    def react(
+        self, rivals: Rivals, params: Params
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]: ...
+
+
+@dataclass(frozen=True)
+class Passive:
+    """Does not react."""
+
+    name: str = "passive"
+
+    def react(
+        self, rivals: Rivals, params: Params
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+        return rivals.quality, rivals.brand, rivals.price
+
+
+@dataclass(frozen=True)
+class PriceWarrior:
+    """Cuts price while the entrant's share is above the threshold."""
+
+    name: str = "price_warrior"
+
+    def react(
+        self, rivals: Rivals, params: Params
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+        threatened = (rivals.firm_share > params.price_war_threshold)[..., None]
+        cut = np.maximum(params.price_floor, rivals.price * (1.0 - params.price_war_cut))
+        price = np.where(threatened, np.minimum(cut, rivals.price), rivals.price)
+        return rivals.quality, rivals.brand, price.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Innovator:
+    """Keeps closing the gap to the technology frontier."""
+
+    name: str = "innovator"
+
+    def react(
+        self, rivals: Rivals, params: Params
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+        quality = rivals.quality + params.innovation_rate * (1.0 - rivals.quality)
+        return quality.astype(np.float32), rivals.brand, rivals.price
+
+
+@dataclass(frozen=True)
+class Follower:
+    """Matches the entrant's brand building."""
+
+    name: str = "follower"
+
+    def react(
+        self, rivals: Rivals, params: Params
+    ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+        gap = np.maximum(rivals.firm_brand[..., None] - rivals.brand, 0.0)
+        return (
+            rivals.quality,
+            (rivals.brand + params.follow_rate * gap).astype(np.float32),
+            (rivals.price),
+        )
+
+
+DEFAULT_PERSONAS: tuple[Persona, ...] = (Passive(), PriceWarrior(), Innovator(), Follower())
+
+
+def react(
+    rivals: Rivals,
+    persona_index: NDArray[np.float64],
+    personas: tuple[Persona, ...],
+    params: Params,
+) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
+    """Apply each competitor's persona; ``persona_index`` is (R, K)."""
+    quality, brand, price = rivals.quality, rivals.brand, rivals.price
+    for index, persona in enumerate(personas):
+        chosen = persona_index == index
+        if not chosen.any():
+            continue
+        new_quality, new_brand, new_price = persona.react(rivals, params)
+        quality = np.where(chosen, new_quality, quality)
+        brand = np.where(chosen, new_brand, brand)
+        price = np.where(chosen, new_price, price)
+    return quality, brand, price

@@ -1,0 +1,25 @@
+"""Global R&D against a moving technology frontier.
+
+Product quality ``q`` is measured relative to the frontier, which advances
+every quarter and so erodes ``q`` at the obsolescence rate ``o``; R&D closes
+part of the gap with diminishing returns to spend ``X`` (a concave
+knowledge-production function, Griliches 1979):
+    ``q(t+1) = clip(q (1 - o) + e (1 - q) (1 - exp(-X / X_0)), 0, 1)``
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def rnd_quality(
+    quality: NDArray[np.float32],  # (B,)
+    spend: NDArray[np.floating],  # (B,) $M this quarter
+    efficiency: float,
+    scale: float,
+    obsolescence: float,
+) -> NDArray[np.float32]:
+    """Quality after one quarter of frontier drift and R&D."""
+    gain = efficiency * (1.0 - quality) * -np.expm1(-spend / scale)
+    return np.clip(quality * (1.0 - obsolescence) + gain, 0.0, 1.0).astype(np.float32)

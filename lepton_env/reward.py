@@ -1,0 +1,109 @@
+"""Swappable reward functions. Each maps a quarter's KPIs to a reward per env.
+
+All return ``(reward (B,), components)`` where ``components`` names each
+additive part (they sum to the reward), reported in ``info["reward_components"]``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lepton_env.params import Params
+
+Components = dict[str, NDArray[np.float64]]
+
+
+class RewardFunction(Protocol):
+    """``(kpis, terminated, truncated, params) -> (reward, components)``."""
+
+    def __call__(
+        self,
+        kpis: dict[str, NDArray[np.generic]],
+        terminated: NDArray[np.bool_],
+        truncated: NDArray[np.bool_],
+        params: Params,
+    ) -> tuple[NDArray[np.float64], Components]: ...
+
+
+def _terminal_parts(
+    kpis: dict[str, NDArray[np.generic]],
+    terminated: NDArray[np.bool_],
+    truncated: NDArray[np.bool_],
+    params: Params,
+) -> Components:
+    annual_revenue = 4.0 * kpis["revenue"].astype(np.float64)
+    valuation = np.where(truncated, params.valuation_multiple * annual_revenue, 0.0)
+    return {
+        "valuation": valuation / params.reward_scale,
+        "bankruptcy": np.where(terminated, -params.bankruptcy_penalty, 0.0),
+    }
+
+
+@dataclass(frozen=True)
+class ProfitReward:
+    """Quarterly profit over ``reward_scale``, plus a terminal valuation.
+
+    ``r_t = profit_t / scale + 1[t = T] * multiple * 4 * revenue_T / scale
+    - 1[bankrupt] * penalty``. The default.
+    """
+
+    def __call__(
+        self,
+        kpis: dict[str, NDArray[np.generic]],
+        terminated: NDArray[np.bool_],
+        truncated: NDArray[np.bool_],
+        params: Params,
+    ) -> tuple[NDArray[np.float64], Components]:
+        parts = {"profit": kpis["profit"].astype(np.float64) / params.reward_scale}
+        parts.update(_terminal_parts(kpis, terminated, truncated, params))
+        return sum(parts.values(), np.zeros_like(parts["profit"])), parts
+
+
+@dataclass(frozen=True)
+class MarketShareReward:
+    """Revenue-weighted presence: the firm's served demand as a share of all regions' potential.
+
+    ``r_t = sum_r s_r D_r / sum_r M_r`` (a growth-at-all-costs objective), minus the
+    bankruptcy penalty.
+    """
+
+    def __call__(
+        self,
+        kpis: dict[str, NDArray[np.generic]],
+        terminated: NDArray[np.bool_],
+        truncated: NDArray[np.bool_],
+        params: Params,
+    ) -> tuple[NDArray[np.float64], Components]:
+        served = kpis["gross_revenue"].astype(np.float64)
+        potential = kpis["total_potential"].astype(np.float64)
+        parts = {
+            "market_share": served / np.maximum(potential, 1e-12),
+            "bankruptcy": np.where(terminated, -params.bankruptcy_penalty, 0.0),
+        }
+        return parts["market_share"] + parts["bankruptcy"], parts
+
+
+@dataclass(frozen=True)
+class RiskAdjustedReward:
+    """Profit reward with fines and suspensions weighed ``risk_aversion`` times over.
+
+    ``r_t = profit reward - lambda * fines_t / scale``.
+    """
+
+    risk_aversion: float = 2.0
+
+    def __call__(
+        self,
+        kpis: dict[str, NDArray[np.generic]],
+        terminated: NDArray[np.bool_],
+        truncated: NDArray[np.bool_],
+        params: Params,
+    ) -> tuple[NDArray[np.float64], Components]:
+        reward, parts = ProfitReward()(kpis, terminated, truncated, params)
+        parts = dict(parts)
+        parts["risk"] = -self.risk_aversion * kpis["fines"].astype(np.float64) / params.reward_scale
+        return reward + parts["risk"], parts

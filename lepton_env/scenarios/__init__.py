@@ -1,0 +1,48 @@
+"""Scenario generators: ``toy``, ``global`` and ``procedural``.
+
+``SCENARIOS`` maps a name to its generator class; ``make_params`` builds the
+Params from a name or a generator object, routing each keyword either to the
+generator (e.g. ``difficulty``) or to a Params field (e.g. ``horizon``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from lepton_env.params import Params, ParamsError
+from lepton_env.scenarios.base import ScenarioGenerator
+from lepton_env.scenarios.global_regions import GlobalScenario
+from lepton_env.scenarios.procedural import ProceduralScenario
+from lepton_env.scenarios.toy import ToyScenario
+
+SCENARIOS: dict[str, type] = {
+    "toy": ToyScenario,
+    "global": GlobalScenario,
+    "procedural": ProceduralScenario,
+}
+
+
+def make_params(scenario: str | ScenarioGenerator | Params = "global", **kwargs: Any) -> Params:
+    """Params of ``scenario`` with keyword overrides."""
+    if isinstance(scenario, Params):
+        return scenario.replace(**kwargs)
+    if isinstance(scenario, str):
+        if scenario not in SCENARIOS:
+            raise ParamsError(f"unknown scenario {scenario!r}: allowed {sorted(SCENARIOS)}")
+        cls = SCENARIOS[scenario]
+        options = {f.name for f in dataclasses.fields(cls)}
+        generator = cls(**{k: v for k, v in kwargs.items() if k in options})
+        kwargs = {k: v for k, v in kwargs.items() if k not in options}
+        return generator(**kwargs)
+    return scenario(**kwargs)
+
+
+__all__ = [
+    "SCENARIOS",
+    "GlobalScenario",
+    "ProceduralScenario",
+    "ScenarioGenerator",
+    "ToyScenario",
+    "make_params",
+]

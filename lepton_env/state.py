@@ -1,0 +1,83 @@
+"""The state of a batch of episodes: arrays with a leading batch axis ``B``.
+
+Shapes: ``R`` regions, ``K`` competitor slots, ``P`` partner candidates per
+region. Quantities derived from the state (market potential at a quarter,
+served demand, revenue) are computed by the mechanisms, never stored twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class State:
+    """Everything that changes within an episode."""
+
+    episode_key: NDArray[np.uint64]  # (B,) counter-RNG key of the episode
+    quarter: NDArray[np.int32]  # (B,) quarters elapsed
+    cash: NDArray[np.float64]  # (B,) $M
+    product_quality: NDArray[np.float32]  # (B,) relative to the technology frontier, [0, 1]
+    rnd_intensity: NDArray[np.float32]  # (B,) share of the maximum R&D budget, [0, 1]
+    market_size: NDArray[np.float32]  # (B, R) episode multiplier of market potential
+    psychic_distance: NDArray[np.float32]  # (B, R) episode distance from home, [0, 1]
+    adoption: NDArray[np.float32]  # (B, R) Bass adopted fraction, [0, 1]
+    stringency: NDArray[np.float32]  # (B, R) regulatory stringency, [0, 1]
+    closed_quarters: NDArray[np.int16]  # (B, R) quarters the region stays closed to the firm
+    entry_mode: NDArray[np.int8]  # (B, R) EntryMode
+    interim_mode: NDArray[np.int8]  # (B, R) mode served while a greenfield is built
+    build_quarters: NDArray[np.int16]  # (B, R) quarters until the greenfield opens
+    suspended_quarters: NDArray[np.int16]  # (B, R) quarters of regulator-imposed suspension
+    firm_share: NDArray[np.float32]  # (B, R) market share, [0, 1]
+    brand: NDArray[np.float32]  # (B, R) Nerlove-Arrow goodwill stock
+    localization: NDArray[np.float32]  # (B, R) [0, 1]
+    compliance: NDArray[np.float32]  # (B, R) [0, 1]
+    diligence_rounds: NDArray[np.int8]  # (B, R)
+    partner: NDArray[np.int8]  # (B, R) chosen partner index, -1 for none
+    partner_quality: NDArray[np.float32]  # (B, R, P) hidden
+    partner_estimate: NDArray[np.float32]  # (B, R, P) the firm's estimate of it
+    competitor_active: NDArray[np.bool_]  # (B, R, K)
+    competitor_share: NDArray[np.float32]  # (B, R, K) [0, 1]
+    competitor_quality: NDArray[np.float32]  # (B, R, K)
+    competitor_brand: NDArray[np.float32]  # (B, R, K)
+    competitor_price: NDArray[np.float32]  # (B, R, K)
+
+    @property
+    def batch_size(self) -> int:
+        """B."""
+        return int(self.quarter.shape[0])
+
+    def replace(self, **changes: NDArray[np.generic]) -> State:
+        """A new State with some arrays replaced (states are never mutated in place)."""
+        return dataclasses.replace(self, **changes)
+
+    def take(self, index: NDArray[np.intp] | slice) -> State:
+        """The sub-batch at ``index`` (copies)."""
+        return State(**{f.name: getattr(self, f.name)[index].copy() for f in FIELDS})
+
+    def put(self, index: NDArray[np.intp], other: State) -> State:
+        """A copy of this batch with rows ``index`` taken from ``other``."""
+        merged = {}
+        for f in FIELDS:
+            array = getattr(self, f.name).copy()
+            array[index] = getattr(other, f.name)
+            merged[f.name] = array
+        return State(**merged)
+
+    @staticmethod
+    def concatenate(states: list[State]) -> State:
+        """Stack batches along the batch axis."""
+        return State(
+            **{f.name: np.concatenate([getattr(s, f.name) for s in states]) for f in FIELDS}
+        )
+
+    def nbytes_per_env(self) -> float:
+        """Memory of the state per environment, in bytes."""
+        return sum(getattr(self, f.name).nbytes for f in FIELDS) / self.batch_size
+
+
+FIELDS = dataclasses.fields(State)
