@@ -31,7 +31,7 @@ class Rivals:
     brand: NDArray[np.float32]
     price: NDArray[np.float32]
     share: NDArray[np.float32]
-    firm_share: NDArray[np.float32]
+    firm_share: NDArray[np.float32]  # the firm's share as an entrant: 0 in its home region
     firm_brand: NDArray[np.float32]
 
 

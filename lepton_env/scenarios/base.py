@@ -88,7 +88,7 @@ def default_economics() -> dict[str, Any]:
         "rnd_scale": 15.0,
         "obsolescence": 0.03,
         "initial_rnd": 0.5,
-        "reward_scale": 100.0,
+        "reward_scale": 1000.0,
         "valuation_multiple": 4.0,
         "bankruptcy_penalty": 10.0,
     }
