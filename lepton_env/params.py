@@ -223,19 +223,21 @@ def validate(params: Params) -> None:
         else:
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
                 raise ParamsError(f"{name}: expected a number, got {value!r}")
-            if meta["integer"] and float(value) != int(value):
-                raise ParamsError(f"{name}: expected an integer, got {value!r}")
             array = np.asarray(value, dtype=np.float64)
         if not np.all(np.isfinite(array)):
             raise ParamsError(f"{name}: must be finite, got {value!r}")
         if meta["integer"] and np.any(array != np.round(array)):
-            raise ParamsError(f"{name}: expected integers, got {value!r}")
+            kind = "integers" if meta["shape"] else "an integer"
+            raise ParamsError(f"{name}: expected {kind}, got {value!r}")
         low, high = meta["low"], meta["high"]
         if np.any(array < low) or np.any(array > high):
-            bad = array[(array < low) | (array > high)].ravel()[0]
+            bad = array[(array < low) | (array > high)].ravel()[0].item()
             raise ParamsError(
                 f"{name} = {bad!r} is out of range: allowed [{low}, {high}] ({meta['unit']})"
             )
+        if not meta["shape"]:
+            # a whole float from a config (horizon: 20.0) becomes an int usable as a size
+            object.__setattr__(params, name, int(value) if meta["integer"] else float(value))
     if params.home_region >= num_regions:
         raise ParamsError(
             f"home_region = {params.home_region} is out of range: allowed [0, {num_regions - 1}]"

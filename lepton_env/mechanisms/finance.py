@@ -3,8 +3,8 @@
 Per region, gross revenue is share times served demand,
 ``Rev_r = s_r M_r a_r`` while the firm serves it; a partner keeps a share
 ``rho`` of it, and compute costs a share ``v`` of gross revenue. Cash is accounted in float64:
-    ``cash(t+1) = cash(t) + sum_r net revenue_r - v gross revenue - operating costs - entry and exit costs
-    - spends - fines - R&D - overhead``
+    ``cash(t+1) = cash(t) + sum_r net revenue_r - v gross revenue - operating costs
+    - entry and exit costs - spends - fines - R&D - overhead``
 The firm is bankrupt when cash falls below minus its credit line.
 """
 

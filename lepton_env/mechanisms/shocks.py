@@ -5,7 +5,7 @@ of a drift, each raising stringency by a jump:
     ``S(t+1) = clip(S(t) + drift + N(t) * jump, 0, 1),  N(t) ~ Poisson(lambda_r)``
 Geopolitical closures (export controls, bans on the home country's firms)
 arrive with probability ``1 - exp(-rho_r)`` per quarter while a region is
-open and close it to the firm for a fixed number of quarters.
+open and close it to the firm for that quarter and ``closure_quarters`` more.
 """
 
 from __future__ import annotations

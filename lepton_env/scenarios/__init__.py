@@ -35,6 +35,10 @@ def make_params(scenario: str | ScenarioGenerator | Params = "global", **kwargs:
         generator = cls(**{k: v for k, v in kwargs.items() if k in options})
         kwargs = {k: v for k, v in kwargs.items() if k not in options}
         return generator(**kwargs)
+    if not callable(scenario):
+        raise ParamsError(
+            f"scenario must be one of {sorted(SCENARIOS)}, a generator or Params, got {scenario!r}"
+        )
     return scenario(**kwargs)
 
 

@@ -39,6 +39,11 @@ class ProceduralScenario:
             "world_seed": (0, 2**32 - 1, self.world_seed),
         }
         for name, (low, high, value) in checks.items():
+            integer = isinstance(low, int)
+            kinds = (int, np.integer) if integer else (int, float, np.integer, np.floating)
+            if isinstance(value, bool) or not isinstance(value, kinds):
+                expected = "an integer" if integer else "a number"
+                raise ParamsError(f"procedural {name}: expected {expected}, got {value!r}")
             if not low <= value <= high:
                 raise ParamsError(f"procedural {name} = {value!r} is out of range: [{low}, {high}]")
         if self.split not in ("train", "test"):

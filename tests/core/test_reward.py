@@ -1,0 +1,71 @@
+"""Swappable reward functions: profit (default), market share, risk-adjusted."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lepton_env import make_params
+from lepton_env.core import Model
+from lepton_env.reward import MarketShareReward, ProfitReward, RiskAdjustedReward
+
+# reward_scale 10, valuation_multiple 4, bankruptcy_penalty 10 (default economics)
+PARAMS = make_params("toy")
+KPIS = {
+    "profit": np.array([25.0, 25.0, -40.0]),
+    "revenue": np.array([30.0, 30.0, 1.0]),
+    "gross_revenue": np.array([20.0, 20.0, 2.0]),
+    "total_potential": np.array([400.0, 400.0, 400.0]),
+    "fines": np.array([5.0, 0.0, 0.0]),
+}
+TERMINATED = np.array([False, False, True])
+TRUNCATED = np.array([False, True, False])
+
+
+def test_profit_reward_adds_terminal_valuation_and_bankruptcy_penalty() -> None:
+    reward, parts = ProfitReward()(KPIS, TERMINATED, TRUNCATED, PARAMS)
+    # 25 / 10; at the horizon + 4 x (4 x 30) / 10 = 48; bankrupt -40 / 10 - 10
+    np.testing.assert_allclose(parts["profit"], [2.5, 2.5, -4.0])
+    np.testing.assert_allclose(parts["valuation"], [0.0, 48.0, 0.0])
+    np.testing.assert_allclose(parts["bankruptcy"], [0.0, 0.0, -10.0])
+    np.testing.assert_allclose(reward, [2.5, 50.5, -14.0])
+
+
+def test_market_share_reward_is_served_demand_over_potential() -> None:
+    reward, parts = MarketShareReward()(KPIS, TERMINATED, TRUNCATED, PARAMS)
+    # 20 / 400; 2 / 400 - 10
+    np.testing.assert_allclose(reward, [0.05, 0.05, 0.005 - 10.0])
+    np.testing.assert_allclose(sum(parts.values()), reward)
+
+
+def test_risk_adjusted_reward_weighs_fines() -> None:
+    reward, parts = RiskAdjustedReward(risk_aversion=2.0)(KPIS, TERMINATED, TRUNCATED, PARAMS)
+    # profit reward minus 2 x 5 / 10 for the fined env
+    np.testing.assert_allclose(parts["risk"], [-1.0, 0.0, 0.0])
+    np.testing.assert_allclose(reward, [1.5, 50.5, -14.0])
+    np.testing.assert_allclose(sum(parts.values()), reward)
+
+
+@pytest.mark.parametrize(
+    "reward_function", [ProfitReward(), MarketShareReward(), RiskAdjustedReward()]
+)
+def test_model_reports_components_that_sum_to_the_reward(reward_function, act) -> None:
+    model = Model(PARAMS, reward_function=reward_function)
+    state = model.reset(np.zeros(1, dtype=np.uint64))
+    for _ in range(PARAMS.horizon):
+        output = model.step(state, act(3, {1: 1}))
+        np.testing.assert_allclose(sum(output.reward_components.values()), output.reward)
+        state = output.state
+    assert output.truncated[0]
+
+
+def test_terminal_valuation_only_in_the_last_quarter(act) -> None:
+    model = Model(PARAMS)
+    state = model.reset(np.zeros(1, dtype=np.uint64))
+    for quarter in range(1, PARAMS.horizon + 1):
+        output = model.step(state, act(3))
+        state = output.state
+        last = quarter == PARAMS.horizon
+        assert bool(output.truncated[0]) == last
+        expected = 4.0 * 4.0 * output.kpis["revenue"][0] / 10.0 if last else 0.0
+        assert output.reward_components["valuation"][0] == pytest.approx(expected)
