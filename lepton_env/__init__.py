@@ -14,6 +14,7 @@ from lepton_env.params import Params, ParamsError
 from lepton_env.scenarios import SCENARIOS, make_params
 from lepton_env.state import State
 from lepton_env.types import EntryMode, Move
+from lepton_env.vector import make_vec_env
 
 __version__ = "0.1.0"
 
@@ -28,6 +29,7 @@ for _env_id, _action_mode in ENV_IDS.items():
         register(
             id=_env_id,
             entry_point="lepton_env.envs.expansion:LeptonExpansionEnv",
+            vector_entry_point="lepton_env.envs.vector:LeptonExpansionVectorEnv",
             kwargs={"action_mode": _action_mode},
         )
 
@@ -45,4 +47,5 @@ __all__ = [
     "State",
     "StepOutput",
     "make_params",
+    "make_vec_env",
 ]

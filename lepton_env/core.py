@@ -14,6 +14,7 @@ settled, and the firm is bankrupt if cash is below minus the credit line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -86,12 +87,27 @@ class Model:
     personas: tuple[competitors.Persona, ...] = competitors.DEFAULT_PERSONAS
 
     def __post_init__(self) -> None:
+        if not callable(self.reward_function):
+            raise TypeError(
+                "reward_function must be callable as (kpis, terminated, truncated, params) -> "
+                f"(reward, components), got {self.reward_function!r}"
+            )
+        for persona in self.personas:
+            if not callable(getattr(persona, "react", None)):
+                raise TypeError(
+                    f"personas must have a react(rivals, params) method, got {persona!r}"
+                )
         highest = int(self.params.competitor_persona.max())
         if highest >= len(self.personas):
             raise ValueError(
                 f"competitor_persona uses index {highest} but only {len(self.personas)} "
                 f"personas were given: {[p.name for p in self.personas]}"
             )
+
+    @property
+    def _foreign(self) -> NDArray[np.bool_]:
+        """(R,) True for every region but home."""
+        return np.arange(self.params.num_regions) != self.params.home_region
 
     # ------------------------------------------------------------------ reset
     def reset(self, keys: NDArray[np.uint64]) -> State:
@@ -116,7 +132,7 @@ class Model:
         noise_z = rng.normal(keys, quarter, Stream.DILIGENCE_NOISE, (regions, candidates))
         rounds = np.zeros((batch, regions), dtype=np.int8)
 
-        def per_region(home_value: float, abroad: float, dtype: type) -> NDArray[np.generic]:
+        def per_region(home_value: float, abroad: float, dtype: type) -> NDArray[Any]:
             return np.broadcast_to(np.where(home, home_value, abroad), (batch, regions)).astype(
                 dtype
             )
@@ -161,8 +177,9 @@ class Model:
         potential = self.potential(state)
         demand = potential * state.adoption
         costs = np.zeros((*potential.shape, NUM_MOVES), dtype=np.float64)
+        potential_64 = potential.astype(np.float64)  # converted once, not per move
         for mode in (EntryMode.PILOT, EntryMode.PARTNERSHIP, EntryMode.GREENFIELD):
-            costs[..., mode] = entry.entry_cost(int(mode), potential, p)
+            costs[..., mode] = entry.entry_cost(int(mode), potential_64, p)
         target = entry.acquisition_target(state.competitor_share, state.competitor_active)
         target_share = np.take_along_axis(state.competitor_share, target[..., None], -1)[..., 0]
         costs[..., Move.ENTER_ACQUISITION] = entry.acquisition_price(
@@ -199,9 +216,20 @@ class Model:
             & state.competitor_active.any(axis=-1)
         )
         valid[..., Move.EXIT] = present & foreign
-        valid[..., Move.MARKETING] = present
-        valid[..., Move.LOCALIZE] = present & (state.localization < 1.0)
-        valid[..., Move.COMPLY] = present & (state.compliance < 1.0)
+        # a spend is valid only where a full budget moves the float32 stock: near 1 the
+        # gap-closing step rounds away, and a zero rate or efficiency does nothing
+        full = np.ones_like(state.brand)
+        valid[..., Move.MARKETING] = present & (
+            brand.nerlove_arrow(state.brand, full, p.brand_efficiency, p.brand_decay)
+            != brand.nerlove_arrow(state.brand, 0.0 * full, p.brand_efficiency, p.brand_decay)
+        )
+        valid[..., Move.LOCALIZE] = present & (
+            localization.localize(state.localization, full, p.localization_rate)
+            != state.localization
+        )
+        valid[..., Move.COMPLY] = present & (
+            compliance.invest(state.compliance, full, p.compliance_rate) != state.compliance
+        )
         valid[..., Move.DILIGENCE] = (
             can_enter & (mode <= EntryMode.PILOT) & (state.diligence_rounds < p.max_diligence)
         )
@@ -250,8 +278,18 @@ class Model:
         return np.minimum(firm_target, ceiling), comp_target
 
     # ------------------------------------------------------------------ step
-    def step(self, state: State, action: Action) -> StepOutput:
-        """Advance every environment of the batch by one quarter."""
+    def step(
+        self,
+        state: State,
+        action: Action,
+        costs: NDArray[np.float64] | None = None,
+        valid: NDArray[np.bool_] | None = None,
+    ) -> StepOutput:
+        """Advance every environment of the batch by one quarter.
+
+        ``costs`` and ``valid`` may be passed when the caller already computed
+        ``move_costs(state)`` and ``valid_moves(state, costs)`` for its masks.
+        """
         p = self.params
         batch, regions = state.entry_mode.shape
         rows = np.arange(batch)[:, None]
@@ -260,8 +298,8 @@ class Model:
         potential = self.potential(state)
 
         # (1) validity and funding
-        costs = self.move_costs(state)
-        valid = self.valid_moves(state, costs)
+        costs = self.move_costs(state) if costs is None else costs
+        valid = self.valid_moves(state, costs) if valid is None else valid
         moves = action.moves.astype(np.intp)
         chosen_valid = valid[rows, cols, moves]
         present = state.entry_mode > 0
@@ -326,7 +364,9 @@ class Model:
         )
 
         bidding = moves == Move.ENTER_ACQUISITION
-        approve_u = rng.uniform(key, quarter, Stream.ACQUISITION_APPROVAL, (regions,))
+        approve_u = rng.uniform_where(
+            bidding.any(axis=1), key, quarter, Stream.ACQUISITION_APPROVAL, (regions,)
+        )
         approved = bidding & (
             approve_u < entry.approval_probability(state.stringency, p.fdi_screening)
         )
@@ -363,12 +403,26 @@ class Model:
 
         diligent = moves == Move.DILIGENCE
         rounds = (state.diligence_rounds + diligent).astype(np.int8)
-        estimate_z = rng.normal(key, quarter, Stream.DILIGENCE_NOISE, (regions, p.num_partners))
-        estimate = np.where(
-            diligent[..., None],
-            partners.estimate(state.partner_quality, rounds, p.diligence_noise, estimate_z),
-            state.partner_estimate,
-        )
+        # Draws are per env, so only the envs doing diligence need theirs.
+        searching = np.flatnonzero(diligent.any(axis=1))
+        estimate = state.partner_estimate.copy()
+        if len(searching):
+            estimate_z = rng.normal(
+                key[searching],
+                quarter[searching],
+                Stream.DILIGENCE_NOISE,
+                (regions, p.num_partners),
+            )
+            estimate[searching] = np.where(
+                diligent[searching, :, None],
+                partners.estimate(
+                    state.partner_quality[searching],
+                    rounds[searching],
+                    p.diligence_noise,
+                    estimate_z,
+                ),
+                state.partner_estimate[searching],
+            )
         entry_spend += np.where(diligent, costs[..., Move.DILIGENCE], 0.0)
 
         # (3) spends and R&D
@@ -409,7 +463,8 @@ class Model:
                 brand=state.competitor_brand,
                 price=state.competitor_price,
                 share=state.competitor_share,
-                firm_share=state.firm_share,
+                # Incumbents react to the firm as an entrant: not to its home business.
+                firm_share=np.where(self._foreign, state.firm_share, 0.0).astype(np.float32),
                 firm_brand=state.brand,
             ),
             p.competitor_persona,
@@ -420,7 +475,15 @@ class Model:
         # (6) diffusion and shares
         adoption = diffusion.bass_adoption(state.adoption, p.bass_innovation, p.bass_imitation)
         served_mode = entry.serving_mode(mode, interim, build)
-        serving = (served_mode > 0) & (closed == 0) & (suspended == 0)
+        # a suspension imposed at the end of a quarter idles the next suspension_quarters quarters
+        # A closure idles the quarter it strikes and the `closed_quarters` counted at its start,
+        # so the observation's count is exactly the quarters still lost.
+        serving = (
+            (served_mode > 0)
+            & (state.closed_quarters == 0)
+            & ~closing
+            & (state.suspended_quarters == 0)
+        )
         interim_state = state.replace(
             product_quality=quality,
             brand=brand_stock,
@@ -455,7 +518,9 @@ class Model:
             state.partner_quality, np.maximum(partner, 0)[..., None].astype(np.intp), -1
         )[..., 0]
         failed = with_partner & (
-            rng.uniform(key, quarter, Stream.PARTNER_FAILURE, (regions,))
+            rng.uniform_where(
+                with_partner.any(axis=1), key, quarter, Stream.PARTNER_FAILURE, (regions,)
+            )
             < partners.failure_probability(held, p.partner_failure_rate)
         )
         mode = np.where(failed & (mode == EntryMode.PARTNERSHIP), EntryMode.NONE, mode).astype(

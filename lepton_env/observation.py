@@ -9,6 +9,7 @@ table in the env docstring all come from them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -87,31 +88,59 @@ def feature_table() -> str:
 
 def region_net_revenue(model: Model, state: State) -> NDArray[np.float64]:
     """Net revenue each region would book at the current shares, (B, R) $M."""
-    p = model.params
     served = entry.serving_mode(state.entry_mode, state.interim_mode, state.build_quarters)
     serving = (served > 0) & (state.closed_quarters == 0) & (state.suspended_quarters == 0)
-    demand = model.potential(state) * state.adoption
-    cut = np.where(served == EntryMode.PARTNERSHIP, p.partner_revenue_share, 0.0)
+    return _net_revenue(model, state, model.potential(state), served, serving)
+
+
+def _net_revenue(
+    model: Model,
+    state: State,
+    potential: NDArray[np.float32],
+    served: NDArray[np.int8],
+    serving: NDArray[np.bool_],
+) -> NDArray[np.float64]:
+    demand = potential * state.adoption
+    cut = np.where(served == EntryMode.PARTNERSHIP, model.params.partner_revenue_share, 0.0)
     return np.where(serving, state.firm_share * demand * (1.0 - cut), 0.0)
 
 
+_REGION_BOUNDS = bounds(REGION_FEATURES)
+_FIRM_BOUNDS = bounds(FIRM_FEATURES)
+_MODES = np.arange(len(EntryMode), dtype=np.int8)
+
+
 def encode(model: Model, state: State) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """``(regions (B, R, F_region), firm (B, F_firm))``, clipped to the bounds."""
+    """``(regions (B, R, F_region), firm (B, F_firm))``, clipped to the bounds.
+
+    Both are views into one :func:`encode_flat` buffer.
+    """
+    flat = encode_flat(model, state)
+    batch, regions = state.entry_mode.shape
+    width = regions * len(REGION_FEATURES)
+    return flat[:, :width].reshape(batch, regions, -1), flat[:, width:]
+
+
+def encode_flat(model: Model, state: State) -> NDArray[np.float32]:
+    """The flat observation (B, R * F_region + F_firm), regions row-major then the firm.
+
+    Each feature is written straight into one float32 buffer and clipped there:
+    rounding to float32 is monotone and the bounds are float32 numbers, so this
+    equals clipping in float64 and rounding after.
+    """
     p = model.params
     batch, regions = state.entry_mode.shape
-    one_hot = np.eye(len(EntryMode), dtype=np.float32)[state.entry_mode]
     served = entry.serving_mode(state.entry_mode, state.interim_mode, state.build_quarters)
     serving = (served > 0) & (state.closed_quarters == 0) & (state.suspended_quarters == 0)
     potential = model.potential(state)
     home_potential = p.market_potential[p.home_region]
-    revenue = region_net_revenue(model, state)
+    revenue = _net_revenue(model, state, potential, served, serving)
     scale = p.reward_scale
 
-    def ratio(value: NDArray[np.generic], denominator: float) -> NDArray[np.float32]:
+    def ratio(value: NDArray[Any], denominator: float) -> NDArray[np.float32]:
         return np.asarray(value / denominator if denominator > 0 else 0.0 * value, np.float32)
 
     columns = [
-        *np.moveaxis(one_hot, -1, 0),
         serving,
         ratio(state.build_quarters, p.greenfield_build_quarters),
         state.firm_share,
@@ -135,25 +164,31 @@ def encode(model: Model, state: State) -> tuple[NDArray[np.float32], NDArray[np.
         state.partner_estimate.max(axis=-1),
         revenue / scale,
     ]
-    region_obs = np.stack([np.broadcast_to(c, (batch, regions)) for c in columns], axis=-1)
-    firm_obs = np.stack(
-        [
-            np.arcsinh(state.cash / scale) / 2.0,
-            (state.cash + p.credit_line) / max(p.initial_cash + p.credit_line, 1e-9),
-            state.product_quality,
-            state.rnd_intensity,
-            state.quarter / p.horizon,
-            np.arcsinh(revenue.sum(axis=1) / scale) / 2.0,
-            (state.entry_mode > 0).mean(axis=1),
-        ],
-        axis=-1,
-    )
-    region_low, region_high = bounds(REGION_FEATURES)
-    firm_low, firm_high = bounds(FIRM_FEATURES)
-    return (
-        np.clip(region_obs, region_low, region_high).astype(np.float32),
-        np.clip(firm_obs, firm_low, firm_high).astype(np.float32),
-    )
+    firm_columns = [
+        np.arcsinh(state.cash / scale) / 2.0,
+        (state.cash + p.credit_line) / max(p.initial_cash + p.credit_line, 1e-9),
+        state.product_quality,
+        state.rnd_intensity,
+        state.quarter / p.horizon,
+        np.arcsinh(revenue.sum(axis=1) / scale) / 2.0,
+        (state.entry_mode > 0).mean(axis=1),
+    ]
+    width = regions * len(REGION_FEATURES)
+    flat = np.empty((batch, width + len(FIRM_FEATURES)), dtype=np.float32)
+    region_obs = flat[:, :width].reshape(batch, regions, len(REGION_FEATURES))
+    firm_obs = flat[:, width:]
+    one_hot = region_obs[..., : len(_MODES)]
+    np.equal(state.entry_mode[..., None], _MODES, out=one_hot, casting="unsafe")
+    for index, column in enumerate(columns, start=len(_MODES)):
+        region_obs[..., index] = column
+    for index, column in enumerate(firm_columns):
+        firm_obs[:, index] = column
+    # maximum then minimum over the contiguous buffer: np.clip's result (NaN too), faster
+    low = np.concatenate([np.tile(_REGION_BOUNDS[0], regions), _FIRM_BOUNDS[0]])
+    high = np.concatenate([np.tile(_REGION_BOUNDS[1], regions), _FIRM_BOUNDS[1]])
+    np.maximum(flat, low, out=flat)
+    np.minimum(flat, high, out=flat)
+    return flat
 
 
 def flatten(region_obs: NDArray[np.float32], firm_obs: NDArray[np.float32]) -> NDArray[np.float32]:

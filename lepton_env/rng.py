@@ -19,6 +19,7 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _NEXT_EPISODE = np.uint64(0xD1B54A32D192ED03)
 _TO_UNIT = 2.0**-53
+_SHIFT1, _SHIFT2, _SHIFT3, _SHIFT_UNIT = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 
 
 class Stream(IntEnum):
@@ -40,9 +41,12 @@ class Stream(IntEnum):
 
 def mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
     """SplitMix64 finalizer: a bijective avalanche of 64-bit integers."""
-    x = (x ^ (x >> np.uint64(30))) * _MIX1
-    x = (x ^ (x >> np.uint64(27))) * _MIX2
-    return x ^ (x >> np.uint64(31))
+    x = x ^ (x >> _SHIFT1)  # a new array: the caller's is never modified
+    x *= _MIX1
+    x ^= x >> _SHIFT2
+    x *= _MIX2
+    x ^= x >> _SHIFT3
+    return x
 
 
 def episode_key(seed: int | NDArray[np.integer], offset: int = 0) -> NDArray[np.uint64]:
@@ -75,7 +79,30 @@ def uniform(
     """Uniform numbers in [0, 1), shape ``(B, *shape)``, one independent set per env."""
     count = int(np.prod(shape)) if shape else 1
     bits = _bits(key, quarter, stream, count)
-    return ((bits >> np.uint64(11)).astype(np.float64) * _TO_UNIT).reshape((-1, *shape))
+    bits >>= _SHIFT_UNIT
+    unit = bits.astype(np.float64)
+    unit *= _TO_UNIT
+    return unit.reshape((-1, *shape))
+
+
+def uniform_where(
+    needed: NDArray[np.bool_],
+    key: NDArray[np.uint64],
+    quarter: NDArray[np.integer],
+    stream: Stream,
+    shape: tuple[int, ...] = (),
+) -> NDArray[np.float64]:
+    """``uniform`` for the envs where ``needed`` (B,); the others get 1.0, above any probability.
+
+    Draws are per env, so an env's numbers do not depend on which others draw.
+    """
+    rows = np.flatnonzero(needed)
+    if len(rows) == len(needed):
+        return uniform(key, quarter, stream, shape)
+    drawn = np.ones((len(needed), *shape), dtype=np.float64)
+    if len(rows):
+        drawn[rows] = uniform(key[rows], quarter[rows], stream, shape)
+    return drawn
 
 
 def normal(

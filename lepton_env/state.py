@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -51,7 +52,7 @@ class State:
         """B."""
         return int(self.quarter.shape[0])
 
-    def replace(self, **changes: NDArray[np.generic]) -> State:
+    def replace(self, **changes: Any) -> State:
         """A new State with some arrays replaced (states are never mutated in place)."""
         return dataclasses.replace(self, **changes)
 

@@ -20,6 +20,7 @@ Malformed actions (shape, dtype, NaN, out of range) raise :class:`ActionError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -48,16 +49,22 @@ class ActionError(ValueError):
     """An action of the wrong shape, dtype or range, or an invalid move in ``raise`` mode."""
 
 
-def _integers(action: object, shape: tuple[int, ...], high: NDArray[np.int64] | int) -> NDArray[
-    np.int64
-]:
-    array = np.asarray(action)
-    if array.shape != shape:
-        raise ActionError(f"action has shape {array.shape}, expected {shape}")
+def _integers(
+    array: NDArray[Any], shape: tuple[int, ...], high: NDArray[np.int64] | int
+) -> NDArray[np.int64]:
+    """Check a batch of integer actions, each of ``shape`` with entries in ``[0, high)``."""
+    if array.ndim == 0 or array.shape[1:] != shape:
+        raise ActionError(f"action has shape {array.shape[1:]}, expected {shape}")
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise ActionError(f"action contains NaN or inf: {array.tolist()}")
     if not np.issubdtype(array.dtype, np.integer):
         raise ActionError(f"action has dtype {array.dtype}, expected an integer dtype")
-    if np.any(array < 0) or np.any(array >= high):
-        raise ActionError(f"action {array.tolist()} is out of range: each entry in [0, {high})")
+    outside = (array < 0) | (array >= high)
+    if np.any(outside):
+        where = tuple(np.argwhere(outside)[0])
+        bound = int(np.broadcast_to(high, array.shape)[where])
+        name = f"action[{', '.join(str(i) for i in where[1:])}]" if shape else "action"
+        raise ActionError(f"{name} = {int(array[where])} is out of range: allowed [0, {bound - 1}]")
     return array.astype(np.int64)
 
 
@@ -83,9 +90,8 @@ class MultiDiscreteActions:
 
     def check(self, actions: object) -> NDArray[np.int64]:
         """Validate a batch of actions, (B, R + 1)."""
-        array = np.asarray(actions)
         nvec = self.space.nvec
-        return _integers(array, (array.shape[0] if array.ndim == 2 else -1, len(nvec)), nvec)
+        return _integers(np.asarray(actions), (len(nvec),), nvec)
 
     def decode(self, actions: NDArray[np.int64]) -> Action:
         p = self.params
@@ -107,9 +113,9 @@ class MultiDiscreteActions:
         offsets = np.concatenate([[0], np.cumsum(self.space.nvec)[:-1]])
         return ~np.take_along_axis(masks, actions + offsets, axis=1)
 
-    def neutralize(self, actions: NDArray[np.int64], invalid: NDArray[np.bool_]) -> NDArray[
-        np.int64
-    ]:
+    def neutralize(
+        self, actions: NDArray[np.int64], invalid: NDArray[np.bool_]
+    ) -> NDArray[np.int64]:
         """Masked moves become HOLD (the R&D component is never masked)."""
         return np.where(invalid, 0, actions)
 
@@ -132,7 +138,7 @@ class DiscreteActions:
         array = np.asarray(actions)
         if array.ndim != 1:
             raise ActionError(f"action has shape {array.shape[1:]}, expected ()")
-        return _integers(array, array.shape, self.mask_size)
+        return _integers(array, (), self.mask_size)
 
     def decode(self, actions: NDArray[np.int64]) -> Action:
         p = self.params
@@ -162,9 +168,9 @@ class DiscreteActions:
     def invalid(self, actions: NDArray[np.int64], masks: NDArray[np.bool_]) -> NDArray[np.bool_]:
         return ~np.take_along_axis(masks, actions[:, None], axis=1)
 
-    def neutralize(self, actions: NDArray[np.int64], invalid: NDArray[np.bool_]) -> NDArray[
-        np.int64
-    ]:
+    def neutralize(
+        self, actions: NDArray[np.int64], invalid: NDArray[np.bool_]
+    ) -> NDArray[np.int64]:
         return np.where(invalid[:, 0], 0, actions)
 
 
@@ -216,7 +222,8 @@ class ContinuousActions:
         return np.concatenate([valid.reshape(valid.shape[0], -1), ones], axis=1)
 
 
-ACTION_FACES = {
+ActionFace = MultiDiscreteActions | DiscreteActions | ContinuousActions
+ACTION_FACES: dict[str, type[ActionFace]] = {
     "multi_discrete": MultiDiscreteActions,
     "discrete": DiscreteActions,
     "continuous": ContinuousActions,

@@ -13,7 +13,14 @@ from lepton_env import render, rng
 from lepton_env.core import Model, StepOutput
 from lepton_env.envs.actions import ACTION_FACES, ActionError, ContinuousActions
 from lepton_env.mechanisms.competitors import Persona
-from lepton_env.observation import FIRM_FEATURES, REGION_FEATURES, bounds, encode, feature_table
+from lepton_env.observation import (
+    FIRM_FEATURES,
+    REGION_FEATURES,
+    bounds,
+    encode,
+    encode_flat,
+    feature_table,
+)
 from lepton_env.params import Params
 from lepton_env.reward import RewardFunction
 from lepton_env.scenarios import ScenarioGenerator, make_params
@@ -129,7 +136,7 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
     * v0: initial release.
     """
 
-    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}  # noqa: RUF012 (gym API)
 
     def __init__(
         self,
@@ -165,6 +172,7 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
         self.state: State | None = None
         self._key: NDArray[np.uint64] | None = None
         self._masks: NDArray[np.bool_] | None = None
+        self._costs_valid: tuple[NDArray[np.float64], NDArray[np.bool_]] | None = None
         self._cash_history: list[float] = []
 
     # ---------------------------------------------------------------- API
@@ -181,6 +189,7 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
             self._key = rng.next_episode_key(self._key)
         self.state = self.model.reset(self._key)
         self._masks = None
+        self._costs_valid = None
         self._cash_history = [float(self.state.cash[0])]
         return self._observe(), {"action_mask": self.action_masks()}
 
@@ -190,7 +199,9 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
         batch_action = np.asarray(action)[None, ...]
         checked = self.actions.check(batch_action)
         decoded, face_invalid = self._decode(checked)
-        output = self.model.step(self.state, decoded)
+        assert self._costs_valid is not None  # computed with the masks by _decode
+        output = self.model.step(self.state, decoded, *self._costs_valid)
+        self._costs_valid = None
         self.state = output.state
         self._masks = None
         self._cash_history.append(float(self.state.cash[0]))
@@ -208,7 +219,9 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
         if self.state is None:
             raise RuntimeError("call reset() before action_masks()")
         if self._masks is None:
-            valid = self.model.valid_moves(self.state)
+            costs = self.model.move_costs(self.state)
+            valid = self.model.valid_moves(self.state, costs)
+            self._costs_valid = (costs, valid)  # reused by the core's step
             self._masks = self.actions.masks(valid, self.state.rnd_intensity)
         return self._masks[0]
 
@@ -226,14 +239,14 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
 
     def _observe(self) -> Any:
         assert self.state is not None
-        region_obs, firm_obs = encode(self.model, self.state)
         if self.observation_mode == "dict":
+            region_obs, firm_obs = encode(self.model, self.state)
             return {
                 "regions": region_obs[0],
                 "firm": firm_obs[0],
                 "action_mask": self.action_masks().astype(np.int8),
             }
-        return np.concatenate([region_obs[0].ravel(), firm_obs[0]])
+        return encode_flat(self.model, self.state)[0]
 
 
 def decode_with_masks(
@@ -261,12 +274,34 @@ def decode_with_masks(
 
 def step_info(output: StepOutput, row: int, face_invalid: int) -> dict[str, Any]:
     """The info dict of one environment: KPIs and reward components."""
-    info: dict[str, Any] = {}
+    return step_infos(output, np.array([row]), np.array([face_invalid]))[0]
+
+
+def step_infos(
+    output: StepOutput, rows: NDArray[np.intp], face_invalid: NDArray[np.integer]
+) -> list[dict[str, Any]]:
+    """The info dicts of the envs at ``rows`` (``face_invalid`` per row), one KPI at a time.
+
+    Python scalars for per-env KPIs, arrays for per-region ones; the work per
+    KPI is vectorized, so building k dicts costs k dict insertions per KPI.
+    """
+    columns: dict[str, list[Any]] = {}
     for name, value in output.kpis.items():
-        info[name] = value[row].copy() if value.ndim > 1 else value[row].item()
-    info["invalid_moves"] = int(info["invalid_moves"]) + int(face_invalid)
-    info["reward_components"] = {k: float(v[row]) for k, v in output.reward_components.items()}
-    return info
+        taken = value[rows]
+        columns[name] = list(taken) if value.ndim > 1 else taken.tolist()
+    invalid = output.kpis["invalid_moves"][rows].astype(np.int64) + face_invalid
+    columns["invalid_moves"] = invalid.tolist()
+    parts = {k: v[rows].astype(np.float64).tolist() for k, v in output.reward_components.items()}
+    names = (*columns, "reward_components")
+    components = [
+        dict(zip(parts, values, strict=True)) for values in zip(*parts.values(), strict=True)
+    ]
+    if not parts:
+        components = [{} for _ in range(len(rows))]
+    return [
+        dict(zip(names, values, strict=True))
+        for values in zip(*columns.values(), components, strict=True)
+    ]
 
 
 LeptonExpansionEnv.__doc__ = (LeptonExpansionEnv.__doc__ or "").replace(

@@ -38,7 +38,8 @@ class Rivals:
 class Persona(Protocol):
     """A competitor behaviour: returns the rivals' new (quality, brand, price)."""
 
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def react(
         self, rivals: Rivals, params: Params

@@ -22,10 +22,10 @@ from lepton_env.params import Params
 from lepton_env.types import EntryMode
 
 
-def entry_cost(mode: int, potential: NDArray[np.float32], params: Params) -> NDArray[np.float64]:
+def entry_cost(mode: int, potential: NDArray[np.floating], params: Params) -> NDArray[np.float64]:
     """``F_m + c_m M_r`` in $M, (B, R)."""
     return params.entry_cost_fixed[mode] + params.entry_cost_market[mode] * potential.astype(
-        np.float64
+        np.float64, copy=False
     )
 
 

@@ -66,10 +66,15 @@ def target_shares(
     firm_u = np.where(firm_serving, firm_utility, -np.inf)
     comp_u = np.where(competitor_active, competitor_utility, -np.inf)
     shift = np.maximum(np.maximum(firm_u, comp_u.max(axis=-1)), outside_utility)
-    firm_e = np.exp(firm_u - shift)
-    comp_e = np.exp(comp_u - shift[..., None])
+    # in place on the fresh float32 temporaries: the same operations, fewer allocations
+    firm_u -= shift
+    firm_e = np.exp(firm_u, out=firm_u)
+    comp_u -= shift[..., None]
+    comp_e = np.exp(comp_u, out=comp_u)
     total = np.exp(outside_utility - shift) + firm_e + comp_e.sum(axis=-1)
-    return (firm_e / total).astype(np.float32), (comp_e / total[..., None]).astype(np.float32)
+    firm_e /= total
+    comp_e /= total[..., None]
+    return firm_e.astype(np.float32, copy=False), comp_e.astype(np.float32, copy=False)
 
 
 def adjust_shares(

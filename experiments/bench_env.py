@@ -1,0 +1,401 @@
+"""Benchmark of environment throughput: the batched faces against the standard vectorizations.
+
+Measures, on ``toy`` and ``global`` and in one run on one machine:
+
+* steps/s of the single env (``LeptonExpansionEnv``);
+* env-steps/s of Gymnasium's ``SyncVectorEnv`` and SB3's ``DummyVecEnv`` over
+  n single envs, and of our faces (``LeptonExpansionVectorEnv``,
+  ``LeptonExpansionVecEnv``) at n = 1, 64, 1024, 16384 (the Python-loop
+  vectorizations are not run at 16384: one of their steps takes tens of
+  seconds and their 16384 env objects several GB);
+* Gymnasium's own ``CartPoleVectorEnv`` at the same n, a yardstick of the
+  machine's speed;
+* peak traced memory per environment of our faces at n = 16384
+  (``tracemalloc``, which numpy reports its buffers to);
+* SB3 PPO training throughput with our VecEnv against ``DummyVecEnv`` at equal
+  n, as wall-clock env-steps per second over the whole ``learn()`` call (SB3's
+  ``time/fps`` leaves out the last update), with the share of wall time spent
+  in ``collect_rollouts``.
+
+Actions are uniform random over the whole action space (invalid moves are
+no-ops), drawn before timing starts. Usage::
+
+    python -m experiments.bench_env                 # full run (~5 minutes on 2 cores)
+    python -m experiments.bench_env --quick         # a short check
+    python -m experiments.bench_env --output bench_env.json
+    python -m experiments.bench_env --fingerprint   # hashes of trajectories, see below
+
+``--fingerprint`` prints a SHA-256 of the single env's observations, rewards,
+flags, masks and infos (every scenario and action face, masked and unmasked
+actions, through resets) and of 60 batched core steps of 64 envs. A
+performance change must leave every fingerprint unchanged: run it before and
+after and compare.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+import lepton_env
+from lepton_env.envs.expansion import LeptonExpansionEnv
+from lepton_env.envs.sb3_vec import LeptonExpansionVecEnv
+from lepton_env.envs.vector import LeptonExpansionVectorEnv
+
+ENV_ID = "LeptonExpansion-v0"
+ACTION_POOL = 16  # distinct pre-drawn action batches, cycled while timing
+
+
+def timed_rate(
+    step: Callable[[], None], env_steps_per_call: int, seconds: float, rounds: int = 3
+) -> tuple[float, float]:
+    """Env-steps per wall-clock second and per CPU second of ``step()``.
+
+    One warm-up call, then ``rounds`` rounds of at least ``seconds / rounds``
+    each; the best round counts (as ``timeit`` does), so that a burst of load
+    from other processes on a shared machine does not decide the figure.
+    """
+    step()
+    best_wall = best_cpu = 0.0
+    for _ in range(rounds):
+        calls = 0
+        start, start_cpu = time.perf_counter(), time.process_time()
+        while True:
+            step()
+            calls += 1
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds / rounds:
+                break
+        cpu = max(time.process_time() - start_cpu, 1e-9)
+        best_wall = max(best_wall, calls * env_steps_per_call / elapsed)
+        best_cpu = max(best_cpu, calls * env_steps_per_call / cpu)
+    return best_wall, best_cpu
+
+
+def action_batches(space: gym.Space[Any], count: int, seed: int) -> list[Any]:
+    space.seed(seed)
+    return [space.sample() for _ in range(count)]
+
+
+def single_env_rate(scenario: str, seconds: float) -> tuple[float, float]:
+    env = LeptonExpansionEnv(scenario)
+    env.reset(seed=0)
+    actions = action_batches(env.action_space, ACTION_POOL * 8, 0)
+    counter = [0]
+
+    def step() -> None:
+        counter[0] += 1
+        _, _, terminated, truncated, _ = env.step(actions[counter[0] % len(actions)])
+        if terminated or truncated:
+            env.reset()
+
+    return timed_rate(step, 1, seconds)
+
+
+def batch_rate(venv: Any, kind: str, seconds: float) -> tuple[float, float]:
+    """Env-steps/s of a Gymnasium VectorEnv (``kind="gym"``) or an SB3 VecEnv (``"sb3"``)."""
+    n = venv.num_envs
+    if kind == "gym":
+        venv.reset(seed=0)
+        actions = action_batches(venv.action_space, ACTION_POOL, 0)
+    else:
+        venv.seed(0)
+        venv.reset()
+        space = venv.action_space
+        space.seed(0)
+        actions = [np.stack([space.sample() for _ in range(n)]) for _ in range(ACTION_POOL)]
+    counter = [0]
+
+    def step() -> None:
+        counter[0] += 1
+        venv.step(actions[counter[0] % ACTION_POOL])
+
+    return timed_rate(step, n, seconds)
+
+
+def measured(scenario: str, face: str, n: int, rates: tuple[float, float]) -> dict[str, Any]:
+    """One row of the throughput table, printed as it is measured."""
+    wall, cpu = rates
+    print(f"  {scenario:8s} {face:26s} n={n:<6d} {wall:14,.0f} {cpu:14,.0f}", flush=True)
+    return {"scenario": scenario, "face": face, "n": n, "steps_per_s": wall, "cpu_steps_per_s": cpu}
+
+
+def throughput_table(
+    scenarios: list[str], sizes: list[int], loop_sizes: list[int], seconds: float
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for scenario in scenarios:
+        rows.append(measured(scenario, "single env", 1, single_env_rate(scenario, seconds)))
+        for n in sizes:
+            candidates: list[tuple[str, Callable[[], Any], str]] = [
+                (
+                    "ours: Gymnasium VectorEnv",
+                    lambda n=n, s=scenario: LeptonExpansionVectorEnv(n, s),
+                    "gym",
+                ),
+                ("ours: SB3 VecEnv", lambda n=n, s=scenario: LeptonExpansionVecEnv(n, s), "sb3"),
+            ]
+            if n in loop_sizes:
+                candidates += [
+                    (
+                        "Gymnasium SyncVectorEnv",
+                        lambda n=n, s=scenario: gym.make_vec(
+                            ENV_ID, num_envs=n, vectorization_mode="sync", scenario=s
+                        ),
+                        "gym",
+                    ),
+                    (
+                        "SB3 DummyVecEnv",
+                        lambda n=n, s=scenario: DummyVecEnv(
+                            [lambda s=s: LeptonExpansionEnv(s) for _ in range(n)]
+                        ),
+                        "sb3",
+                    ),
+                ]
+            for face, build, kind in candidates:
+                rows.append(measured(scenario, face, n, batch_rate(build(), kind, seconds)))
+    for n in sizes:
+        rate = batch_rate(CartPoleVectorEnv(num_envs=n), "gym", seconds)
+        rows.append(measured("CartPole", "CartPoleVectorEnv", n, rate))
+    return rows
+
+
+def memory_per_env(scenario: str, n: int, kind: str) -> dict[str, float]:
+    """Peak traced bytes per env while building, resetting and stepping a face of n envs."""
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    if kind == "gym":
+        venv: Any = LeptonExpansionVectorEnv(n, scenario)
+    else:
+        venv = LeptonExpansionVecEnv(n, scenario)
+    rate, _ = batch_rate(venv, kind, 0.0)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    state = venv.batch.state
+    return {
+        "peak_bytes_per_env": peak / n,
+        "state_bytes_per_env": state.nbytes_per_env(),
+        "steps_per_s_traced": rate,
+    }
+
+
+class TimedPPO(PPO):
+    """PPO that records the wall time spent collecting rollouts."""
+
+    collect_seconds = 0.0
+
+    def collect_rollouts(self, *args: Any, **kwargs: Any) -> bool:
+        start = time.perf_counter()
+        try:
+            return super().collect_rollouts(*args, **kwargs)
+        finally:
+            self.collect_seconds += time.perf_counter() - start
+
+
+def ppo_throughput(
+    scenario: str, n: int, rollout_batch: int, rollouts: int, face: str
+) -> dict[str, float]:
+    """Wall-clock env-steps/s of ``PPO.learn`` over ``rollouts`` rollouts of ``rollout_batch``.
+
+    ``n_steps = rollout_batch / n``; every other PPO hyperparameter is SB3's
+    default (minibatch 64, 10 epochs), the same for both faces.
+    """
+    if face == "ours":
+        venv: Any = LeptonExpansionVecEnv(n, scenario)
+    else:
+        venv = DummyVecEnv([lambda: LeptonExpansionEnv(scenario) for _ in range(n)])
+    venv.seed(0)
+    model = TimedPPO("MlpPolicy", venv, n_steps=rollout_batch // n, seed=0, device="cpu")
+    start, start_cpu = time.perf_counter(), time.process_time()
+    model.learn(total_timesteps=rollout_batch * rollouts)
+    wall = time.perf_counter() - start
+    cpu = time.process_time() - start_cpu
+    return {
+        "env_steps": float(model.num_timesteps),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "steps_per_s": model.num_timesteps / wall,
+        "cpu_steps_per_s": model.num_timesteps / cpu,
+        "collect_share": model.collect_seconds / wall,
+    }
+
+
+def _feed(digest: Any, value: Any) -> None:
+    if isinstance(value, dict):
+        for key in sorted(value):
+            digest.update(key.encode())
+            _feed(digest, value[key])
+    else:
+        array = np.asarray(value)
+        digest.update(f"{type(value).__name__}/{array.dtype}".encode())
+        digest.update(np.ascontiguousarray(array).tobytes())
+
+
+def fingerprints(steps: int = 250) -> dict[str, str]:
+    """Hashes of single-env and batched-core trajectories (see the module docstring)."""
+    import dataclasses
+    import hashlib
+
+    from lepton_env import rng
+    from lepton_env.core import Action
+
+    result = {}
+    for scenario in ("toy", "global", "procedural"):
+        for mode in ("multi_discrete", "discrete", "continuous"):
+            digest = hashlib.sha256()
+            observation_mode = "dict" if mode == "discrete" else "flat"
+            env = LeptonExpansionEnv(scenario, action_mode=mode, observation_mode=observation_mode)
+            choices = np.random.default_rng(1)
+            _feed(digest, dict(zip("oi", env.reset(seed=3), strict=True)))
+            env.action_space.seed(5)
+            for t in range(steps):
+                mask = env.action_masks()
+                if mode == "discrete" and t % 2 == 0:
+                    action: Any = int(choices.choice(np.flatnonzero(mask)))
+                elif mode == "multi_discrete" and t % 2 == 0:
+                    nvec = env.action_space.nvec
+                    offsets = np.concatenate([[0], np.cumsum(nvec)[:-1]])
+                    action = np.array(
+                        [
+                            choices.choice(np.flatnonzero(mask[o : o + k]))
+                            for o, k in zip(offsets, nvec, strict=True)
+                        ]
+                    )
+                else:
+                    action = env.action_space.sample()
+                observation, reward, terminated, truncated, info = env.step(action)
+                _feed(digest, {"o": observation, "r": reward, "f": [terminated, truncated]})
+                _feed(digest, {"i": info, "m": mask})
+                if terminated or truncated:
+                    reset = env.reset() if t % 3 else env.reset(seed=t)
+                    _feed(digest, dict(zip("oi", reset, strict=True)))
+            result[f"{scenario}/{mode}"] = digest.hexdigest()[:16]
+        digest = hashlib.sha256()
+        model = LeptonExpansionEnv(scenario).model
+        batch, regions = 64, model.params.num_regions
+        state = model.reset(rng.episode_key(np.arange(batch), 0))
+        draws = np.random.default_rng(2)
+        for _ in range(60):
+            unit = draws.random((3, batch, regions)).astype(np.float32)
+            rnd = np.where(draws.random(batch) < 0.5, np.nan, draws.random(batch))
+            action = Action(
+                moves=draws.integers(0, 10, (batch, regions)).astype(np.int8),
+                marketing=unit[0],
+                localization=unit[1],
+                compliance=unit[2],
+                rnd=rnd.astype(np.float32),
+            )
+            output = model.step(state, action)
+            _feed(digest, {"v": model.valid_moves(state), "r": output.reward})
+            _feed(digest, {"k": output.kpis, "c": output.reward_components})
+            _feed(digest, {"f": [output.terminated, output.truncated]})
+            _feed(
+                digest, {f.name: getattr(output.state, f.name) for f in dataclasses.fields(state)}
+            )
+            state = output.state
+        result[f"{scenario}/core64"] = digest.hexdigest()[:16]
+    return result
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="short run: n <= 1024, 0.3 s each")
+    parser.add_argument("--seconds", type=float, default=None, help="timing per measurement")
+    parser.add_argument("--output", type=Path, default=Path("bench_env.json"))
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="torch threads for PPO (more than one thrashes on a busy 2-core machine)",
+    )
+    parser.add_argument(
+        "--fingerprint", action="store_true", help="print trajectory hashes and exit"
+    )
+    args = parser.parse_args(argv)
+    if args.fingerprint:
+        hashes = fingerprints()
+        for name, digest in hashes.items():
+            print(f"{name:28s} {digest}")
+        return {"fingerprints": hashes}
+    torch.set_num_threads(args.torch_threads)
+    sizes = [1, 64, 1024] if args.quick else [1, 64, 1024, 16384]
+    loop_sizes = [1, 64] if args.quick else [1, 64, 1024]
+    seconds = args.seconds if args.seconds is not None else (0.3 if args.quick else 2.0)
+    memory_n = 1024 if args.quick else 16384
+    ppo_n, ppo_batch = 256, 2048
+    ppo_rollouts = {"ours": 2 if args.quick else 12, "DummyVecEnv": 1 if args.quick else 4}
+
+    print(
+        f"lepton-env {lepton_env.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
+    print("throughput: env-steps per wall-clock second, per CPU second of this process")
+    rows = throughput_table(["toy", "global"], sizes, loop_sizes, seconds)
+
+    print(f"peak memory per env at n={memory_n}")
+    memory = {}
+    for scenario in ("toy", "global"):
+        for kind, face in (("gym", "Gymnasium VectorEnv"), ("sb3", "SB3 VecEnv")):
+            result = memory_per_env(scenario, memory_n, kind)
+            memory[f"{scenario}/{face}"] = result
+            print(
+                f"  {scenario:7s} {face:20s} peak {result['peak_bytes_per_env']:8,.0f} B/env, "
+                f"state {result['state_bytes_per_env']:6,.0f} B/env",
+                flush=True,
+            )
+
+    print(
+        f"SB3 PPO on global: n={ppo_n}, n_steps={ppo_batch // ppo_n} (rollout batch {ppo_batch}), "
+        "other hyperparameters SB3 defaults"
+    )
+    ppo = {}
+    for face, rollouts in ppo_rollouts.items():
+        result = ppo_throughput("global", ppo_n, ppo_batch, rollouts, face)
+        ppo[face] = result
+        print(
+            f"  {face:12s} {result['steps_per_s']:10,.0f} env-steps/s wall-clock "
+            f"({result['cpu_steps_per_s']:,.0f} per CPU second), "
+            f"rollout collection {100 * result['collect_share']:4.1f}% of {result['wall_s']:.1f} s",
+            flush=True,
+        )
+    ratio = ppo["ours"]["steps_per_s"] / ppo["DummyVecEnv"]["steps_per_s"]
+    print(f"  PPO wall-clock speed-up over DummyVecEnv: {ratio:.2f}x")
+
+    report = {
+        "command": "python -m experiments.bench_env" + (" --quick" if args.quick else ""),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "load_average_at_end": os.getloadavg()[0],
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "platform": platform.platform(),
+        },
+        "seconds_per_measurement": seconds,
+        "torch_threads": args.torch_threads,
+        "throughput": rows,
+        "memory": memory,
+        "ppo": ppo,
+        "ppo_speedup": ratio,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2))
+    print(f"wrote {args.output}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
