@@ -1,0 +1,195 @@
+"""The schema of ``configs/train.yaml``: every key, its type and its allowed range.
+
+Hydra already refuses a misspelled key given on the command line; this schema
+also catches one in a YAML file (an experiment preset, a user's agent file) and
+checks every value, so that a bad config stops the run before any training
+with a message naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+import lepton_env
+
+ACTION_MODES = tuple(lepton_env.ENV_IDS.values())
+VEC_BACKENDS = ("dummy", "subproc", "lepton")
+RESUME_CHOICES = ("auto", True, False)
+
+
+class ConfigError(ValueError):
+    """A config key or value is wrong; the message names it and what is allowed."""
+
+
+@dataclass
+class ScenarioConfig:
+    name: str = "global"
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class NormalizeConfig:
+    enabled: bool = False
+    norm_obs: bool = False
+    norm_reward: bool = True
+
+
+@dataclass
+class EnvConfig:
+    action_mode: str = "multi_discrete"
+    num_envs: int = 8
+    vec_backend: str = "dummy"
+    observation_mode: str = "flat"
+    invalid_action: str = "noop"
+    normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+
+
+@dataclass
+class AgentConfig:
+    name: str = "ppo"
+    faces: list[str] = field(default_factory=lambda: list(ACTION_MODES))
+    on_policy: bool = True
+    action_noise_sigma: float | None = None
+    # The `_target_` class and its keyword arguments: free-form, checked by instantiation.
+    model: dict[str, Any] = field(default_factory=dict)
+    search_space: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EvalConfig:
+    freq: int = 5000
+    episodes: int = 8
+    first_seed: int = 1_000_000
+    deterministic: bool = True
+    scenario_kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckpointConfig:
+    freq: int = 5000
+    keep: int = 2
+
+
+@dataclass
+class LoggerConfig:
+    tensorboard: bool = True
+    csv: bool = False
+    stdout: bool = False
+    kpi_interval: int = 1000
+    expansion_figure: bool = True
+
+
+@dataclass
+class OptunaConfig:
+    n_trials: int = 20
+    storage: str | None = None
+    study_name: str = "study"
+    direction: str = "maximize"
+    sampler: dict[str, Any] = field(default_factory=dict)
+    pruner: dict[str, Any] = field(default_factory=dict)
+    preset_dir: str | None = None
+    preset_name: str = "tuned"
+
+
+@dataclass
+class TrainConfig:
+    seed: int = 0
+    resume: Any = "auto"
+    run_name: str = "run"
+    scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
+    env: EnvConfig = field(default_factory=EnvConfig)
+    agent: AgentConfig = field(default_factory=AgentConfig)
+    total_timesteps: int = 30000
+    device: str = "auto"
+    gpu_for_small_mlp: bool = False
+    torch_threads: int | None = None
+    progress_bar: bool = True
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
+    logger: LoggerConfig = field(default_factory=LoggerConfig)
+    # Present only with sweeper=optuna (lepton-tune).
+    sweeper: OptunaConfig | None = None
+
+
+def _at_least(name: str, value: int | float, low: int | float) -> None:
+    if value < low:
+        raise ConfigError(f"{name} = {value!r}: must be >= {low}")
+
+
+def _one_of(name: str, value: Any, allowed: tuple[Any, ...] | list[Any]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name} = {value!r}: allowed {list(allowed)}")
+
+
+def check_values(config: TrainConfig) -> None:
+    """Ranges and choices of every value that has one; raises :class:`ConfigError`."""
+    _at_least("seed", config.seed, 0)
+    _one_of("resume", config.resume, RESUME_CHOICES)
+    _at_least("total_timesteps", config.total_timesteps, 1)
+    device = config.device
+    if not (device in ("auto", "cpu", "cuda", "mps") or device.startswith("cuda:")):
+        raise ConfigError(f"device = {device!r}: allowed 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'")
+    if config.torch_threads is not None:
+        _at_least("torch_threads", config.torch_threads, 1)
+    _one_of("scenario.name", config.scenario.name, sorted(lepton_env.SCENARIOS))
+    env = config.env
+    _one_of("env.action_mode", env.action_mode, ACTION_MODES)
+    _at_least("env.num_envs", env.num_envs, 1)
+    _one_of("env.vec_backend", env.vec_backend, VEC_BACKENDS)
+    _one_of("env.observation_mode", env.observation_mode, ("flat", "dict"))
+    _one_of("env.invalid_action", env.invalid_action, ("noop", "raise"))
+    agent = config.agent
+    for face in agent.faces:
+        _one_of("agent.faces[...]", face, ACTION_MODES)
+    if env.action_mode not in agent.faces:
+        raise ConfigError(
+            f"env.action_mode = {env.action_mode!r}: agent {agent.name!r} acts only in "
+            f"{agent.faces} (choose env={agent.faces[0]} or another agent)"
+        )
+    if "_target_" not in agent.model:
+        raise ConfigError(f"agent.model of agent {agent.name!r} needs a `_target_` class path")
+    if agent.action_noise_sigma is not None:
+        _at_least("agent.action_noise_sigma", agent.action_noise_sigma, 0.0)
+    _at_least("eval.freq", config.eval.freq, 1)
+    _at_least("eval.episodes", config.eval.episodes, 1)
+    _at_least("eval.first_seed", config.eval.first_seed, 0)
+    if config.seed + env.num_envs > config.eval.first_seed:
+        raise ConfigError(
+            f"seed = {config.seed}: training seeds seed..seed+num_envs-1 must stay below "
+            f"eval.first_seed = {config.eval.first_seed} (held-out evaluation seeds)"
+        )
+    _at_least("checkpoint.freq", config.checkpoint.freq, 1)
+    _at_least("checkpoint.keep", config.checkpoint.keep, 1)
+    _at_least("logger.kpi_interval", config.logger.kpi_interval, 1)
+    if config.sweeper is not None:
+        _at_least("sweeper.n_trials", config.sweeper.n_trials, 1)
+        _one_of("sweeper.direction", config.sweeper.direction, ("maximize", "minimize"))
+
+
+def validate(cfg: DictConfig) -> TrainConfig:
+    """Merge ``cfg`` into the schema (unknown keys and wrong types fail) and check values.
+
+    Returns the typed config; raises :class:`ConfigError` naming the offending key.
+    """
+    try:
+        # `hydra` is present when composed with return_hydra_config; it is Hydra's to check.
+        plain = {
+            key: OmegaConf.to_container(value, resolve=True)
+            if OmegaConf.is_config(value)
+            else value
+            for key, value in cfg.items()
+            if key != "hydra"
+        }
+        merged = OmegaConf.merge(OmegaConf.structured(TrainConfig), plain)
+        config = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as error:
+        key = getattr(error, "full_key", None) or "?"
+        reason = str(error).splitlines()[0]
+        raise ConfigError(f"config key {key!r}: {reason}") from None
+    assert isinstance(config, TrainConfig)
+    check_values(config)
+    return config

@@ -1,0 +1,312 @@
+"""lepton-train: train one agent on one scenario, watch it in TensorBoard.
+
+    lepton-train                                       # PPO on `global`, a few minutes on a CPU
+    lepton-train agent=sac scenario=global seed=3      # any agent, scenario, seed
+    lepton-train total_timesteps=200000 hydra.run.dir=runs/mine
+    lepton-train -m seed=0,1,2 agent=ppo,sac           # a sweep (launcher=local|slurm|ray)
+    python -m experiments.train ...                    # the same without the entry point
+
+The config tree is ``configs/train.yaml`` (groups: scenario, env, agent,
+training, logger, launcher, sweeper, experiment); :func:`train` is the
+importable logic, :func:`main` the Hydra entry point.
+
+Run directory (``runs/<scenario>__<agent>__seed<seed>`` by default, or
+``hydra.run.dir``; in a sweep ``runs/multirun/<time>/<job>__<name>``)::
+
+    .hydra/                    config.yaml (resolved), hydra.yaml, overrides.yaml
+    train.log                  the job's log
+    run.json                   device used, package version, seed, timesteps done, status
+    config.yaml                the validated config this run started with (resume checks it)
+    tb/                        TensorBoard events: rollout/ train/ time/ (SB3), kpi/, eval/,
+                               final/, HPARAMS, text (config, version, device), custom scalars
+    checkpoints/step_<N>/      model.zip, replay_buffer.pkl (off-policy), vecnormalize.pkl
+                               (if normalizing), monitor.json (counters, eval history)
+    best_model.zip             the best model on the held-out evaluation seeds
+    final_model.zip            the model at the end of training
+    vecnormalize.pkl           (with env.normalize.enabled) its VecNormalize statistics;
+                               best_vecnormalize.pkl those of best_model.zip
+    eval/evaluations.npz       timesteps, results (evals x episodes), ep_lengths (SB3 format)
+    eval/expansion.png         the last evaluated policy's expansion (region x quarter)
+
+A model loads with its class's ``load`` (``agents.factory.load_agent(config,
+path, env)``). Re-running the same command continues a killed run from its
+last checkpoint into the same TensorBoard run (``resume=auto``, the default).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import hydra
+import numpy as np
+import yaml
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+import lepton_env
+from agents.callbacks import (
+    Evaluation,
+    SharedTensorBoardFormat,
+    TrainingMonitor,
+    checkpoint_dirs,
+    custom_scalars_layout,
+    read_monitor_state,
+    save_normalization,
+)
+from agents.factory import (
+    AgentConfigError,
+    check_agent_keywords,
+    load_agent,
+    make_agent,
+    make_vec_env,
+    resolve_device,
+)
+from experiments.schema import ConfigError, TrainConfig, validate
+
+log = logging.getLogger(__name__)
+
+#: The config tree (an absolute path: the console script runs outside the repository).
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+#: Keys a resumed run must share with the run it continues.
+RUN_IDENTITY = ("seed", "scenario", "env", "agent")
+
+
+@dataclass
+class TrainResult:
+    """What a finished run reports (also the value a sweep job returns)."""
+
+    run_dir: Path
+    num_timesteps: int
+    device: str
+    eval_mean_reward: float
+    eval_kpis: dict[str, float]
+    resumed_from: int | None
+
+
+def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
+    """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir."""
+    checkpoints = checkpoint_dirs(run_dir / "checkpoints")
+    latest = checkpoints[-1] if checkpoints else None
+    started = run_dir / "config.yaml"
+    if config.resume is False and (latest is not None or started.exists()):
+        raise ConfigError(
+            f"resume = false but {run_dir} already holds a run; pass resume=true to continue "
+            "it or choose another hydra.run.dir"
+        )
+    if config.resume is True and latest is None:
+        raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has no checkpoint")
+    if latest is not None and started.exists():
+        before = yaml.safe_load(started.read_text())
+        now = asdict(config)
+        changed = [key for key in RUN_IDENTITY if before.get(key) != now[key]]
+        if changed:
+            raise ConfigError(
+                f"{run_dir} holds a run with different {changed}; choose another "
+                "hydra.run.dir (or run_name) for a new run"
+            )
+    return latest
+
+
+def _hparams(config: TrainConfig, device: str) -> dict[str, Any]:
+    """The HPARAMS tab's columns: the run's identity and the agent's scalar keywords."""
+    values: dict[str, Any] = {
+        "scenario": config.scenario.name,
+        "agent": config.agent.name,
+        "seed": config.seed,
+        "total_timesteps": config.total_timesteps,
+        "action_mode": config.env.action_mode,
+        "num_envs": config.env.num_envs,
+        "vec_backend": config.env.vec_backend,
+        "device": device,
+    }
+    for key, value in config.agent.model.items():
+        if isinstance(value, bool | int | float | str):
+            values[key] = value
+        elif value is not None:
+            values[key] = str(value)
+    return values
+
+
+def _writer_and_logger(config: TrainConfig, run_dir: Path, purge_step: int | None) -> Any:
+    from stable_baselines3.common.logger import CSVOutputFormat, HumanOutputFormat, Logger
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=purge_step, flush_secs=10)
+    formats: list[Any] = [SharedTensorBoardFormat(writer)] if config.logger.tensorboard else []
+    if config.logger.csv:
+        formats.append(CSVOutputFormat(str(run_dir / "progress.csv")))
+    if config.logger.stdout:
+        formats.append(HumanOutputFormat(sys.stdout))
+    return writer, Logger(folder=str(run_dir), output_formats=formats)
+
+
+def _write_run_info(run_dir: Path, info: dict[str, Any]) -> None:
+    path = run_dir / "run.json"
+    previous = json.loads(path.read_text()) if path.exists() else {}
+    path.write_text(json.dumps({**previous, **info}, indent=2))
+
+
+def train(
+    cfg: DictConfig,
+    run_dir: Path,
+    on_evaluation: Callable[[int, Evaluation], None] | None = None,
+) -> TrainResult:
+    """Validate ``cfg``, build env and agent, train with evaluation and checkpoints.
+
+    ``on_evaluation(timesteps, evaluation)`` runs after each periodic evaluation
+    (lepton-tune reports to Optuna there; an exception it raises ends the run).
+    """
+    import torch
+    from stable_baselines3.common.base_class import BaseAlgorithm
+    from stable_baselines3.common.vec_env import VecNormalize
+    from torch.utils.tensorboard.summary import hparams
+
+    config = validate(cfg)
+    check_agent_keywords(config)
+    lepton_env.make_params(config.scenario.name, **config.scenario.kwargs)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = _prepare_run_dir(config, run_dir)
+    if config.torch_threads is not None:
+        torch.set_num_threads(config.torch_threads)
+    device = resolve_device(config)
+    state = read_monitor_state(checkpoint) if checkpoint is not None else None
+    start = state.num_timesteps if state is not None else 0
+    if state is not None and start >= config.total_timesteps and state.eval_returns:
+        # A finished run re-run unchanged: report it rather than log its end twice.
+        print(f"Already trained: {start} steps in {run_dir} (raise total_timesteps to extend)")
+        returns = state.eval_returns[-1]
+        return TrainResult(run_dir, start, device, float(np.mean(returns)), {}, start)
+
+    train_env = make_vec_env(config, seed=config.seed)
+    eval_env = make_vec_env(
+        config,
+        seed=config.eval.first_seed,
+        num_envs=config.eval.episodes,
+        # Held-out episodes run side by side, one per env; subprocesses would only add cost.
+        backend="lepton" if config.env.vec_backend == "lepton" else "dummy",
+        scenario_kwargs=config.eval.scenario_kwargs,
+    )
+    normalize = config.env.normalize
+    if normalize.enabled:
+        saved_stats = checkpoint / "vecnormalize.pkl" if checkpoint is not None else None
+        if saved_stats is not None and saved_stats.exists():
+            train_env = VecNormalize.load(str(saved_stats), train_env)
+        else:
+            train_env = VecNormalize(
+                train_env, norm_obs=normalize.norm_obs, norm_reward=normalize.norm_reward
+            )
+        eval_env = VecNormalize(
+            eval_env, training=False, norm_obs=normalize.norm_obs, norm_reward=False
+        )
+    region_names = train_env.get_attr("params", indices=[0])[0].region_names
+    # Hide what a killed run logged after its checkpoint; keep the checkpoint step itself.
+    purge_step = start + 1 if start else None
+    writer, sb3_logger = _writer_and_logger(config, run_dir, purge_step)
+    monitor = TrainingMonitor(
+        train_env,
+        eval_env=eval_env,
+        writer=writer,
+        run_dir=run_dir,
+        total_timesteps=config.total_timesteps,
+        eval_freq=config.eval.freq,
+        eval_first_seed=config.eval.first_seed,
+        eval_deterministic=config.eval.deterministic,
+        checkpoint_freq=config.checkpoint.freq,
+        checkpoint_keep=config.checkpoint.keep,
+        kpi_interval=config.logger.kpi_interval,
+        expansion_figure=config.logger.expansion_figure,
+        region_names=region_names,
+        progress_bar=config.progress_bar,
+        state=state,
+        on_evaluation=on_evaluation,
+    )
+    if checkpoint is None:
+        agent = make_agent(config, monitor, device)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
+        writer.add_custom_scalars(custom_scalars_layout(region_names))
+        resolved = yaml.safe_dump(asdict(config), sort_keys=False)
+        writer.add_text("config", "    " + resolved.replace("\n", "\n    "), 0)
+        writer.add_text("version", f"lepton-env {lepton_env.__version__}", 0)
+    else:
+        agent = load_agent(config, str(checkpoint / "model.zip"), monitor, device)
+        if (checkpoint / "replay_buffer.pkl").exists():
+            agent.load_replay_buffer(str(checkpoint / "replay_buffer.pkl"))  # type: ignore[attr-defined]
+        if hasattr(agent, "num_timesteps"):
+            # SB3 counts a step after the env returns it; the monitor's count is the run's.
+            agent.num_timesteps = start
+        log.info("resuming %s from %s (%d steps)", run_dir, checkpoint.name, start)
+    monitor.attach(agent)
+    used_device = str(getattr(agent, "device", device))
+    writer.add_text("device", f"{used_device} (device={config.device})", start)
+    _write_run_info(
+        run_dir,
+        {
+            "device": used_device,
+            "device_requested": config.device,
+            "version": lepton_env.__version__,
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "seed": config.seed,
+            "total_timesteps": config.total_timesteps,
+            "status": "running",
+        },
+    )
+    print(f"TensorBoard logs: {run_dir / 'tb'}  (tensorboard --logdir {run_dir.parent})")
+
+    remaining = config.total_timesteps - start
+    try:
+        if remaining > 0 and isinstance(agent, BaseAlgorithm):
+            agent.set_logger(sb3_logger)
+            agent.learn(
+                remaining, reset_num_timesteps=checkpoint is None, tb_log_name=config.run_name
+            )
+        elif remaining > 0:
+            agent.learn(remaining)
+        evaluation = monitor.finish()
+    except BaseException:
+        writer.close()
+        monitor.close()
+        raise
+    agent.save(str(run_dir / "final_model.zip"))
+    save_normalization(train_env, run_dir / "vecnormalize.pkl")
+    final = {
+        "final/eval_mean_reward": evaluation.mean_reward,
+        **{f"final/eval_{name}": value for name, value in evaluation.kpis.items()},
+    }
+    steps = monitor.num_timesteps
+    for tag, value in final.items():
+        writer.add_scalar(tag, value, steps)
+    for summary in hparams(_hparams(config, used_device), metric_dict=final):
+        writer.file_writer.add_summary(summary)
+    writer.flush()
+    writer.close()
+    monitor.close()
+    _write_run_info(run_dir, {"status": "finished", "num_timesteps": steps})
+    print(f"Done: {steps} steps, eval mean return {evaluation.mean_reward:.3f}; run in {run_dir}")
+    return TrainResult(
+        run_dir, steps, used_device, evaluation.mean_reward, evaluation.kpis, start or None
+    )
+
+
+@hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="train")
+def main(cfg: DictConfig) -> float:
+    """The ``lepton-train`` entry point; returns the final evaluation return (for sweeps)."""
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        result = train(cfg, run_dir)
+    except (ConfigError, AgentConfigError, lepton_env.ParamsError) as error:
+        print(f"lepton-train: bad config: {error}", file=sys.stderr)
+        sys.exit(2)
+    return float(np.float64(result.eval_mean_reward))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Every option of every config group composes, validates and instantiates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from hydra.plugins.launcher import Launcher
+from hydra.plugins.sweeper import Sweeper
+from hydra.utils import get_class, instantiate
+from omegaconf import DictConfig, OmegaConf
+
+import lepton_env
+from agents.factory import make_agent, make_vec_env
+from agents.protocol import Agent
+from experiments.schema import ConfigError, validate
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+#: Groups of configs/train.yaml; scenario/*.yaml and the evaluate/compare files are others'.
+GROUPS = ("scenario", "env", "agent", "training", "logger", "launcher", "sweeper", "experiment")
+
+
+def options(group: str) -> list[str]:
+    return sorted(path.stem for path in (CONFIGS / group).glob("*.yaml"))
+
+
+@pytest.fixture
+def compose_train() -> Iterator[object]:
+    def _compose(overrides: list[str], name: str = "train") -> DictConfig:
+        return compose(name, overrides=overrides, return_hydra_config=True)
+
+    with initialize_config_dir(str(CONFIGS), version_base="1.3"):
+        yield _compose
+
+
+def test_train_yaml_lists_every_group() -> None:
+    text = (CONFIGS / "train.yaml").read_text()
+    for group in GROUPS:
+        assert f"  - {group}: " in text
+        assert options(group), group
+
+
+@pytest.mark.parametrize(
+    ("group", "option"), [(group, option) for group in GROUPS for option in options(group)]
+)
+def test_every_option_composes_and_instantiates(group: str, option: str, compose_train) -> None:
+    overrides = [f"{group}={option}"]
+    if group not in ("scenario", "experiment"):
+        overrides.append("scenario=toy")
+    cfg = compose_train(overrides)
+    config = validate(cfg)
+    assert lepton_env.make_params(config.scenario.name, **config.scenario.kwargs).horizon >= 1
+    if group in ("launcher", "sweeper"):
+        node = cfg.hydra.launcher if group == "launcher" else cfg.hydra.sweeper
+        base = Launcher if group == "launcher" else Sweeper
+        # Hydra's own plugins are outside `instantiate`'s allowed targets: build them directly.
+        plugin = get_class(node._target_)
+        assert issubclass(plugin, base)
+        keywords = OmegaConf.to_container(node, resolve=True)
+        assert isinstance(keywords, dict)
+        keywords.pop("_target_")
+        assert isinstance(plugin(**keywords), base)
+    if group == "sweeper" and option == "optuna":
+        assert instantiate(cfg.sweeper.sampler) is not None
+        assert instantiate(cfg.sweeper.pruner) is not None
+    if group in ("scenario", "env", "agent", "experiment"):
+        env = make_vec_env(config, seed=0, num_envs=2)
+        agent = make_agent(config, env)
+        assert isinstance(agent, Agent)
+        actions, _ = agent.predict(env.reset(), deterministic=True)
+        assert len(actions) == 2
+        env.close()
+
+
+@pytest.mark.parametrize("agent", options("agent"))
+def test_agent_pairs_with_a_face_it_acts_in(agent: str, compose_train) -> None:
+    config = validate(compose_train([f"agent={agent}"]))
+    assert config.env.action_mode in config.agent.faces
+    assert config.agent.name == agent
+
+
+def test_tune_config_composes(compose_train) -> None:
+    config = validate(compose_train(["agent=sac"], name="tune"))
+    assert config.sweeper is not None
+    assert config.sweeper.study_name == "global__sac"
+    assert config.agent.search_space
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        (["total_timesteps=0"], "total_timesteps = 0: must be >= 1"),
+        (["env.num_envs=0"], "env.num_envs = 0: must be >= 1"),
+        (["env.vec_backend=threads"], "env.vec_backend = 'threads': allowed"),
+        (["agent=dqn", "env=continuous"], "agent 'dqn' acts only in ['discrete']"),
+        (["+agent.model_kwargs=1"], "config key 'agent.model_kwargs'"),
+        (["eval.episodes=abc"], "config key 'eval.episodes'"),
+        (["resume=maybe"], "resume = 'maybe': allowed"),
+        (["device=tpu"], "device = 'tpu'"),
+        (["seed=999999", "eval.first_seed=1000"], "must stay below eval.first_seed"),
+    ],
+)
+def test_bad_values_name_the_key(overrides: list[str], message: str, compose_train) -> None:
+    with pytest.raises(ConfigError) as error:
+        validate(compose_train(overrides))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize("backend", ["dummy", "subproc", "lepton"])
+def test_every_vec_backend_steps_the_face(backend: str, compose_train) -> None:
+    config = validate(compose_train(["scenario=toy", "agent=ppo", f"env.vec_backend={backend}"]))
+    env = make_vec_env(config, seed=3, num_envs=2)
+    try:
+        observations = env.reset()
+        assert observations.shape == (2, *env.observation_space.shape)
+        actions = np.stack([env.action_space.sample() for _ in range(2)])
+        _, rewards, dones, infos = env.step(actions)
+        assert rewards.shape == (2,) and dones.shape == (2,) and len(infos) == 2
+        assert env.get_attr("params", indices=[0])[0].region_names == ("home", "near", "far")
+    finally:
+        env.close()
