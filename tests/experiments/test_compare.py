@@ -1,0 +1,155 @@
+"""lepton-compare / lepton-eval: Hydra composition, saved models, reports and plots."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from hydra import compose, initialize_config_dir
+
+from agents.evaluation import run_evaluation
+
+CONFIGS = str(Path(__file__).resolve().parents[2] / "configs")
+FAST = ["eval.episodes=2", "stats.reps=100", "report.strategy_episodes=1"]
+
+
+def composed(name: str, overrides: list[str]):
+    with initialize_config_dir(config_dir=CONFIGS, version_base="1.3"):
+        return compose(config_name=name, overrides=overrides)
+
+
+def saved_ppo_run(run_dir: Path) -> Path:
+    """A lepton-train-like run directory: config, best_model.zip and eval/ TensorBoard scalars."""
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+    from torch.utils.tensorboard import SummaryWriter
+
+    run_dir.mkdir(parents=True)
+    env = gym.make("LeptonExpansion-Single-v0", scenario="toy")
+    model = PPO("MlpPolicy", env, n_steps=32, batch_size=32, n_epochs=1, seed=0, device="cpu")
+    model.learn(32)
+    model.save(run_dir / "best_model.zip")
+    config = {
+        "seed": 0,
+        "scenario": {"name": "toy", "kwargs": {}},
+        "env": {"action_mode": "discrete", "observation_mode": "flat"},
+        "agent": {"name": "ppo", "model": {"_target_": "stable_baselines3.PPO"}},
+    }
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    writer = SummaryWriter(str(run_dir / "tb" / "run_1"))
+    for step, value in ((0, 20.0), (32, 25.0)):
+        writer.add_scalar("eval/mean_reward", value, step)
+    writer.close()
+    return run_dir
+
+
+def test_compare_on_toy_ranks_baselines_against_the_oracle(tmp_path: Path) -> None:
+    cfg = composed(
+        "compare",
+        [
+            *FAST,
+            "use_baselines=[random,home_only,uppsala,born_global]",
+            "tensorboard.steps=[0,100]",
+        ],
+    )
+    summary = run_evaluation(cfg, tmp_path, comparative=True)
+    assert set(summary.index) == {"random", "home_only", "uppsala", "born_global", "oracle"}
+    assert summary.loc["oracle", "normalized_iqm"] == pytest.approx(1.0)
+    assert summary.loc["oracle", "optimality_gap"] == pytest.approx(0.0)
+    for name in summary.index:
+        assert summary.loc[name, "iqm"] <= summary.loc["oracle", "iqm"] + 1e-9
+    assert summary.loc["home_only", "regions_entered"] == 0
+    for name in (
+        "episodes.csv",
+        "summary.csv",
+        "summary.md",
+        "improvement.csv",
+        "improvement.md",
+        "plots/aggregate_intervals.png",
+        "plots/performance_profiles.png",
+        "strategy/uppsala.md",
+    ):
+        assert (tmp_path / name).exists(), name
+    improvement = pd.read_csv(tmp_path / "improvement.csv")
+    row = improvement[(improvement.x == "home_only") & (improvement.y == "oracle")].iloc[0]
+    assert row["probability"] == 0.0
+    assert "| oracle | oracle | discrete |" in (tmp_path / "summary.md").read_text()
+    assert any((tmp_path / "tb" / "uppsala").iterdir())
+
+
+def test_eval_loads_a_saved_run_directory_and_plays_its_face(tmp_path: Path) -> None:
+    run_dir = saved_ppo_run(tmp_path / "runs" / "toy__ppo__seed0")
+    cfg = composed(
+        "evaluate", [*FAST, "use_baselines=[]", "oracle=false", f"+models.ppo={run_dir}"]
+    )
+    summary = run_evaluation(cfg, tmp_path / "out", comparative=False)
+    assert list(summary.index) == ["ppo"]
+    assert summary.loc["ppo", "kind"] == "learned"
+    assert summary.loc["ppo", "face"] == "discrete"
+    episodes = pd.read_csv(tmp_path / "out" / "episodes.csv")
+    assert episodes["length"].tolist() == [5, 5]
+    assert not (tmp_path / "out" / "improvement.csv").exists()
+
+
+def test_compare_draws_learning_curves_of_saved_runs(tmp_path: Path) -> None:
+    run_dir = saved_ppo_run(tmp_path / "runs" / "toy__ppo__seed0")
+    cfg = composed(
+        "compare",
+        [
+            *FAST,
+            "oracle=true",
+            f"+models.ppo={tmp_path}/runs/toy__ppo__seed*",
+            "use_baselines=[home_only]",
+        ],
+    )
+    summary = run_evaluation(cfg, tmp_path / "out", comparative=True)
+    assert set(summary.index) == {"ppo", "home_only", "oracle"}
+    assert (tmp_path / "out" / "plots" / "learning_curves.png").exists()
+    assert run_dir.exists()
+
+
+def test_bad_inputs_are_named(tmp_path: Path) -> None:
+    cfg = composed("compare", [*FAST, "+models.ppo=/nonexistent/run*"])
+    with pytest.raises(FileNotFoundError, match=r"models\.ppo"):
+        run_evaluation(cfg, tmp_path, comparative=False)
+    cfg = composed("compare", [*FAST, "action_mode=tabular"])
+    with pytest.raises(ValueError, match="action_mode"):
+        run_evaluation(cfg, tmp_path, comparative=False)
+    cfg = composed("compare", [*FAST, "use_baselines=[uppsala,uppsla]"])
+    with pytest.raises(ValueError, match="uppsla"):
+        run_evaluation(cfg, tmp_path, comparative=False)
+    cfg = composed("compare", [*FAST, "scenario=global", "oracle=true", "use_baselines=[]"])
+    with pytest.raises(ValueError, match="deterministic"):
+        run_evaluation(cfg, tmp_path, comparative=False)
+    with pytest.raises(Exception, match=r"eval\.episdes"):
+        composed("compare", ["eval.episdes=3"])
+
+
+@pytest.mark.slow
+def test_lepton_compare_command_writes_to_the_hydra_run_dir(tmp_path: Path) -> None:
+    command = [
+        sys.executable,
+        "-m",
+        "experiments.compare",
+        "scenario=toy",
+        *FAST,
+        "use_baselines=[uppsala]",
+        "report.plots=false",
+        f"hydra.run.dir={tmp_path}",
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "| uppsala |" in done.stdout
+    assert (tmp_path / "summary.md").exists()
+    failed = subprocess.run(
+        [*command[:-1], "+models.x=/nonexistent", f"hydra.run.dir={tmp_path}/bad"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert failed.returncode == 2
+    assert "models.x" in failed.stderr
