@@ -15,6 +15,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
+import hydra.utils
 import numpy as np
 from hydra.errors import InstantiationException
 from hydra.utils import get_class, instantiate
@@ -45,6 +46,7 @@ def env_kwargs(
     """``gymnasium.make`` keywords of the run's env face and scenario."""
     return {
         "scenario": config.scenario.name,
+        "reward_function": hydra.utils.instantiate(config.env.reward),
         "observation_mode": config.env.observation_mode,
         "invalid_action": config.env.invalid_action,
         **config.scenario.kwargs,

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 import lepton_env
+from lepton_env.reward import ValuationReward
 
 EVAL_SEED_START = 10_000  # held-out episode seeds, disjoint from training's
 
@@ -52,6 +53,8 @@ class Claim:
     eval_freq: int
     n_envs: int = 16
     algo_kwargs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Keywords of the training env only; evaluation always scores the default reward.
+    train_env_kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 CLAIMS: dict[str, Claim] = {
@@ -78,6 +81,9 @@ CLAIMS: dict[str, Claim] = {
             "PPO": {"n_steps": 128},
             "MaskablePPO": {"n_steps": 128},
         },
+        # the same ranking of policies as the default reward, with the terminal
+        # valuation paid as revenue is built (potential-based shaping)
+        train_env_kwargs={"reward_function": ValuationReward()},
     ),
     "continuous": Claim(
         env_id="LeptonExpansion-Continuous-v0",
@@ -138,7 +144,7 @@ def train(
     steps = total_steps or claim.total_steps
     run_dir = out / claim_name / f"{algo}__seed{seed}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    env_kwargs = {"scenario": claim.scenario}
+    env_kwargs = {"scenario": claim.scenario, **claim.train_env_kwargs}
     # the batched core as an SB3 VecEnv: one model step for all n envs
     vec_env = lepton_env.make_vec_env(claim.env_id, num_envs=claim.n_envs, seed=seed, **env_kwargs)
     cls = algorithm_class(algo)
@@ -162,7 +168,12 @@ def train(
 
     def evaluate(step: int) -> float:
         episodes = evaluate_policy_episodes(
-            model, claim.env_id, env_kwargs, seeds, deterministic=True, use_masks=masked
+            model,
+            claim.env_id,
+            {"scenario": claim.scenario},
+            seeds,
+            deterministic=True,
+            use_masks=masked,
         )
         mean = float(np.mean(episodes["return"]))
         curve.append({"step": step, "mean_return": mean, "wall_s": time.time() - start})

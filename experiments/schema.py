@@ -46,6 +46,10 @@ class EnvConfig:
     observation_mode: str = "flat"
     invalid_action: str = "noop"
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    # The reward function's `_target_` class and its keyword arguments.
+    reward: dict[str, Any] = field(
+        default_factory=lambda: {"_target_": "lepton_env.reward.ProfitReward"}
+    )
 
 
 @dataclass

@@ -141,6 +141,7 @@ class Model:
             episode_key=keys.copy(),
             quarter=quarter,
             cash=np.full(batch, p.initial_cash, dtype=np.float64),
+            revenue=np.zeros(batch, dtype=np.float64),
             product_quality=np.full(batch, p.initial_quality, dtype=np.float32),
             rnd_intensity=np.full(batch, p.initial_rnd, dtype=np.float32),
             market_size=market_size,
@@ -168,7 +169,13 @@ class Model:
         )
         serving = state.entry_mode > 0
         firm_target, comp_target = self._targets(state, serving, state.entry_mode)
-        return state.replace(firm_share=firm_target, competitor_share=comp_target)
+        # Only the home greenfield serves at t=0, so net revenue is gross revenue.
+        opening = finance.gross_revenue(
+            firm_target, self.potential(state) * state.adoption, serving
+        )
+        return state.replace(
+            firm_share=firm_target, competitor_share=comp_target, revenue=opening.sum(axis=1)
+        )
 
     # ------------------------------------------------------------------ masks
     def move_costs(self, state: State) -> NDArray[np.float64]:
@@ -553,6 +560,7 @@ class Model:
             episode_key=key,
             quarter=next_quarter,
             cash=cash,
+            revenue=revenue,
             product_quality=quality,
             rnd_intensity=rnd_intensity,
             market_size=state.market_size,
@@ -584,6 +592,7 @@ class Model:
         entries_by_mode[:, 0] = 0
         kpis: Kpis = {
             "revenue": revenue,
+            "previous_revenue": state.revenue,
             "gross_revenue": gross.sum(axis=1),
             "profit": profit,
             "cash": cash,

@@ -64,6 +64,37 @@ class ProfitReward:
 
 
 @dataclass(frozen=True)
+class ValuationReward:
+    """Quarterly change in firm value, a dense form of :class:`ProfitReward`.
+
+    Firm value is cash plus a revenue multiple, ``V_t = cash_t + m * 4 * revenue_t``
+    (a bankrupt firm's multiple is worth nothing), so
+    ``r_t = (profit_t + m * 4 * (revenue_t - revenue_{t-1})) / scale``, and on bankruptcy
+    ``- m * 4 * revenue_t / scale - penalty``. The revenue term is potential-based
+    shaping with ``Phi = m * 4 * revenue / scale`` (Ng, Harada & Russell 1999): an
+    episode's return is ProfitReward's minus the constant ``Phi(s_0)``, so the two rank
+    policies alike, but the valuation is paid as revenue is built instead of at the horizon.
+    """
+
+    def __call__(
+        self,
+        kpis: dict[str, NDArray[np.generic]],
+        terminated: NDArray[np.bool_],
+        truncated: NDArray[np.bool_],
+        params: Params,
+    ) -> tuple[NDArray[np.float64], Components]:
+        multiple = 4.0 * params.valuation_multiple / params.reward_scale
+        revenue = kpis["revenue"].astype(np.float64)
+        previous = kpis["previous_revenue"].astype(np.float64)
+        parts = {
+            "profit": kpis["profit"].astype(np.float64) / params.reward_scale,
+            "valuation": multiple * (np.where(terminated, 0.0, revenue) - previous),
+            "bankruptcy": np.where(terminated, -params.bankruptcy_penalty, 0.0),
+        }
+        return parts["profit"] + parts["valuation"] + parts["bankruptcy"], parts
+
+
+@dataclass(frozen=True)
 class MarketShareReward:
     """Revenue-weighted presence: the firm's served demand as a share of all regions' potential.
 

@@ -22,6 +22,9 @@ class State:
     episode_key: NDArray[np.uint64]  # (B,) counter-RNG key of the episode
     quarter: NDArray[np.int32]  # (B,) quarters elapsed
     cash: NDArray[np.float64]  # (B,) $M
+    revenue: NDArray[
+        np.float64
+    ]  # (B,) net revenue booked last quarter (at reset: at t=0 shares), $M
     product_quality: NDArray[np.float32]  # (B,) relative to the technology frontier, [0, 1]
     rnd_intensity: NDArray[np.float32]  # (B,) share of the maximum R&D budget, [0, 1]
     market_size: NDArray[np.float32]  # (B, R) episode multiplier of market potential

@@ -83,7 +83,7 @@ def default_economics() -> dict[str, Any]:
         "severe_probability": 0.1,
         "suspension_quarters": 2,
         "rnd_max_budget": 30.0,
-        "rnd_levels": 4,
+        "rnd_levels": 5,
         "rnd_efficiency": 0.2,
         "rnd_scale": 15.0,
         "obsolescence": 0.03,

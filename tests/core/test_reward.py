@@ -69,3 +69,39 @@ def test_terminal_valuation_only_in_the_last_quarter(act) -> None:
         assert bool(output.truncated[0]) == last
         expected = 4.0 * 4.0 * output.kpis["revenue"][0] / 10.0 if last else 0.0
         assert output.reward_components["valuation"][0] == pytest.approx(expected)
+
+
+def test_valuation_reward_is_profit_reward_shaped_by_revenue_potential() -> None:
+    """Episode returns differ by exactly Phi(s_0) = multiple * 4 * revenue_0 / scale."""
+    from lepton_env import Action, Model, make_params
+    from lepton_env.reward import ProfitReward, ValuationReward
+    from lepton_env.rng import episode_key
+
+    params = make_params("global", horizon=12)
+    keys = episode_key(np.arange(16))
+    returns = {}
+    for reward in (ProfitReward(), ValuationReward()):
+        model = Model(params, reward_function=reward)
+        state = model.reset(keys)
+        opening = 4.0 * params.valuation_multiple * state.revenue / params.reward_scale
+        total = np.zeros(16)
+        alive = np.ones(16, dtype=bool)
+        bankrupt = np.zeros(16, dtype=bool)
+        for quarter in range(params.horizon):
+            action = Action.hold(16, params.num_regions)
+            if quarter == 0:  # greenfields everywhere in half the batch: those go bankrupt
+                moves = action.moves.copy()
+                moves[:8] = 4
+                action = Action(
+                    moves, action.marketing, action.localization, action.compliance, action.rnd
+                )
+            output = model.step(state, action)
+            total += np.where(alive, output.reward, 0.0)
+            bankrupt |= alive & output.terminated
+            alive &= ~(output.terminated | output.truncated)
+            state = output.state
+        assert bankrupt[:8].all() and not bankrupt[8:].any()
+        returns[type(reward).__name__] = (total, opening)
+    profit, _ = returns["ProfitReward"]
+    valuation, opening = returns["ValuationReward"]
+    np.testing.assert_allclose(valuation, profit - opening, rtol=1e-9, atol=1e-9)
