@@ -27,13 +27,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from numpy.typing import NDArray
 from stable_baselines3.common.logger import TensorBoardOutputFormat
 from stable_baselines3.common.vec_env import (
@@ -238,7 +235,9 @@ def expansion_figure(
 ) -> Figure:
     """Which region, when, by which mode: entry mode by region (rows) and quarter (columns)."""
     quarters, regions = entry_modes.shape
-    figure, axes = plt.subplots(figsize=(max(4.0, 0.25 * quarters + 2), 0.35 * regions + 1.2))
+    # A pyplot-free Figure: no global backend switch, so notebooks keep their inline figures.
+    figure = Figure(figsize=(max(4.0, 0.25 * quarters + 2), 0.35 * regions + 1.2))
+    axes = figure.subplots()
     axes.imshow(
         entry_modes.T,
         aspect="auto",
@@ -250,7 +249,7 @@ def expansion_figure(
     axes.set_yticks(range(regions), list(region_names) or [str(r) for r in range(regions)])
     axes.set_xlabel("quarter")
     axes.set_title(title, fontsize=9)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colour) for colour in MODE_COLOURS[1:]]
+    handles = [Rectangle((0, 0), 1, 1, color=colour) for colour in MODE_COLOURS[1:]]
     axes.legend(handles, MODE_NAMES[1:], loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7)
     figure.tight_layout()
     return figure

@@ -573,9 +573,6 @@ def plot_comparison(
     seed: int = 0,
 ) -> list[Path]:
     """Aggregate intervals, performance profiles (rliable) and learning curves; the files."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from rliable import library, metrics, plot_utils
 
