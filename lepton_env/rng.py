@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import IntEnum
 
 import numpy as np
+from numba import njit, vectorize
 from numpy.typing import NDArray
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
@@ -39,14 +40,39 @@ class Stream(IntEnum):
     WORLD = 12
 
 
-def mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """SplitMix64 finalizer: a bijective avalanche of 64-bit integers."""
-    x = x ^ (x >> _SHIFT1)  # a new array: the caller's is never modified
-    x *= _MIX1
-    x ^= x >> _SHIFT2
-    x *= _MIX2
-    x ^= x >> _SHIFT3
-    return x
+@vectorize(cache=True)
+def mix(x: int) -> int:
+    """SplitMix64 finalizer: a bijective avalanche of 64-bit integers (elementwise)."""
+    x = np.uint64(x)
+    x = (x ^ (x >> _SHIFT1)) * _MIX1
+    x = (x ^ (x >> _SHIFT2)) * _MIX2
+    return x ^ (x >> _SHIFT3)
+
+
+@njit(cache=True)
+def draw_bits(key: int, quarter: int, stream: int, index: int) -> int:
+    """The 64 random bits of draw ``index`` of ``stream`` in ``quarter`` of an episode."""
+    draw_key = mix(
+        np.uint64(key) ^ mix((np.uint64(quarter) << np.uint64(8)) + np.uint64(stream) + _GAMMA)
+    )
+    return mix(draw_key + np.uint64(index + 1) * _GAMMA)
+
+
+@njit(cache=True)
+def uniform_at(key: int, quarter: int, stream: int, index: int) -> float:
+    """Draw ``index`` of ``stream`` as a uniform number in [0, 1) (53 random bits)."""
+    return float(draw_bits(key, quarter, stream, index) >> _SHIFT_UNIT) * _TO_UNIT
+
+
+@njit(cache=True)
+def normal_at(key: int, quarter: int, stream: int, index: int, count: int) -> float:
+    """Normal number ``index`` of a draw of ``count``: ``sqrt(-2 ln(1 - u)) cos(2 pi v)``.
+
+    ``u`` is uniform ``index`` and ``v`` uniform ``count + index`` of the stream.
+    """
+    u = uniform_at(key, quarter, stream, index)
+    v = uniform_at(key, quarter, stream, count + index)
+    return np.sqrt(-2.0 * np.log1p(-u)) * np.cos(2.0 * np.pi * v)
 
 
 def episode_key(seed: int | NDArray[np.integer], offset: int = 0) -> NDArray[np.uint64]:
@@ -60,14 +86,35 @@ def next_episode_key(key: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return mix(key ^ _NEXT_EPISODE)
 
 
-def _bits(
-    key: NDArray[np.uint64], quarter: NDArray[np.integer], stream: Stream, count: int
-) -> NDArray[np.uint64]:
-    draw_key = mix(
-        key ^ mix((quarter.astype(np.uint64) << np.uint64(8)) + np.uint64(int(stream)) + _GAMMA)
-    )
-    counter = (np.arange(1, count + 1, dtype=np.uint64) * _GAMMA)[None, :]
-    return mix(draw_key[:, None] + counter)
+@njit(cache=True)
+def _fill(
+    keys: NDArray[np.uint64],
+    quarters: NDArray[np.int64],
+    stream: int,
+    gaussian: bool,
+    out: NDArray[np.float64],
+) -> None:
+    count = out.shape[1]
+    for row in range(out.shape[0]):
+        for index in range(count):
+            if gaussian:
+                out[row, index] = normal_at(keys[row], quarters[row], stream, index, count)
+            else:
+                out[row, index] = uniform_at(keys[row], quarters[row], stream, index)
+
+
+def _draw(
+    key: NDArray[np.uint64],
+    quarter: NDArray[np.integer],
+    stream: Stream,
+    shape: tuple[int, ...],
+    gaussian: bool,
+) -> NDArray[np.float64]:
+    key = np.ascontiguousarray(key, dtype=np.uint64)
+    count = int(np.prod(shape)) if shape else 1
+    out = np.empty((key.shape[0], count), dtype=np.float64)
+    _fill(key, np.asarray(quarter, dtype=np.int64), int(stream), gaussian, out)
+    return out.reshape((-1, *shape))
 
 
 def uniform(
@@ -76,13 +123,8 @@ def uniform(
     stream: Stream,
     shape: tuple[int, ...] = (),
 ) -> NDArray[np.float64]:
-    """Uniform numbers in [0, 1), shape ``(B, *shape)``, one independent set per env."""
-    count = int(np.prod(shape)) if shape else 1
-    bits = _bits(key, quarter, stream, count)
-    bits >>= _SHIFT_UNIT
-    unit = bits.astype(np.float64)
-    unit *= _TO_UNIT
-    return unit.reshape((-1, *shape))
+    """Uniform numbers in [0, 1), shape ``(B, *shape)``: ``uniform_at`` for each flat index."""
+    return _draw(key, quarter, stream, shape, gaussian=False)
 
 
 def uniform_where(
@@ -97,8 +139,6 @@ def uniform_where(
     Draws are per env, so an env's numbers do not depend on which others draw.
     """
     rows = np.flatnonzero(needed)
-    if len(rows) == len(needed):
-        return uniform(key, quarter, stream, shape)
     drawn = np.ones((len(needed), *shape), dtype=np.float64)
     if len(rows):
         drawn[rows] = uniform(key[rows], quarter[rows], stream, shape)
@@ -111,24 +151,22 @@ def normal(
     stream: Stream,
     shape: tuple[int, ...] = (),
 ) -> NDArray[np.float64]:
-    """Standard normal numbers by the Box-Muller transform, shape ``(B, *shape)``."""
-    count = int(np.prod(shape)) if shape else 1
-    bits = _bits(key, quarter, stream, 2 * count)
-    unit = (bits >> np.uint64(11)).astype(np.float64) * _TO_UNIT
-    radius = np.sqrt(-2.0 * np.log1p(-unit[:, :count]))
-    return (radius * np.cos(2.0 * np.pi * unit[:, count:])).reshape((-1, *shape))
+    """Standard normal numbers, shape ``(B, *shape)``: ``normal_at`` for each flat index."""
+    return _draw(key, quarter, stream, shape, gaussian=True)
 
 
-def poisson_small(uniforms: NDArray[np.float64], rate: NDArray[np.floating]) -> NDArray[np.int8]:
-    """Poisson counts by inversion, truncated at 3 events (rates here are well below 1).
+@vectorize(cache=True)
+def poisson_small(uniform: float, rate: float) -> int:
+    """A Poisson count by inversion, truncated at 3 events (rates here are well below 1).
 
     ``P(N = n) = exp(-rate) rate**n / n!``; counts above 3 are returned as 3.
     """
-    term = np.exp(-rate) * np.ones_like(uniforms)
-    cdf = term.copy()
-    count = np.zeros(uniforms.shape, dtype=np.int8)
+    term = np.exp(-rate)
+    cdf = term
+    count = 0
     for n in range(1, 4):
-        count += uniforms >= cdf
+        if uniform >= cdf:
+            count += 1
         term = term * rate / n
         cdf = cdf + term
     return count

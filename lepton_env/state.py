@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,13 @@ class State:
     competitor_quality: NDArray[np.float32]  # (B, R, K)
     competitor_brand: NDArray[np.float32]  # (B, R, K)
     competitor_price: NDArray[np.float32]  # (B, R, K)
+
+    @cached_property
+    def arrays(self) -> tuple[NDArray[Any], ...]:
+        """The arrays in field order, as the compiled core takes them (built once per state)."""
+        from lepton_env.kernel import StateTuple
+
+        return StateTuple(*(getattr(self, f.name) for f in FIELDS))  # type: ignore[no-any-return]
 
     @property
     def batch_size(self) -> int:

@@ -20,6 +20,7 @@ Malformed actions (shape, dtype, NaN, out of range) raise :class:`ActionError`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -79,7 +80,7 @@ class MultiDiscreteActions:
 
     params: Params
 
-    @property
+    @cached_property
     def space(self) -> spaces.MultiDiscrete:
         p = self.params
         return spaces.MultiDiscrete([NUM_MOVES] * p.num_regions + [p.rnd_levels], dtype=np.int64)
@@ -110,8 +111,11 @@ class MultiDiscreteActions:
 
     def invalid(self, actions: NDArray[np.int64], masks: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """Per component: was the chosen entry masked, (B, R + 1)."""
-        offsets = np.concatenate([[0], np.cumsum(self.space.nvec)[:-1]])
-        return ~np.take_along_axis(masks, actions + offsets, axis=1)
+        return ~np.take_along_axis(masks, actions + self._offsets, axis=1)
+
+    @cached_property
+    def _offsets(self) -> NDArray[np.int64]:
+        return np.concatenate([[0], np.cumsum(self.space.nvec)[:-1]])
 
     def neutralize(
         self, actions: NDArray[np.int64], invalid: NDArray[np.bool_]
@@ -126,7 +130,7 @@ class DiscreteActions:
 
     params: Params
 
-    @property
+    @cached_property
     def space(self) -> spaces.Discrete:
         return spaces.Discrete(self.mask_size)
 
@@ -180,7 +184,7 @@ class ContinuousActions:
 
     params: Params
 
-    @property
+    @cached_property
     def space(self) -> spaces.Box:
         size = self.params.num_regions * CONTINUOUS_PER_REGION + 1
         return spaces.Box(-1.0, 1.0, shape=(size,), dtype=np.float32)

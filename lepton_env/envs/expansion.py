@@ -17,7 +17,6 @@ from lepton_env.observation import (
     FIRM_FEATURES,
     REGION_FEATURES,
     bounds,
-    encode,
     encode_flat,
     feature_table,
 )
@@ -172,7 +171,10 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
         self.state: State | None = None
         self._key: NDArray[np.uint64] | None = None
         self._masks: NDArray[np.bool_] | None = None
-        self._costs_valid: tuple[NDArray[np.float64], NDArray[np.bool_]] | None = None
+        # the current state's valid moves (1, R, NUM_MOVES) and flat observation (1, D),
+        # as the core's step returns them; computed on demand after a reset
+        self._valid: NDArray[np.bool_] | None = None
+        self._observation: NDArray[np.float32] | None = None
         self._cash_history: list[float] = []
 
     # ---------------------------------------------------------------- API
@@ -188,8 +190,7 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
         else:
             self._key = rng.next_episode_key(self._key)
         self.state = self.model.reset(self._key)
-        self._masks = None
-        self._costs_valid = None
+        self._masks = self._valid = self._observation = None
         self._cash_history = [float(self.state.cash[0])]
         return self._observe(), {"action_mask": self.action_masks()}
 
@@ -199,11 +200,10 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
         batch_action = np.asarray(action)[None, ...]
         checked = self.actions.check(batch_action)
         decoded, face_invalid = self._decode(checked)
-        assert self._costs_valid is not None  # computed with the masks by _decode
-        output = self.model.step(self.state, decoded, *self._costs_valid)
-        self._costs_valid = None
+        output = self.model.step(self.state, decoded)
         self.state = output.state
         self._masks = None
+        self._valid, self._observation = output.valid, output.observation
         self._cash_history.append(float(self.state.cash[0]))
         info = step_info(output, 0, face_invalid[0])
         return (
@@ -219,10 +219,9 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
         if self.state is None:
             raise RuntimeError("call reset() before action_masks()")
         if self._masks is None:
-            costs = self.model.move_costs(self.state)
-            valid = self.model.valid_moves(self.state, costs)
-            self._costs_valid = (costs, valid)  # reused by the core's step
-            self._masks = self.actions.masks(valid, self.state.rnd_intensity)
+            if self._valid is None:
+                self._valid = self.model.valid_moves(self.state)
+            self._masks = self.actions.masks(self._valid, self.state.rnd_intensity)
         return self._masks[0]
 
     def render(self) -> Any:
@@ -239,14 +238,17 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
 
     def _observe(self) -> Any:
         assert self.state is not None
+        if self._observation is None:
+            self._observation = encode_flat(self.model, self.state)
+        flat = self._observation[0]
         if self.observation_mode == "dict":
-            region_obs, firm_obs = encode(self.model, self.state)
+            width = self.params.num_regions * len(REGION_FEATURES)
             return {
-                "regions": region_obs[0],
-                "firm": firm_obs[0],
+                "regions": flat[:width].reshape(self.params.num_regions, -1),
+                "firm": flat[width:],
                 "action_mask": self.action_masks().astype(np.int8),
             }
-        return encode_flat(self.model, self.state)[0]
+        return flat
 
 
 def decode_with_masks(

@@ -123,8 +123,11 @@ class BatchedExpansion:
         )
         self.state: State | None = None
         self._has_key = np.zeros(self.num_envs, dtype=bool)
-        self._costs: NDArray[np.float64] | None = None
+        # valid moves (n, R, NUM_MOVES) and flat observations (n, D) of the current state, as
+        # the core's step returns them; ``_observation_out`` once observe_all handed it out
         self._valid: NDArray[np.bool_] | None = None
+        self._observation: NDArray[np.float32] | None = None
+        self._observation_out = False
         self._masks: NDArray[np.bool_] | None = None
         # ids of the state arrays the last step also returned as KPIs (never written in place)
         self._handed_out: frozenset[int] = frozenset()
@@ -158,14 +161,23 @@ class BatchedExpansion:
     def reset_rows(self, rows: NDArray[np.intp], keys: NDArray[np.uint64]) -> State:
         """Start new episodes with ``keys`` in ``rows``; returns the fresh sub-batch."""
         fresh = self.model.reset(keys)
-        if self.state is None:
+        if self.state is None or len(rows) == self.num_envs:
             if not np.array_equal(rows, np.arange(self.num_envs)):
                 raise RuntimeError("the first reset must reset every environment")
             self.state = fresh
+            self._valid = self._observation = None
         else:
             self.state = put_rows(self.state, rows, fresh, self._handed_out)
+            # only the fresh rows change: their masks and observations replace the old rows
+            if self._valid is not None:
+                self._valid[rows] = self.model.valid_moves(fresh)
+            if self._observation is not None:
+                if self._observation_out:
+                    self._observation = self._observation.copy()
+                    self._observation_out = False
+                self._observation[rows] = encode_flat(self.model, fresh)
+        self._masks = None
         self._has_key[rows] = True
-        self._invalidate()
         return fresh
 
     def autoreset(self, rows: NDArray[np.intp]) -> State:
@@ -174,23 +186,18 @@ class BatchedExpansion:
         return self.reset_rows(rows, rng.next_episode_key(self.state.episode_key[rows]))
 
     # ---------------------------------------------------------------- masks and step
-    def _invalidate(self) -> None:
-        self._costs = self._valid = self._masks = None
-
-    def _valid_moves(self) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    def _valid_moves(self) -> NDArray[np.bool_]:
         assert self.state is not None
-        if self._costs is None or self._valid is None:
-            self._costs = self.model.move_costs(self.state)
-            self._valid = self.model.valid_moves(self.state, self._costs)
-        return self._costs, self._valid
+        if self._valid is None:
+            self._valid = self.model.valid_moves(self.state)
+        return self._valid
 
     def action_masks(self) -> NDArray[np.bool_]:
         """Valid actions of every env, (n, mask size), as the single env's ``action_masks()``."""
         if self.state is None:
             raise RuntimeError("call reset() before action_masks()")
         if self._masks is None:
-            _, valid = self._valid_moves()
-            self._masks = self.actions.masks(valid, self.state.rnd_intensity)
+            self._masks = self.actions.masks(self._valid_moves(), self.state.rnd_intensity)
         return self._masks
 
     def step(
@@ -214,34 +221,47 @@ class BatchedExpansion:
             checked[hold_rows] = 0
         masks = self.action_masks()
         decoded, face_invalid = decode_with_masks(self.actions, checked, masks, self.invalid_action)
-        costs, valid = self._valid_moves()
-        output = self.model.step(self.state, decoded, costs, valid)
+        output = self.model.step(self.state, decoded)
         self.state = output.state
         self._handed_out = frozenset(id(v) for v in output.kpis.values())
-        self._invalidate()
+        self._valid, self._observation = output.valid, output.observation
+        self._observation_out = False
+        self._masks = None
         return output, face_invalid
 
     def step_same(self, actions: object) -> SameStep:
         """Step, then reset the envs that ended within the same call (SB3's convention)."""
         output, face_invalid = self.step(actions)
-        observation = self.observe_all()
         done = output.terminated | output.truncated
         rows = np.flatnonzero(done)
         final_observation = None
         if len(rows):
-            final_observation = _rows_of(observation, rows)
-            fresh = self.autoreset(rows)
-            masks = self.action_masks()[rows] if isinstance(observation, dict) else None
-            _set_rows(observation, rows, self.observe(fresh, masks))
-        return SameStep(observation, output, face_invalid, rows, final_observation)
+            assert self._observation is not None  # the step's, not handed out yet
+            masks = self.action_masks()[rows] if self.observation_mode == "dict" else None
+            final_observation = self._format(self._observation[rows], masks)
+            self.autoreset(rows)
+        return SameStep(self.observe_all(), output, face_invalid, rows, final_observation)
 
     def observe(self, state: State, masks: NDArray[np.bool_] | None = None) -> Observation:
         """The batch observation of ``state`` (flat (B, D) or the dict of arrays)."""
-        flat = encode_flat(self.model, state)
+        if self.observation_mode == "dict" and masks is None:
+            masks = self.actions.masks(self.model.valid_moves(state), state.rnd_intensity)
+        return self._format(encode_flat(self.model, state), masks)
+
+    def observe_all(self) -> Observation:
+        """Observation of the current batch state (the step's own, encoded in its pass)."""
+        assert self.state is not None
+        if self._observation is None:
+            self._observation = encode_flat(self.model, self.state)
+        self._observation_out = True
+        masks = self.action_masks() if self.observation_mode == "dict" else None
+        return self._format(self._observation, masks)
+
+    def _format(self, flat: NDArray[np.float32], masks: NDArray[np.bool_] | None) -> Observation:
+        """Flat observations as the face's observation mode gives them."""
         if self.observation_mode == "dict":
-            if masks is None:
-                masks = self.actions.masks(self.model.valid_moves(state), state.rnd_intensity)
-            batch, regions = state.entry_mode.shape
+            assert masks is not None
+            batch, regions = flat.shape[0], self.params.num_regions
             width = regions * len(REGION_FEATURES)
             return {
                 "regions": flat[:, :width].reshape(batch, regions, -1),
@@ -249,12 +269,6 @@ class BatchedExpansion:
                 "action_mask": masks.astype(np.int8),
             }
         return flat
-
-    def observe_all(self) -> Observation:
-        """Observation of the current batch state."""
-        assert self.state is not None
-        masks = self.action_masks() if self.observation_mode == "dict" else None
-        return self.observe(self.state, masks)
 
     def render_env(self, index: int, render_mode: str | None) -> Any:
         """What the single env's ``render()`` shows, for env ``index``."""
@@ -286,22 +300,6 @@ def _with_masks(infos: dict[str, Any], present: NDArray[np.bool_]) -> dict[str, 
         masked[key] = _with_masks(value, present) if isinstance(value, dict) else value
         masked[f"_{key}"] = present
     return masked
-
-
-def _rows_of(observation: Observation, rows: NDArray[np.intp]) -> Observation:
-    if isinstance(observation, dict):
-        return {k: v[rows] for k, v in observation.items()}
-    return observation[rows]
-
-
-def _set_rows(observation: Observation, rows: NDArray[np.intp], values: Observation) -> None:
-    if isinstance(observation, dict):
-        assert isinstance(values, dict)
-        for k, v in observation.items():
-            v[rows] = values[k]
-    else:
-        assert not isinstance(values, dict)
-        observation[rows] = values
 
 
 class LeptonExpansionVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):

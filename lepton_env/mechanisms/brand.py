@@ -10,12 +10,10 @@ under constant spend is ``eta x / delta``.
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import NDArray
+from numba import vectorize
 
 
-def nerlove_arrow(
-    brand: NDArray[np.float32], intensity: NDArray[np.float32], efficiency: float, decay: float
-) -> NDArray[np.float32]:
-    """One quarter of goodwill accumulation and decay."""
-    return ((1.0 - decay) * brand + efficiency * intensity).astype(np.float32)
+@vectorize(cache=True)
+def nerlove_arrow(brand: float, intensity: float, efficiency: float, decay: float) -> float:
+    """One quarter of goodwill accumulation and decay, ``(1 - delta) B + eta x``."""
+    return (1.0 - decay) * brand + efficiency * intensity

@@ -18,9 +18,30 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
+from numba import vectorize
 from numpy.typing import NDArray
 
 from lepton_env.params import Params
+
+
+@vectorize(cache=True)
+def price_war(price: float, firm_share: float, threshold: float, cut: float, floor: float) -> float:
+    """``max(floor, p (1 - c))`` while the entrant's share exceeds the threshold, never a rise."""
+    if firm_share > threshold:
+        return min(max(floor, price * (1.0 - cut)), price)
+    return price
+
+
+@vectorize(cache=True)
+def innovate(quality: float, rate: float) -> float:
+    """``q + r (1 - q)``."""
+    return quality + rate * (1.0 - quality)
+
+
+@vectorize(cache=True)
+def follow(brand: float, firm_brand: float, rate: float) -> float:
+    """``B + f max(0, B_firm - B)``."""
+    return brand + rate * max(firm_brand - brand, 0.0)
 
 
 @dataclass(frozen=True)
@@ -67,9 +88,13 @@ class PriceWarrior:
     def react(
         self, rivals: Rivals, params: Params
     ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-        threatened = (rivals.firm_share > params.price_war_threshold)[..., None]
-        cut = np.maximum(params.price_floor, rivals.price * (1.0 - params.price_war_cut))
-        price = np.where(threatened, np.minimum(cut, rivals.price), rivals.price)
+        price = price_war(
+            rivals.price,
+            rivals.firm_share[..., None],
+            params.price_war_threshold,
+            params.price_war_cut,
+            params.price_floor,
+        )
         return rivals.quality, rivals.brand, price.astype(np.float32)
 
 
@@ -82,7 +107,7 @@ class Innovator:
     def react(
         self, rivals: Rivals, params: Params
     ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-        quality = rivals.quality + params.innovation_rate * (1.0 - rivals.quality)
+        quality = innovate(rivals.quality, params.innovation_rate)
         return quality.astype(np.float32), rivals.brand, rivals.price
 
 
@@ -95,15 +120,24 @@ class Follower:
     def react(
         self, rivals: Rivals, params: Params
     ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-        gap = np.maximum(rivals.firm_brand[..., None] - rivals.brand, 0.0)
-        return (
-            rivals.quality,
-            (rivals.brand + params.follow_rate * gap).astype(np.float32),
-            (rivals.price),
-        )
+        brand = follow(rivals.brand, rivals.firm_brand[..., None], params.follow_rate)
+        return rivals.quality, brand.astype(np.float32), rivals.price
 
 
 DEFAULT_PERSONAS: tuple[Persona, ...] = (Passive(), PriceWarrior(), Innovator(), Follower())
+
+#: Personas the compiled core applies itself, with the same functions as their ``react``;
+#: any other persona (a subclass too) is applied in Python through its ``react``.
+BUILT_IN_KINDS: dict[type, int] = {Passive: 0, PriceWarrior: 1, Innovator: 2, Follower: 3}
+CUSTOM_KIND = -1
+
+
+def persona_kinds(
+    persona_index: NDArray[np.float64], personas: tuple[Persona, ...]
+) -> NDArray[np.int8]:
+    """(R, K) kind of each competitor slot's persona for the compiled core."""
+    kinds = np.array([BUILT_IN_KINDS.get(type(p), CUSTOM_KIND) for p in personas], dtype=np.int8)
+    return kinds[persona_index.astype(np.intp)]
 
 
 def react(

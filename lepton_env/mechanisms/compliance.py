@@ -13,38 +13,31 @@ operations for some quarters (as regulators did with ChatGPT in Italy, 2023).
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from numba import vectorize
 
 
-def invest(
-    compliance: NDArray[np.float32], intensity: NDArray[np.float32], rate: float
-) -> NDArray[np.float32]:
+@vectorize(cache=True)
+def invest(compliance: float, intensity: float, rate: float) -> float:
     """``C + kappa x (1 - C)``."""
-    return (compliance + rate * intensity * (1.0 - compliance)).astype(np.float32)
+    return compliance + rate * intensity * (1.0 - compliance)
 
 
-def erode(
-    compliance: NDArray[np.float32],
-    old_stringency: NDArray[np.float32],
-    new_stringency: NDArray[np.float32],
-    erosion: float,
-) -> NDArray[np.float32]:
+@vectorize(cache=True)
+def erode(compliance: float, old_stringency: float, new_stringency: float, erosion: float) -> float:
     """Compliance lost when rules tighten, kept in [0, 1]."""
-    rise = np.maximum(new_stringency - old_stringency, 0.0)
-    return np.clip(compliance - erosion * rise, 0.0, 1.0).astype(np.float32)
+    rise = max(new_stringency - old_stringency, 0.0)
+    return min(max(compliance - erosion * rise, 0.0), 1.0)
 
 
+@vectorize(cache=True)
 def enforcement_probability(
-    stringency: NDArray[np.float32],
-    compliance: NDArray[np.float32],
-    base_hazard: float,
-    gap_hazard: float,
-) -> NDArray[np.float64]:
+    stringency: float, compliance: float, base_hazard: float, gap_hazard: float
+) -> float:
     """``1 - exp(-(h_0 + h_1 max(0, S - C)))`` per quarter."""
-    hazard = base_hazard + gap_hazard * np.maximum(stringency - compliance, 0.0)
-    return -np.expm1(-hazard.astype(np.float64))
+    return -np.expm1(-(base_hazard + gap_hazard * max(stringency - compliance, 0.0)))
 
 
-def fine(annual_revenue: NDArray[np.floating], fine_rate: float) -> NDArray[np.float64]:
+@vectorize(cache=True)
+def fine(annual_revenue: float, fine_rate: float) -> float:
     """Fine in $M: ``fine_rate x annual regional revenue``."""
-    return fine_rate * np.asarray(annual_revenue, dtype=np.float64)
+    return fine_rate * annual_revenue

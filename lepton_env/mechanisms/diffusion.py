@@ -11,26 +11,19 @@ Served demand is ``D_r = M_r a_r``.
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import NDArray
+from numba import vectorize
 
 
+@vectorize(cache=True)
 def market_potential(
-    base_potential: NDArray[np.float64],  # (R,) $M per quarter
-    annual_growth: NDArray[np.float64],  # (R,)
-    market_size: NDArray[np.float32],  # (B, R)
-    quarter: NDArray[np.int32],  # (B,)
-) -> NDArray[np.float32]:
-    """``M_r(t)`` in $M per quarter, shape (B, R)."""
-    growth = np.power(1.0 + annual_growth, quarter[:, None] / 4.0)
-    return (base_potential * market_size * growth).astype(np.float32)
+    base_potential: float, annual_growth: float, market_size: float, quarter: float
+) -> float:
+    """``M_r(t)`` in $M per quarter."""
+    return base_potential * market_size * (1.0 + annual_growth) ** (quarter / 4.0)
 
 
-def bass_adoption(
-    adoption: NDArray[np.float32],  # (B, R)
-    innovation: NDArray[np.float64],  # (R,) p
-    imitation: NDArray[np.float64],  # (R,) q
-) -> NDArray[np.float32]:
+@vectorize(cache=True)
+def bass_adoption(adoption: float, innovation: float, imitation: float) -> float:
     """One quarter of Bass diffusion, kept in [0, 1]."""
     adopted = adoption + (innovation + imitation * adoption) * (1.0 - adoption)
-    return np.clip(adopted, 0.0, 1.0).astype(np.float32)
+    return min(max(adopted, 0.0), 1.0)

@@ -16,79 +16,71 @@ meanwhile in the mode held before. Exit writes off a share of the entry cost.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, vectorize
 from numpy.typing import NDArray
 
-from lepton_env.params import Params
 from lepton_env.types import EntryMode
 
-
-def entry_cost(mode: int, potential: NDArray[np.floating], params: Params) -> NDArray[np.float64]:
-    """``F_m + c_m M_r`` in $M, (B, R)."""
-    return params.entry_cost_fixed[mode] + params.entry_cost_market[mode] * potential.astype(
-        np.float64, copy=False
-    )
+_PILOT = int(EntryMode.PILOT)
 
 
-def operating_cost(
-    entry_mode: NDArray[np.int8], potential: NDArray[np.float32], params: Params
-) -> NDArray[np.float64]:
-    """``f_m + o_m M_r`` per quarter for the mode held, (B, R); zero when absent."""
-    return params.operating_cost_fixed[entry_mode] + params.operating_cost_market[
-        entry_mode
-    ] * potential.astype(np.float64)
+@vectorize(cache=True)
+def entry_cost(fixed: float, per_market: float, potential: float) -> float:
+    """``F_m + c_m M_r`` in $M; also the operating cost ``f_m + o_m M_r`` per quarter."""
+    return fixed + per_market * potential
 
 
-def exit_cost(
-    entry_mode: NDArray[np.int8], potential: NDArray[np.float32], params: Params
-) -> NDArray[np.float64]:
-    """Write-off on exit: ``w_m (F_m + c_m M_r)``, (B, R)."""
-    full = params.entry_cost_fixed[entry_mode] + params.entry_cost_market[
-        entry_mode
-    ] * potential.astype(np.float64)
-    return params.exit_cost_fraction[entry_mode] * full
+@vectorize(cache=True)
+def exit_cost(fraction: float, fixed: float, per_market: float, potential: float) -> float:
+    """Write-off on exit: ``w_m (F_m + c_m M_r)`` for the mode held."""
+    return fraction * entry_cost(fixed, per_market, potential)
 
 
+@njit(cache=True)
 def acquisition_target(
     competitor_share: NDArray[np.float32], competitor_active: NDArray[np.bool_]
-) -> NDArray[np.intp]:
-    """Index of the largest active competitor, (B, R)."""
-    return np.argmax(np.where(competitor_active, competitor_share + 1.0, 0.0), axis=-1)
+) -> int:
+    """Index of the largest active competitor of a region, over (K,); 0 when none is active."""
+    best, best_score = 0, 0.0
+    for slot in range(competitor_share.shape[0]):
+        score = competitor_share[slot] + 1.0 if competitor_active[slot] else 0.0
+        if score > best_score:
+            best, best_score = slot, score
+    return best
 
 
+@vectorize(cache=True)
 def acquisition_price(
-    target_share: NDArray[np.float32],
-    demand: NDArray[np.float32],
-    potential: NDArray[np.float32],
-    params: Params,
-) -> NDArray[np.float64]:
-    """Price in $M: fixed and market costs plus a multiple of the target's annual revenue."""
-    annual_revenue = 4.0 * target_share.astype(np.float64) * demand
-    mode = int(EntryMode.ACQUISITION)
-    return entry_cost(mode, potential, params) + params.acquisition_revenue_multiple * (
-        annual_revenue
+    fixed: float,
+    per_market: float,
+    revenue_multiple: float,
+    target_share: float,
+    demand: float,
+    potential: float,
+) -> float:
+    """``F_3 + c_3 M_r + multiple * 4 * s_target * D_r`` in $M."""
+    return entry_cost(fixed, per_market, potential) + revenue_multiple * (
+        4.0 * target_share * demand
     )
 
 
-def approval_probability(
-    stringency: NDArray[np.float32], screening: NDArray[np.float64]
-) -> NDArray[np.float64]:
+@vectorize(cache=True)
+def approval_probability(stringency: float, screening: float) -> float:
     """``1 - screening_r * S_r``."""
-    return 1.0 - screening * stringency.astype(np.float64)
+    return 1.0 - screening * stringency
 
 
-def serving_mode(
-    entry_mode: NDArray[np.int8], interim_mode: NDArray[np.int8], build_quarters: NDArray[np.int16]
-) -> NDArray[np.int8]:
+@vectorize(cache=True)
+def serving_mode(entry_mode: int, interim_mode: int, build_quarters: int) -> int:
     """The mode customers are served in: the interim mode while a greenfield is built."""
-    return np.where(build_quarters > 0, interim_mode, entry_mode).astype(np.int8)
+    return interim_mode if build_quarters > 0 else entry_mode
 
 
+@vectorize(cache=True)
 def share_ceiling(
-    mode: NDArray[np.int8], data_localization: NDArray[np.float64], params: Params
-) -> NDArray[np.float32]:
+    mode: int, mode_ceiling: float, data_localization: float, pilot_ceiling: float
+) -> float:
     """Highest share reachable in ``mode``; data-localization rules cap export pilots."""
-    ceiling = params.share_ceiling[mode]
-    pilot_cap = np.where(data_localization > 0.5, params.data_localization_pilot_ceiling, ceiling)
-    return np.where(mode == EntryMode.PILOT, np.minimum(ceiling, pilot_cap), ceiling).astype(
-        np.float32
-    )
+    if mode == _PILOT and data_localization > 0.5:
+        return min(mode_ceiling, pilot_ceiling)
+    return mode_ceiling

@@ -10,24 +10,22 @@ The firm is bankrupt when cash falls below minus its credit line.
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import NDArray
+from numba import vectorize
 
 
-def gross_revenue(
-    firm_share: NDArray[np.float32], demand: NDArray[np.float32], serving: NDArray[np.bool_]
-) -> NDArray[np.float64]:
-    """``s_r D_r`` in $M per quarter where served, (B, R)."""
-    return np.where(serving, firm_share.astype(np.float64) * demand, 0.0)
+@vectorize(cache=True)
+def gross_revenue(firm_share: float, demand: float, serving: bool) -> float:
+    """``s_r D_r`` in $M per quarter where served."""
+    return firm_share * demand if serving else 0.0
 
 
-def spend_cost(
-    intensity: NDArray[np.float32], fixed: float, per_market: float, potential: NDArray[np.float32]
-) -> NDArray[np.float64]:
-    """A spend at ``intensity`` of the budget ``fixed + per_market * M_r``, (B, R)."""
-    return intensity.astype(np.float64) * (fixed + per_market * potential.astype(np.float64))
+@vectorize(cache=True)
+def spend_cost(intensity: float, fixed: float, per_market: float, potential: float) -> float:
+    """A spend at ``intensity`` of the budget ``fixed + per_market * M_r``."""
+    return intensity * (fixed + per_market * potential)
 
 
-def is_bankrupt(cash: NDArray[np.float64], credit_line: float) -> NDArray[np.bool_]:
+@vectorize(cache=True)
+def is_bankrupt(cash: float, credit_line: float) -> bool:
     """Cash below the credit line."""
-    return np.asarray(cash < -credit_line)
+    return cash < -credit_line

@@ -8,19 +8,16 @@ A local partner gives a head start: on entry ``L = max(L, boost * partner_qualit
 
 from __future__ import annotations
 
-import numpy as np
-from numpy.typing import NDArray
+from numba import vectorize
 
 
-def localize(
-    localization: NDArray[np.float32], intensity: NDArray[np.float32], rate: float
-) -> NDArray[np.float32]:
-    """One quarter of localization spend at ``intensity`` in [0, 1]."""
-    return (localization + rate * intensity * (1.0 - localization)).astype(np.float32)
+@vectorize(cache=True)
+def localize(localization: float, intensity: float, rate: float) -> float:
+    """One quarter of localization spend at ``intensity`` in [0, 1]: ``L + lambda x (1 - L)``."""
+    return localization + rate * intensity * (1.0 - localization)
 
 
-def partner_head_start(
-    localization: NDArray[np.float32], partner_quality: NDArray[np.float32], boost: float
-) -> NDArray[np.float32]:
+@vectorize(cache=True)
+def partner_head_start(localization: float, partner_quality: float, boost: float) -> float:
     """Localization after entering with a partner of the given quality."""
-    return np.maximum(localization, boost * partner_quality).astype(np.float32)
+    return max(localization, boost * partner_quality)

@@ -11,32 +11,29 @@ the partner; Williamson 1985) with hazard ``rho (1 - theta)`` per quarter.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, vectorize
 from numpy.typing import NDArray
 
 
-def hidden_quality(
-    mean: NDArray[np.float64], spread: float, normals: NDArray[np.float64]
-) -> NDArray[np.float32]:
-    """Draw hidden partner quality, (B, R, P)."""
-    return np.clip(mean + spread * normals, 0.0, 1.0).astype(np.float32)
+@vectorize(cache=True)
+def hidden_quality(mean: float, spread: float, normal: float) -> float:
+    """Hidden partner quality ``clip(mu + sigma z, 0, 1)`` from a standard normal ``z``."""
+    return min(max(mean + spread * normal, 0.0), 1.0)
 
 
-def estimate(
-    quality: NDArray[np.float32],  # (B, R, P)
-    rounds: NDArray[np.integer],  # (B, R)
-    noise: float,
-    normals: NDArray[np.float64],  # (B, R, P)
-) -> NDArray[np.float32]:
+@vectorize(cache=True)
+def estimate(quality: float, rounds: float, noise: float, normal: float) -> float:
     """The firm's estimate of partner quality after ``rounds`` of diligence."""
-    sd = noise / np.sqrt(1.0 + rounds[..., None])
-    return np.clip(quality + sd * normals, 0.0, 1.0).astype(np.float32)
+    return min(max(quality + noise / np.sqrt(1.0 + rounds) * normal, 0.0), 1.0)
 
 
-def choose_partner(estimates: NDArray[np.float32]) -> NDArray[np.int8]:
-    """Index of the candidate with the best estimate, (B, R)."""
-    return np.argmax(estimates, axis=-1).astype(np.int8)
+@njit(cache=True)
+def choose_partner(estimates: NDArray[np.float32]) -> int:
+    """Index of the candidate with the best estimate (the first on ties), over (P,)."""
+    return int(np.argmax(estimates))
 
 
-def failure_probability(partner_quality: NDArray[np.float32], rate: float) -> NDArray[np.float64]:
+@vectorize(cache=True)
+def failure_probability(partner_quality: float, rate: float) -> float:
     """``1 - exp(-rho (1 - theta))`` per quarter."""
-    return -np.expm1(-rate * (1.0 - partner_quality.astype(np.float64)))
+    return -np.expm1(-rate * (1.0 - partner_quality))

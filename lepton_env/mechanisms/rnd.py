@@ -10,16 +10,13 @@ knowledge-production function, Griliches 1979):
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
+from numba import vectorize
 
 
+@vectorize(cache=True)
 def rnd_quality(
-    quality: NDArray[np.float32],  # (B,)
-    spend: NDArray[np.floating],  # (B,) $M this quarter
-    efficiency: float,
-    scale: float,
-    obsolescence: float,
-) -> NDArray[np.float32]:
-    """Quality after one quarter of frontier drift and R&D."""
+    quality: float, spend: float, efficiency: float, scale: float, obsolescence: float
+) -> float:
+    """Quality after one quarter of frontier drift and R&D (``spend`` in $M)."""
     gain = efficiency * (1.0 - quality) * -np.expm1(-spend / scale)
-    return np.clip(quality * (1.0 - obsolescence) + gain, 0.0, 1.0).astype(np.float32)
+    return min(max(quality * (1.0 - obsolescence) + gain, 0.0), 1.0)

@@ -17,68 +17,70 @@ so they do too.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit, vectorize
 from numpy.typing import NDArray
 
 
+@vectorize(cache=True)
 def attraction(
-    quality: NDArray[np.floating],
-    brand: NDArray[np.floating],
-    localization: NDArray[np.floating] | float,
-    price: NDArray[np.floating] | float,
-    price_sensitivity: NDArray[np.floating],
+    quality: float,
+    brand: float,
+    localization: float,
+    price: float,
+    price_sensitivity: float,
     quality_weight: float,
     brand_weight: float,
     localization_weight: float,
-) -> NDArray[np.float32]:
-    """``U_i``; arrays broadcast against each other."""
-    utility = (
+) -> float:
+    """``U_i``."""
+    return (
         quality_weight * quality
         + brand_weight * np.log1p(brand)
         + localization_weight * localization
         - price_sensitivity * np.log(price)
     )
-    return np.asarray(utility, dtype=np.float32)
 
 
+@vectorize(cache=True)
 def effective_quality(
-    quality: NDArray[np.floating],  # (B,) or (B, R)
-    distance: NDArray[np.floating],  # (B, R)
-    localization: NDArray[np.floating],  # (B, R)
-    penalty: float,
-) -> NDArray[np.float32]:
-    """Quality as customers abroad perceive it, (B, R)."""
-    quality = quality[:, None] if quality.ndim == 1 else quality
-    return (quality - penalty * distance * (1.0 - localization)).astype(np.float32)
+    quality: float, distance: float, localization: float, penalty: float
+) -> float:
+    """Quality as customers abroad perceive it."""
+    return quality - penalty * distance * (1.0 - localization)
 
 
+@njit(cache=True)
 def target_shares(
-    firm_utility: NDArray[np.float32],  # (B, R)
-    firm_serving: NDArray[np.bool_],  # (B, R)
-    competitor_utility: NDArray[np.float32],  # (B, R, K)
-    competitor_active: NDArray[np.bool_],  # (B, R, K)
+    firm_utility: float,
+    firm_serving: bool,
+    competitor_utility: NDArray[np.float64],
+    competitor_active: NDArray[np.bool_],
     outside_utility: float,
-) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """Logit shares ``(s*_firm (B, R), s*_competitors (B, R, K))``.
+) -> float:
+    """Logit shares of one region: returns ``s*_firm``, and overwrites ``competitor_utility`` (K,)
+    with ``s*_competitors``.
 
     Absent players have zero attraction. Utilities are shifted by their maximum
     before ``exp`` so large brands cannot overflow.
     """
-    firm_u = np.where(firm_serving, firm_utility, -np.inf)
-    comp_u = np.where(competitor_active, competitor_utility, -np.inf)
-    shift = np.maximum(np.maximum(firm_u, comp_u.max(axis=-1)), outside_utility)
-    # in place on the fresh float32 temporaries: the same operations, fewer allocations
-    firm_u -= shift
-    firm_e = np.exp(firm_u, out=firm_u)
-    comp_u -= shift[..., None]
-    comp_e = np.exp(comp_u, out=comp_u)
-    total = np.exp(outside_utility - shift) + firm_e + comp_e.sum(axis=-1)
-    firm_e /= total
-    comp_e /= total[..., None]
-    return firm_e.astype(np.float32, copy=False), comp_e.astype(np.float32, copy=False)
+    shift = outside_utility
+    if firm_serving:
+        shift = max(shift, firm_utility)
+    for slot in range(competitor_utility.shape[0]):
+        if competitor_active[slot]:
+            shift = max(shift, competitor_utility[slot])
+    firm = np.exp(firm_utility - shift) if firm_serving else 0.0
+    total = np.exp(outside_utility - shift) + firm
+    for slot in range(competitor_utility.shape[0]):
+        weight = np.exp(competitor_utility[slot] - shift) if competitor_active[slot] else 0.0
+        competitor_utility[slot] = weight
+        total += weight
+    for slot in range(competitor_utility.shape[0]):
+        competitor_utility[slot] /= total
+    return firm / total
 
 
-def adjust_shares(
-    share: NDArray[np.float32], target: NDArray[np.float32], speed: float
-) -> NDArray[np.float32]:
+@vectorize(cache=True)
+def adjust_shares(share: float, target: float, speed: float) -> float:
     """Partial adjustment ``s' = s + k (s* - s)`` (switching-cost inertia)."""
-    return (share + speed * (target - share)).astype(np.float32)
+    return share + speed * (target - share)

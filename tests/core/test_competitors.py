@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,8 +50,11 @@ def test_price_warrior_cuts_to_the_floor_when_threatened() -> None:
     _, _, price = PriceWarrior().react(_rivals(firm_share=0.1), PARAMS)
     # 1 * 0.95; 0.52 * 0.95 = 0.494 below the floor 0.5; already below the floor: unchanged
     np.testing.assert_allclose(price, [[[0.95, 0.5, 0.4]]], rtol=1e-6)
-    _, _, calm = PriceWarrior().react(_rivals(firm_share=0.05), PARAMS)
-    np.testing.assert_array_equal(calm, _rivals().price)  # at the threshold: no war
+    # at the threshold: no war; the ufunc compares in float64, where float32(0.05) is above
+    # 0.05, so the share is given exactly at the threshold in float64
+    at_threshold = dataclasses.replace(_rivals(), firm_share=np.array([[0.05]]))
+    _, _, calm = PriceWarrior().react(at_threshold, PARAMS)
+    np.testing.assert_array_equal(calm, _rivals().price)
 
 
 def test_innovator_closes_the_gap_to_the_frontier() -> None:

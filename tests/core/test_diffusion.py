@@ -15,7 +15,7 @@ def test_market_potential_grows_annually_and_scales_with_episode_size() -> None:
     growth = np.array([0.1, 0.21])
     size = np.array([[1.0, 2.0], [1.0, 2.0]], dtype=np.float32)
     quarters = np.array([4, 8], dtype=np.int32)
-    potential = market_potential(base, growth, size, quarters)
+    potential = market_potential(base, growth, size, quarters[:, None])
     # one year: 100 * 1.1 = 110 and 80 * 2 * 1.21 = 193.6; two years: 121 and 160 * 1.4641
     expected = np.array([[110.0, 193.6], [121.0, 160.0 * 1.4641]])
     np.testing.assert_allclose(potential, expected, rtol=1e-6)
@@ -24,7 +24,10 @@ def test_market_potential_grows_annually_and_scales_with_episode_size() -> None:
 
 def test_market_potential_within_a_year_compounds_quarterly() -> None:
     potential = market_potential(
-        np.array([100.0]), np.array([0.21]), np.ones((1, 1), np.float32), np.array([2], np.int32)
+        np.array([100.0]),
+        np.array([0.21]),
+        np.ones((1, 1), np.float32),
+        np.array([2], np.int32)[:, None],
     )
     # half a year at 21% a year: 100 * 1.21 ** 0.5 = 110
     np.testing.assert_allclose(potential, [[110.0]], rtol=1e-6)

@@ -13,7 +13,6 @@ from lepton_env.mechanisms.entry import (
     approval_probability,
     entry_cost,
     exit_cost,
-    operating_cost,
     serving_mode,
     share_ceiling,
 )
@@ -36,24 +35,42 @@ def rich_model() -> Model:
 
 def test_entry_operating_and_exit_costs_match_hand_computation() -> None:
     potential = np.array([[80.0, 200.0]], dtype=np.float32)
-    np.testing.assert_allclose(entry_cost(EntryMode.PARTNERSHIP, potential, PARAMS), [[6.6, 9.0]])
+    partnership = EntryMode.PARTNERSHIP
+    np.testing.assert_allclose(
+        entry_cost(
+            PARAMS.entry_cost_fixed[partnership], PARAMS.entry_cost_market[partnership], potential
+        ),
+        [[6.6, 9.0]],
+    )
     modes = np.array([[0, 1, 2, 3, 4]], dtype=np.int8)
     at_100 = np.full((1, 5), 100.0, dtype=np.float32)
-    # 0; 0.5 + 0.2; 1 + 0.4; 4 + 1; 5 + 1
-    np.testing.assert_allclose(operating_cost(modes, at_100, PARAMS), [[0, 0.7, 1.4, 5, 6]])
+    # 0; 0.5 + 0.2; 1 + 0.4; 4 + 1; 5 + 1 (the operating cost is entry_cost of f_m + o_m M)
+    operating = entry_cost(
+        PARAMS.operating_cost_fixed[modes], PARAMS.operating_cost_market[modes], at_100
+    )
+    np.testing.assert_allclose(operating, [[0, 0.7, 1.4, 5, 6]])
     # 0; 0.5 * 2; 0.5 * (5 + 2); 0.3 * (20 + 5); 0.6 * (30 + 10)
-    np.testing.assert_allclose(exit_cost(modes, at_100, PARAMS), [[0, 1, 3.5, 7.5, 24]])
+    write_off = exit_cost(
+        PARAMS.exit_cost_fraction[modes],
+        PARAMS.entry_cost_fixed[modes],
+        PARAMS.entry_cost_market[modes],
+        at_100,
+    )
+    np.testing.assert_allclose(write_off, [[0, 1, 3.5, 7.5, 24]])
 
 
 def test_acquisition_targets_the_largest_active_rival_at_a_revenue_multiple() -> None:
     shares = np.array([[[0.2, 0.5, 0.3]]], dtype=np.float32)
     active = np.array([[[True, False, True]]])
-    assert acquisition_target(shares, active)[0, 0] == 2
+    assert acquisition_target(shares[0, 0], active[0, 0]) == 2
+    acquisition = EntryMode.ACQUISITION
     price = acquisition_price(
+        PARAMS.entry_cost_fixed[acquisition],
+        PARAMS.entry_cost_market[acquisition],
+        PARAMS.acquisition_revenue_multiple,
         np.array([[0.25]], np.float32),
         np.array([[40.0]], np.float32),
         np.array([[100.0]], np.float32),
-        PARAMS,
     )
     # 20 + 0.05 * 100 + 3 x (4 * 0.25 * 40) annual revenue = 25 + 120
     assert price[0, 0] == pytest.approx(145.0)
@@ -75,7 +92,13 @@ def test_share_ceiling_by_mode_and_data_localization() -> None:
     modes = np.array([[1, 1, 2, 4]], dtype=np.int8)
     data_rule = np.array([1.0, 0.0, 1.0, 1.0])
     # a pilot under data-localization rules is capped at 0.01, otherwise 0.05
-    np.testing.assert_allclose(share_ceiling(modes, data_rule, PARAMS), [[0.01, 0.05, 0.3, 1.0]])
+    ceiling = share_ceiling(
+        modes,
+        PARAMS.share_ceiling[modes],
+        data_rule,
+        PARAMS.data_localization_pilot_ceiling,
+    )
+    np.testing.assert_allclose(ceiling, [[0.01, 0.05, 0.3, 1.0]])
 
 
 def test_pilot_entry_pays_and_caps_share(toy_model: Model, toy_start: State, act) -> None:

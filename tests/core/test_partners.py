@@ -34,13 +34,14 @@ def test_estimate_noise_shrinks_with_diligence_rounds() -> None:
     normals = np.ones((1, 3, 1))
     # 0.6 + 0.3 / sqrt(1 + n): n = 0 -> 0.9, n = 3 -> 0.75, n = 8 -> 0.7
     np.testing.assert_allclose(
-        estimate(quality, rounds, 0.3, normals)[0, :, 0], [0.9, 0.75, 0.7], rtol=1e-6
+        estimate(quality, rounds[..., None], 0.3, normals)[0, :, 0], [0.9, 0.75, 0.7], rtol=1e-6
     )
 
 
 def test_the_firm_partners_with_the_best_estimate() -> None:
     estimates = np.array([[[0.2, 0.9, 0.5], [0.7, 0.1, 0.6]]], dtype=np.float32)
-    np.testing.assert_array_equal(choose_partner(estimates), [[1, 0]])
+    chosen = [[choose_partner(row) for row in regions] for regions in estimates]
+    np.testing.assert_array_equal(chosen, [[1, 0]])
 
 
 def test_failure_hazard_falls_with_partner_quality() -> None:

@@ -8,7 +8,8 @@ import numpy as np
 
 from lepton_env import make_params
 from lepton_env.core import Model
-from lepton_env.mechanisms.shocks import geopolitical_step, regulatory_step
+from lepton_env.mechanisms.shocks import closes, quarters_closed, tighten
+from lepton_env.rng import poisson_small
 from lepton_env.types import Move
 
 
@@ -18,41 +19,36 @@ def test_laws_are_counted_by_poisson_inversion() -> None:
     uniforms = np.array([[0.5, 0.95, 0.999, 0.9999]])
     stringency = np.full((1, 4), 0.3, dtype=np.float32)
     drift = np.full(4, 0.01)
-    new, laws = regulatory_step(stringency, drift, np.full(4, 0.1), np.full(4, 0.1), uniforms)
+    laws = poisson_small(uniforms, np.full(4, 0.1))
     np.testing.assert_array_equal(laws, [[0, 1, 2, 3]])
+    new = tighten(stringency, drift, laws, np.full(4, 0.1))
     # S + drift + N * jump
     np.testing.assert_allclose(new, [[0.31, 0.41, 0.51, 0.61]], rtol=1e-6)
 
 
 def test_stringency_stays_in_the_unit_interval() -> None:
     stringency = np.array([[0.95, 0.02]], dtype=np.float32)
-    new, _ = regulatory_step(
-        stringency,
-        np.array([0.0, -0.05]),
-        np.full(2, 0.5),
-        np.full(2, 0.2),
-        np.array([[0.99, 0.0]]),
-    )
+    laws = poisson_small(np.array([[0.99, 0.0]]), np.full(2, 0.5))
+    new = tighten(stringency, np.array([0.0, -0.05]), laws, np.full(2, 0.2))
     # 0.95 + 3 * 0.2 clipped to 1; 0.02 - 0.05 clipped to 0
     np.testing.assert_array_equal(new, [[1.0, 0.0]])
 
 
 def test_zero_rate_never_passes_a_law() -> None:
-    _, laws = regulatory_step(
-        np.zeros((1, 3), np.float32),
-        np.zeros(3),
-        np.zeros(3),
-        np.ones(3),
-        np.array([[0.0, 0.5, 0.999999]]),
-    )
+    laws = poisson_small(np.array([[0.0, 0.5, 0.999999]]), np.zeros(3))
     np.testing.assert_array_equal(laws, [[0, 0, 0]])
+    # no law, no drift: stringency unchanged
+    np.testing.assert_array_equal(
+        tighten(np.zeros((1, 3), np.float32), np.zeros(3), laws, np.ones(3)), [[0.0, 0.0, 0.0]]
+    )
 
 
 def test_closure_arrives_with_probability_one_minus_exp_minus_risk() -> None:
     threshold = 1.0 - math.exp(-0.1)  # 0.0951626
     closed = np.array([[0, 3, 0, 1]], dtype=np.int16)
     uniforms = np.array([[threshold - 1e-6, 0.0, threshold + 1e-6, 0.5]])
-    remaining, closing = geopolitical_step(closed, np.full(4, 0.1), 8, uniforms)
+    closing = closes(closed, np.full(4, 0.1), uniforms)
+    remaining = quarters_closed(closed, closing, 8)
     # a new closure lasts 8 quarters; a closed region counts down and cannot close again
     np.testing.assert_array_equal(closing, [[True, False, False, False]])
     np.testing.assert_array_equal(remaining, [[8, 2, 0, 0]])

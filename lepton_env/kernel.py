@@ -1,0 +1,1062 @@
+"""The compiled quarter: ``reset``, masks and ``step`` of one environment, looped over the batch.
+
+:class:`lepton_env.core.Model` calls these; they are the model's only
+implementation. Each loop body handles one environment with the mechanism
+functions of :mod:`lepton_env.mechanisms` on scalars, so no batch-sized
+temporary exists and a batch of n computes exactly what n single
+environments compute. New state values are rounded to their float32 storage
+before later mechanisms read them, so a quarter computed from a stored state
+is the quarter computed within a step. Money stays float64.
+
+Batches from :data:`PARALLEL_MIN_BATCH` on run the same loop body on all
+cores (``numba.prange``); environments are independent, so the result does
+not depend on the thread count.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numba import njit, prange
+from numpy.typing import NDArray
+
+from lepton_env import rng
+from lepton_env.features import FIRM_FEATURES, REGION_FEATURES, bounds
+from lepton_env.mechanisms import (
+    brand,
+    competitors,
+    compliance,
+    diffusion,
+    entry,
+    finance,
+    localization,
+    partners,
+    rnd,
+    share,
+    shocks,
+)
+from lepton_env.params import FIELDS as PARAM_FIELDS
+from lepton_env.params import Params
+from lepton_env.rng import Stream
+from lepton_env.state import FIELDS as STATE_FIELDS
+from lepton_env.types import MODE_RANK, NUM_MODES, NUM_MOVES, EntryMode, Move
+
+PARALLEL_MIN_BATCH = 1024
+
+#: The parameters as the compiled functions take them (every field but the region names).
+ParamTuple = namedtuple("ParamTuple", [name for name in PARAM_FIELDS if name != "region_names"])  # type: ignore[misc]
+#: A state's arrays in :class:`lepton_env.state.State` field order.
+StateTuple = namedtuple("StateTuple", [f.name for f in STATE_FIELDS])  # type: ignore[misc]
+
+#: Per-env KPIs in $M (float64), rows of the ``money`` output.
+MONEY_KPIS = (
+    "revenue",
+    "gross_revenue",
+    "profit",
+    "cash",
+    "cost_of_revenue",
+    "operating_cost",
+    "entry_cost",
+    "exit_cost",
+    "spend_cost",
+    "rnd_cost",
+    "fines",
+    "overhead",
+    "total_potential",
+)
+#: Per-env counts (int64), rows of the ``counts`` output.
+COUNT_KPIS = (
+    "regions_present",
+    "entries",
+    "exits",
+    "acquisitions_vetoed",
+    "partner_failures",
+    "enforcement_events",
+    "suspensions",
+    "new_laws",
+    "closures",
+    "invalid_moves",
+)
+(
+    _REVENUE,
+    _GROSS,
+    _PROFIT,
+    _CASH,
+    _COST_OF_REVENUE,
+    _OPERATING,
+    _ENTRY,
+    _EXIT,
+    _SPEND,
+    _RND,
+    _FINES,
+    _OVERHEAD,
+    _POTENTIAL,
+) = range(len(MONEY_KPIS))
+(
+    _PRESENT,
+    _ENTRIES,
+    _EXITS,
+    _VETOED,
+    _FAILURES,
+    _EVENTS,
+    _SUSPENSIONS,
+    _LAWS,
+    _CLOSURES,
+    _INVALID,
+) = range(len(COUNT_KPIS))
+
+_RANK = np.array(MODE_RANK, dtype=np.int64)
+_NONE, _PILOT, _PARTNERSHIP, _ACQUISITION, _GREENFIELD = (int(m) for m in EntryMode)
+_HOLD, _EXIT_MOVE, _MARKETING, _LOCALIZE, _COMPLY, _DILIGENCE = (
+    int(Move.HOLD),
+    int(Move.EXIT),
+    int(Move.MARKETING),
+    int(Move.LOCALIZE),
+    int(Move.COMPLY),
+    int(Move.DILIGENCE),
+)
+_PASSIVE, _PRICE_WARRIOR, _INNOVATOR, _FOLLOWER = range(4)
+_REGION_LOW, _REGION_HIGH = bounds(REGION_FEATURES)
+_FIRM_LOW, _FIRM_HIGH = bounds(FIRM_FEATURES)
+OBSERVATION_WIDTH = (len(REGION_FEATURES), len(FIRM_FEATURES))
+
+
+def param_tuple(params: Params) -> Any:
+    """``params`` as a :data:`ParamTuple`: integer fields as int, others as float or float64."""
+    values = []
+    for name, spec in PARAM_FIELDS.items():
+        if name == "region_names":
+            continue
+        value = getattr(params, name)
+        if spec.metadata["shape"]:
+            values.append(np.ascontiguousarray(value, dtype=np.float64))
+        elif spec.metadata["integer"]:
+            values.append(int(value))
+        else:
+            values.append(np.float64(value))
+    return ParamTuple(*values)
+
+
+def state_tuple(state: Any) -> Any:
+    """A :class:`~lepton_env.state.State`'s arrays as a :data:`StateTuple`."""
+    return state.arrays
+
+
+# ---------------------------------------------------------------------- shared pieces
+@njit(cache=True)
+def _f32(value: float) -> float:
+    return np.float64(np.float32(value))
+
+
+@njit(cache=True)
+def _potential(p: Any, s: Any, b: int, r: int) -> float:
+    """``M_r(t)`` as the state stores quantities: rounded to float32."""
+    return _f32(
+        diffusion.market_potential(
+            p.market_potential[r], p.market_growth[r], np.float64(s.market_size[b, r]), s.quarter[b]
+        )
+    )
+
+
+@njit(cache=True)
+def _firm_target(
+    p: Any,
+    s: Any,
+    b: int,
+    r: int,
+    serving: bool,
+    served_mode: int,
+    utility: NDArray[np.float64],
+) -> float:
+    """The firm's target share in region ``r`` of state ``s``; ``utility`` (K,) becomes the
+    competitors' targets."""
+    quality = share.effective_quality(
+        np.float64(s.product_quality[b]),
+        np.float64(s.psychic_distance[b, r]),
+        np.float64(s.localization[b, r]),
+        p.foreign_quality_penalty,
+    )
+    sensitivity = p.price_sensitivity[r]
+    firm_utility = share.attraction(
+        quality,
+        np.float64(s.brand[b, r]),
+        np.float64(s.localization[b, r]),
+        p.firm_price,
+        sensitivity,
+        p.quality_weight,
+        p.brand_weight,
+        p.localization_weight,
+    )
+    for k in range(utility.shape[0]):
+        utility[k] = share.attraction(
+            np.float64(s.competitor_quality[b, r, k]),
+            np.float64(s.competitor_brand[b, r, k]),
+            1.0,
+            np.float64(s.competitor_price[b, r, k]),
+            sensitivity,
+            p.quality_weight,
+            p.brand_weight,
+            p.localization_weight,
+        )
+    target = share.target_shares(
+        firm_utility, serving, utility, s.competitor_active[b, r], p.outside_utility
+    )
+    ceiling = entry.share_ceiling(
+        served_mode,
+        p.share_ceiling[served_mode],
+        p.data_localization[r],
+        p.data_localization_pilot_ceiling,
+    )
+    return min(target, ceiling)
+
+
+# ---------------------------------------------------------------------- reset
+@njit(cache=True)
+def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float64]) -> None:
+    regions = s.entry_mode.shape[1]
+    slots = s.competitor_share.shape[2]
+    candidates = s.partner_quality.shape[2]
+    key = s.episode_key[b]
+    s.quarter[b] = 0
+    s.cash[b] = p.initial_cash
+    s.product_quality[b] = p.initial_quality
+    s.rnd_intensity[b] = p.initial_rnd
+    noise = p.trait_noise
+    for r in range(regions):
+        home = r == p.home_region
+        size, distance = 1.0, p.psychic_distance[r]
+        if noise != 0.0:  # exp(0 z) is 1 for every draw: skip the draws
+            size_z = rng.normal_at(key, 0, Stream.MARKET_SIZE_NOISE, r, regions)
+            size = np.exp(noise * size_z - 0.5 * noise**2)
+            distance_z = rng.normal_at(key, 0, Stream.DISTANCE_NOISE, r, regions)
+            distance = min(max(distance * np.exp(noise * distance_z), 0.0), 1.0)
+        s.market_size[b, r] = size
+        s.psychic_distance[b, r] = distance
+        s.adoption[b, r] = p.initial_adoption[r]
+        s.stringency[b, r] = p.initial_stringency[r]
+        s.closed_quarters[b, r] = 0
+        s.entry_mode[b, r] = _GREENFIELD if home else _NONE
+        s.interim_mode[b, r] = 0
+        s.build_quarters[b, r] = 0
+        s.suspended_quarters[b, r] = 0
+        s.brand[b, r] = p.home_brand if home else 0.0
+        s.localization[b, r] = 1.0 if home else 0.0
+        s.compliance[b, r] = 1.0 if home else p.initial_compliance
+        s.diligence_rounds[b, r] = 0
+        s.partner[b, r] = -1
+        for k in range(slots):
+            quality = p.competitor_quality[r, k]
+            if p.competitor_noise != 0.0:  # as with trait noise: 0 z adds nothing
+                index, count = r * slots + k, regions * slots
+                z = rng.normal_at(key, 0, Stream.COMPETITOR_NOISE, index, count)
+                quality = quality + p.competitor_noise * z
+            s.competitor_quality[b, r, k] = min(max(quality, 0.0), 1.0)
+            s.competitor_active[b, r, k] = p.competitor_active[r, k] > 0.5
+            s.competitor_brand[b, r, k] = p.competitor_brand[r, k]
+            s.competitor_price[b, r, k] = p.competitor_price[r, k]
+        for c in range(candidates):
+            index, count = r * candidates + c, regions * candidates
+            quality_z = rng.normal_at(key, 0, Stream.PARTNER_QUALITY, index, count)
+            hidden = np.float32(
+                partners.hidden_quality(
+                    p.partner_quality_mean[r, c], p.partner_quality_spread, quality_z
+                )
+            )
+            s.partner_quality[b, r, c] = hidden
+            noise_z = rng.normal_at(key, 0, Stream.DILIGENCE_NOISE, index, count)
+            s.partner_estimate[b, r, c] = partners.estimate(
+                np.float64(hidden), 0.0, p.diligence_noise, noise_z
+            )
+    # shares start at their targets; only the home greenfield serves at t=0
+    revenue = 0.0
+    for r in range(regions):
+        mode = int(s.entry_mode[b, r])
+        serving = mode > 0
+        target = _firm_target(p, s, b, r, serving, mode, utility)
+        s.firm_share[b, r] = target
+        for k in range(slots):
+            s.competitor_share[b, r, k] = utility[k]
+        demand = _potential(p, s, b, r) * np.float64(s.adoption[b, r])
+        revenue += finance.gross_revenue(np.float64(s.firm_share[b, r]), demand, serving)
+    s.revenue[b] = revenue
+
+
+@njit(cache=True)
+def _reset_loop(p: Any, s: Any) -> None:
+    utility = np.empty(s.competitor_share.shape[2])
+    for b in range(s.quarter.shape[0]):
+        _reset_env(p, s, b, utility)
+
+
+@njit(cache=True, parallel=True)
+def _reset_loop_parallel(p: Any, s: Any) -> None:
+    for b in prange(s.quarter.shape[0]):
+        _reset_env(p, s, b, np.empty(s.competitor_share.shape[2]))
+
+
+def reset(p: Any, s: Any) -> None:
+    """Fill ``s`` (a :data:`StateTuple` with ``episode_key`` set) with initial states."""
+    parallel = s.quarter.shape[0] >= PARALLEL_MIN_BATCH
+    (_reset_loop_parallel if parallel else _reset_loop)(p, s)
+
+
+# ---------------------------------------------------------------------- masks
+@njit(cache=True)
+def _region_masks(
+    p: Any, s: Any, b: int, r: int, cost: NDArray[np.float64], ok: NDArray[np.bool_]
+) -> None:
+    """``cost`` ($M) and ``ok`` (changes the state and is affordable) of each move in region
+    ``r``, (NUM_MOVES,) each."""
+    budget = s.cash[b] + p.credit_line
+    potential = _potential(p, s, b, r)
+    demand = potential * np.float64(s.adoption[b, r])
+    cost[_HOLD] = 0.0
+    for mode in (_PILOT, _PARTNERSHIP, _GREENFIELD):
+        cost[mode] = entry.entry_cost(
+            p.entry_cost_fixed[mode], p.entry_cost_market[mode], potential
+        )
+    target = entry.acquisition_target(s.competitor_share[b, r], s.competitor_active[b, r])
+    cost[_ACQUISITION] = entry.acquisition_price(
+        p.entry_cost_fixed[_ACQUISITION],
+        p.entry_cost_market[_ACQUISITION],
+        p.acquisition_revenue_multiple,
+        np.float64(s.competitor_share[b, r, target]),
+        demand,
+        potential,
+    )
+    mode = int(s.entry_mode[b, r])
+    cost[_EXIT_MOVE] = entry.exit_cost(
+        p.exit_cost_fraction[mode], p.entry_cost_fixed[mode], p.entry_cost_market[mode], potential
+    )
+    cost[_MARKETING] = entry.entry_cost(p.marketing_cost_fixed, p.marketing_cost_market, potential)
+    cost[_LOCALIZE] = entry.entry_cost(
+        p.localization_cost_fixed, p.localization_cost_market, potential
+    )
+    cost[_COMPLY] = entry.entry_cost(p.compliance_cost_fixed, p.compliance_cost_market, potential)
+    cost[_DILIGENCE] = p.diligence_cost
+
+    present = mode > 0
+    foreign = r != p.home_region
+    can_enter = foreign and s.closed_quarters[b, r] == 0 and s.suspended_quarters[b, r] == 0
+    rank = _RANK[mode]
+    any_active = False
+    for k in range(s.competitor_active.shape[2]):
+        any_active = any_active or s.competitor_active[b, r, k]
+    ok[_HOLD] = True
+    for move in (_PILOT, _PARTNERSHIP, _GREENFIELD):
+        ok[move] = can_enter and _RANK[move] > rank
+    ok[_ACQUISITION] = can_enter and _RANK[_ACQUISITION] > rank and any_active
+    ok[_EXIT_MOVE] = present and foreign
+    # a spend is valid only where a full budget moves the float32 stock: near 1 the
+    # gap-closing step rounds away, and a zero rate or efficiency does nothing
+    stock = np.float64(s.brand[b, r])
+    ok[_MARKETING] = present and _f32(
+        brand.nerlove_arrow(stock, 1.0, p.brand_efficiency, p.brand_decay)
+    ) != _f32(brand.nerlove_arrow(stock, 0.0, p.brand_efficiency, p.brand_decay))
+    local = np.float64(s.localization[b, r])
+    ok[_LOCALIZE] = (
+        present and _f32(localization.localize(local, 1.0, p.localization_rate)) != local
+    )
+    comply = np.float64(s.compliance[b, r])
+    ok[_COMPLY] = present and _f32(compliance.invest(comply, 1.0, p.compliance_rate)) != comply
+    ok[_DILIGENCE] = can_enter and mode <= _PILOT and s.diligence_rounds[b, r] < p.max_diligence
+    for move in range(1, NUM_MOVES):
+        ok[move] = ok[move] and cost[move] <= budget
+
+
+@njit(cache=True)
+def _masks_env(
+    p: Any, s: Any, b: int, costs: NDArray[np.float64], valid: NDArray[np.bool_]
+) -> None:
+    for r in range(s.entry_mode.shape[1]):
+        _region_masks(p, s, b, r, costs[b, r], valid[b, r])
+
+
+@njit(cache=True)
+def _masks_loop(p: Any, s: Any, costs: NDArray[np.float64], valid: NDArray[np.bool_]) -> None:
+    for b in range(s.quarter.shape[0]):
+        _masks_env(p, s, b, costs, valid)
+
+
+@njit(cache=True, parallel=True)
+def _masks_loop_parallel(
+    p: Any, s: Any, costs: NDArray[np.float64], valid: NDArray[np.bool_]
+) -> None:
+    for b in prange(s.quarter.shape[0]):
+        _masks_env(p, s, b, costs, valid)
+
+
+def masks(p: Any, s: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """``($M each move would cost, whether it changes the state)``, (B, R, NUM_MOVES) each."""
+    batch, regions = s.entry_mode.shape
+    costs = np.empty((batch, regions, NUM_MOVES), dtype=np.float64)
+    valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
+    parallel = batch >= PARALLEL_MIN_BATCH
+    (_masks_loop_parallel if parallel else _masks_loop)(p, s, costs, valid)
+    return costs, valid
+
+
+# ---------------------------------------------------------------------- observation
+@njit(cache=True)
+def _ratio(value: float, denominator: float) -> float:
+    return value / denominator if denominator > 0 else 0.0
+
+
+@njit(cache=True)
+def _clipped(value: float, low: float, high: float) -> float:
+    # maximum then minimum, as np.clip: a NaN stays NaN and shows up in the checks
+    return value if value != value else min(max(value, low), high)
+
+
+@njit(cache=True)
+def encode_env(
+    p: Any, s: Any, b: int, flat: NDArray[np.float32], column: NDArray[np.float64]
+) -> None:
+    """Row ``b`` of the flat observation (the table of :mod:`lepton_env.features`), clipped to
+    its bounds; ``column`` is (F_region,) scratch."""
+    regions = s.entry_mode.shape[1]
+    width = _REGION_LOW.shape[0]
+    home_potential = max(p.market_potential[p.home_region], 1e-9)
+    revenue_total = 0.0
+    present = 0
+    for r in range(regions):
+        mode = int(s.entry_mode[b, r])
+        present += mode > 0
+        served = entry.serving_mode(mode, s.interim_mode[b, r], s.build_quarters[b, r])
+        serving = served > 0 and s.closed_quarters[b, r] == 0
+        serving = serving and s.suspended_quarters[b, r] == 0
+        potential = _potential(p, s, b, r)
+        demand = potential * np.float64(s.adoption[b, r])
+        cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0
+        revenue = finance.gross_revenue(np.float64(s.firm_share[b, r]), demand, serving)
+        revenue *= 1.0 - cut
+        revenue_total += revenue
+        rival_total = rival_top = rival_brand = 0.0
+        for k in range(s.competitor_share.shape[2]):
+            rival_total += s.competitor_share[b, r, k]
+            rival_top = max(rival_top, np.float64(s.competitor_share[b, r, k]))
+            if s.competitor_active[b, r, k]:
+                rival_brand = max(rival_brand, np.float64(s.competitor_brand[b, r, k]))
+        best_partner = -np.inf
+        for c in range(s.partner_estimate.shape[2]):
+            best_partner = max(best_partner, np.float64(s.partner_estimate[b, r, c]))
+        for m in range(NUM_MODES):
+            column[m] = 1.0 if mode == m else 0.0
+        column[NUM_MODES] = 1.0 if serving else 0.0
+        column[NUM_MODES + 1] = _ratio(s.build_quarters[b, r], p.greenfield_build_quarters)
+        column[NUM_MODES + 2] = s.firm_share[b, r]
+        column[NUM_MODES + 3] = rival_total
+        column[NUM_MODES + 4] = rival_top
+        column[NUM_MODES + 5] = s.adoption[b, r]
+        column[NUM_MODES + 6] = np.log(max(potential, 1e-9) / home_potential) / 2.0
+        column[NUM_MODES + 7] = p.market_growth[r]
+        column[NUM_MODES + 8] = s.psychic_distance[b, r]
+        column[NUM_MODES + 9] = s.stringency[b, r]
+        column[NUM_MODES + 10] = s.compliance[b, r]
+        column[NUM_MODES + 11] = s.localization[b, r]
+        column[NUM_MODES + 12] = s.brand[b, r] / 5.0
+        column[NUM_MODES + 13] = rival_brand / 5.0
+        column[NUM_MODES + 14] = _ratio(s.suspended_quarters[b, r], p.suspension_quarters)
+        column[NUM_MODES + 15] = _ratio(s.closed_quarters[b, r], p.closure_quarters)
+        column[NUM_MODES + 16] = p.data_localization[r]
+        column[NUM_MODES + 17] = p.geopolitical_risk[r] * 10.0
+        column[NUM_MODES + 18] = p.fdi_screening[r]
+        column[NUM_MODES + 19] = _ratio(s.diligence_rounds[b, r], p.max_diligence)
+        column[NUM_MODES + 20] = best_partner
+        column[NUM_MODES + 21] = revenue / p.reward_scale
+        for f in range(width):
+            flat[b, r * width + f] = _clipped(column[f], _REGION_LOW[f], _REGION_HIGH[f])
+    cash = s.cash[b]
+    firm = regions * width
+    values = (
+        np.arcsinh(cash / p.reward_scale) / 2.0,
+        (cash + p.credit_line) / max(p.initial_cash + p.credit_line, 1e-9),
+        np.float64(s.product_quality[b]),
+        np.float64(s.rnd_intensity[b]),
+        s.quarter[b] / p.horizon,
+        np.arcsinh(revenue_total / p.reward_scale) / 2.0,
+        present / regions,
+    )
+    for f in range(len(values)):
+        flat[b, firm + f] = _clipped(values[f], _FIRM_LOW[f], _FIRM_HIGH[f])
+
+
+@njit(cache=True)
+def _encode_loop(p: Any, s: Any, flat: NDArray[np.float32]) -> None:
+    column = np.empty(_REGION_LOW.shape[0])
+    for b in range(s.quarter.shape[0]):
+        encode_env(p, s, b, flat, column)
+
+
+@njit(cache=True, parallel=True)
+def _encode_loop_parallel(p: Any, s: Any, flat: NDArray[np.float32]) -> None:
+    for b in prange(s.quarter.shape[0]):
+        encode_env(p, s, b, flat, np.empty(_REGION_LOW.shape[0]))
+
+
+def encode(p: Any, s: Any, flat: NDArray[np.float32]) -> None:
+    """Write the flat observations of every env into ``flat`` (B, R * F_region + F_firm)."""
+    parallel = s.quarter.shape[0] >= PARALLEL_MIN_BATCH
+    (_encode_loop_parallel if parallel else _encode_loop)(p, s, flat)
+
+
+# ---------------------------------------------------------------------- step
+@njit(cache=True)
+def _react(
+    p: Any,
+    kind: int,
+    quality: float,
+    brand_stock: float,
+    price: float,
+    firm_share: float,
+    firm_brand: float,
+) -> tuple[float, float, float]:
+    """A built-in persona's reaction (:mod:`lepton_env.mechanisms.competitors`)."""
+    if kind == _PRICE_WARRIOR:
+        price = competitors.price_war(
+            price, firm_share, p.price_war_threshold, p.price_war_cut, p.price_floor
+        )
+    elif kind == _INNOVATOR:
+        quality = competitors.innovate(quality, p.innovation_rate)
+    elif kind == _FOLLOWER:
+        brand_stock = competitors.follow(brand_stock, firm_brand, p.follow_rate)
+    return quality, brand_stock, price
+
+
+@njit(cache=True)
+def _step_env(
+    p: Any,
+    s: Any,
+    b: int,
+    moves: NDArray[np.int8],
+    marketing: NDArray[np.float32],
+    localization_intent: NDArray[np.float32],
+    compliance_intent: NDArray[np.float32],
+    rnd_action: NDArray[np.float32],
+    kinds: NDArray[np.int8],
+    reacted: NDArray[np.float32],
+    out: Any,
+    money: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    by_mode: NDArray[np.int64],
+    next_valid: NDArray[np.bool_],
+    observation: NDArray[np.float32],
+    scratch: Any,
+) -> None:
+    utility, column, cost, ok = scratch
+    regions = s.entry_mode.shape[1]
+    slots = s.competitor_share.shape[2]
+    candidates = s.partner_quality.shape[2]
+    key, quarter = s.episode_key[b], s.quarter[b]
+    out.quarter[b] = quarter + 1
+
+    # R&D is global: chosen intensity, spend, and quality against the frontier
+    chosen_rnd = rnd_action[b]
+    rnd_intensity = s.rnd_intensity[b] if np.isnan(chosen_rnd) else min(max(chosen_rnd, 0.0), 1.0)
+    out.rnd_intensity[b] = rnd_intensity
+    rnd_spend = np.float64(out.rnd_intensity[b]) * p.rnd_max_budget
+    out.product_quality[b] = rnd.rnd_quality(
+        np.float64(s.product_quality[b]), rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence
+    )
+
+    budget = s.cash[b] + p.credit_line
+    committed = 0.0
+    gross_total = net_total = potential_total = 0.0
+    cost_of_revenue = operating = entry_spend = exit_spend = spend_total = fines = 0.0
+    for c in range(len(MONEY_KPIS)):
+        money[c, b] = 0.0
+    for c in range(len(COUNT_KPIS)):
+        counts[c, b] = 0
+    for m in range(NUM_MODES):
+        by_mode[b, m] = 0
+    for r in range(regions):
+        potential = _potential(p, s, b, r)
+        _region_masks(p, s, b, r, cost, ok)
+        mode0 = int(s.entry_mode[b, r])
+        present = mode0 > 0
+
+        # (1) validity and funding in region order
+        move = int(moves[b, r])
+        chosen_valid = ok[move]
+        spend_marketing = spend_localization = spend_compliance = 0.0
+        if present:
+            spend_marketing = min(max(np.float64(marketing[b, r]), 0.0), 1.0)
+            spend_localization = min(max(np.float64(localization_intent[b, r]), 0.0), 1.0)
+            spend_compliance = min(max(np.float64(compliance_intent[b, r]), 0.0), 1.0)
+        is_spend = move == _MARKETING or move == _LOCALIZE or move == _COMPLY
+        if chosen_valid and move == _MARKETING:
+            spend_marketing = 1.0
+        elif chosen_valid and move == _LOCALIZE:
+            spend_localization = 1.0
+        elif chosen_valid and move == _COMPLY:
+            spend_compliance = 1.0
+        region_cost = cost[move] if chosen_valid and not is_spend else 0.0
+        region_cost += (
+            spend_marketing * cost[_MARKETING]
+            + spend_localization * cost[_LOCALIZE]
+            + spend_compliance * cost[_COMPLY]
+        )
+        committed += region_cost
+        funded = committed <= budget
+        accepted = chosen_valid and funded
+        if move != _HOLD and not accepted:
+            counts[_INVALID, b] += 1
+        if not accepted:
+            move = _HOLD
+        if not funded:
+            spend_marketing = spend_localization = spend_compliance = 0.0
+        spend_total += (
+            spend_marketing * cost[_MARKETING]
+            + spend_localization * cost[_LOCALIZE]
+            + spend_compliance * cost[_COMPLY]
+        )
+
+        # (2) entries, upgrades, exits, diligence
+        mode = mode0
+        interim = int(s.interim_mode[b, r])
+        build0 = int(s.build_quarters[b, r])
+        build = max(build0 - 1, 0)
+        opened = build0 > 0 and build == 0
+        if opened:
+            interim = 0
+        held_partner = int(s.partner[b, r])
+        if opened and mode == _GREENFIELD:
+            held_partner = -1
+        firm_share = np.float64(s.firm_share[b, r])
+        brand_stock = np.float64(s.brand[b, r])
+        local = np.float64(s.localization[b, r])
+        for k in range(slots):
+            out.competitor_share[b, r, k] = s.competitor_share[b, r, k]
+            out.competitor_active[b, r, k] = s.competitor_active[b, r, k]
+
+        entering = move >= _PILOT and move <= _GREENFIELD
+        if entering and move != _ACQUISITION:
+            entry_spend += cost[move]
+        to_greenfield = move == _GREENFIELD
+        if to_greenfield:
+            interim = mode
+            build = p.greenfield_build_quarters
+            if build == 0:
+                interim = 0
+        if move == _PARTNERSHIP:
+            chosen = partners.choose_partner(s.partner_estimate[b, r])
+            held_partner = chosen
+            local = np.float64(
+                np.float32(
+                    localization.partner_head_start(
+                        local,
+                        np.float64(s.partner_quality[b, r, chosen]),
+                        p.partner_localization_boost,
+                    )
+                )
+            )
+        approved = False
+        if move == _ACQUISITION:
+            approve_u = rng.uniform_at(key, quarter, Stream.ACQUISITION_APPROVAL, r)
+            probability = entry.approval_probability(
+                np.float64(s.stringency[b, r]), p.fdi_screening[r]
+            )
+            approved = approve_u < probability
+            if approved:
+                entry_spend += cost[_ACQUISITION]
+                target = entry.acquisition_target(
+                    s.competitor_share[b, r], s.competitor_active[b, r]
+                )
+                firm_share = _f32(firm_share + np.float64(s.competitor_share[b, r, target]))
+                transferred = p.acquisition_brand_transfer * np.float64(
+                    s.competitor_brand[b, r, target]
+                )
+                brand_stock = max(brand_stock, _f32(transferred))
+                local = 1.0
+                out.competitor_share[b, r, target] = 0.0
+                out.competitor_active[b, r, target] = False
+            else:
+                entry_spend += p.acquisition_filing_fee * cost[_ACQUISITION]
+                counts[_VETOED, b] += 1
+        succeeded = (entering and move != _ACQUISITION) or approved
+        if approved or (to_greenfield and interim != _PARTNERSHIP):
+            held_partner = -1
+        if succeeded:
+            mode = move
+            by_mode[b, move] += 1
+            counts[_ENTRIES, b] += 1
+
+        if move == _EXIT_MOVE:
+            exit_spend += cost[_EXIT_MOVE]
+            mode = interim = build = 0
+            held_partner = -1
+            firm_share = 0.0
+            counts[_EXITS, b] += 1
+
+        rounds = int(s.diligence_rounds[b, r])
+        diligent = move == _DILIGENCE
+        if diligent:
+            rounds += 1
+            entry_spend += cost[_DILIGENCE]
+        out.diligence_rounds[b, r] = rounds
+        for c in range(candidates):
+            if diligent:
+                z = rng.normal_at(
+                    key, quarter, Stream.DILIGENCE_NOISE, r * candidates + c, regions * candidates
+                )
+                out.partner_estimate[b, r, c] = partners.estimate(
+                    np.float64(s.partner_quality[b, r, c]), rounds, p.diligence_noise, z
+                )
+            else:
+                out.partner_estimate[b, r, c] = s.partner_estimate[b, r, c]
+
+        # (3) spends
+        out.brand[b, r] = brand.nerlove_arrow(
+            brand_stock, spend_marketing, p.brand_efficiency, p.brand_decay
+        )
+        out.localization[b, r] = localization.localize(
+            local, spend_localization, p.localization_rate
+        )
+        comply = _f32(
+            compliance.invest(np.float64(s.compliance[b, r]), spend_compliance, p.compliance_rate)
+        )
+
+        # (4) shocks
+        stringency0 = np.float64(s.stringency[b, r])
+        laws = rng.poisson_small(
+            rng.uniform_at(key, quarter, Stream.REGULATORY_SHOCK, r), p.regulatory_shock_rate[r]
+        )
+        counts[_LAWS, b] += laws
+        out.stringency[b, r] = shocks.tighten(
+            stringency0, p.stringency_drift[r], laws, p.regulatory_shock_size[r]
+        )
+        stringency = np.float64(out.stringency[b, r])
+        out.compliance[b, r] = compliance.erode(
+            comply, stringency0, stringency, p.compliance_erosion
+        )
+        closed0 = int(s.closed_quarters[b, r])
+        closing = shocks.closes(
+            closed0,
+            p.geopolitical_risk[r],
+            rng.uniform_at(key, quarter, Stream.GEOPOLITICAL_SHOCK, r),
+        )
+        out.closed_quarters[b, r] = shocks.quarters_closed(closed0, closing, p.closure_quarters)
+        if closing:
+            counts[_CLOSURES, b] += 1
+        suspended0 = int(s.suspended_quarters[b, r])
+        suspended = max(suspended0 - 1, 0)
+
+        # (5) competitors react to the entrant's position at the start of the quarter;
+        # incumbents react to the firm as an entrant, not to its home business
+        entrant_share = np.float64(s.firm_share[b, r]) if r != p.home_region else 0.0
+        for k in range(slots):
+            kind = kinds[r, k]
+            if kind == competitors.CUSTOM_KIND:
+                quality, rival_brand, price = (
+                    reacted[0, b, r, k],
+                    reacted[1, b, r, k],
+                    reacted[2, b, r, k],
+                )
+            else:
+                quality, rival_brand, price = _react(
+                    p,
+                    kind,
+                    np.float64(s.competitor_quality[b, r, k]),
+                    np.float64(s.competitor_brand[b, r, k]),
+                    np.float64(s.competitor_price[b, r, k]),
+                    entrant_share,
+                    np.float64(s.brand[b, r]),
+                )
+            out.competitor_quality[b, r, k] = quality
+            out.competitor_brand[b, r, k] = rival_brand
+            out.competitor_price[b, r, k] = price
+
+        # (6) diffusion and shares; a closure idles the quarter it strikes and the
+        # `closed_quarters` counted at its start, so the observation's count is exactly
+        # the quarters still lost
+        out.adoption[b, r] = diffusion.bass_adoption(
+            np.float64(s.adoption[b, r]), p.bass_innovation[r], p.bass_imitation[r]
+        )
+        served = entry.serving_mode(mode, interim, build)
+        serving = served > 0 and closed0 == 0 and not closing and suspended0 == 0
+        out.psychic_distance[b, r] = s.psychic_distance[b, r]
+        target = _firm_target(p, out, b, r, serving, served, utility)
+        firm_share = _f32(share.adjust_shares(firm_share, target, p.share_adjustment))
+        for k in range(slots):
+            out.competitor_share[b, r, k] = share.adjust_shares(
+                np.float64(out.competitor_share[b, r, k]), utility[k], p.share_adjustment
+            )
+
+        # (7) settlement
+        demand = potential * np.float64(out.adoption[b, r])
+        gross = finance.gross_revenue(firm_share, demand, serving)
+        cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0
+        net = gross * (1.0 - cut)
+        hazard = compliance.enforcement_probability(
+            stringency,
+            np.float64(out.compliance[b, r]),
+            p.enforcement_base_hazard,
+            p.enforcement_gap_hazard,
+        )
+        if serving and rng.uniform_at(key, quarter, Stream.ENFORCEMENT, r) < hazard:
+            counts[_EVENTS, b] += 1
+            fines += compliance.fine(4.0 * gross, p.fine_rate)
+            severe = (
+                rng.uniform_at(key, quarter, Stream.ENFORCEMENT_SEVERITY, r) < p.severe_probability
+            )
+            if severe:
+                suspended = p.suspension_quarters
+                counts[_SUSPENSIONS, b] += 1
+        out.suspended_quarters[b, r] = suspended
+
+        if serving and served == _PARTNERSHIP:
+            held = np.float64(s.partner_quality[b, r, max(held_partner, 0)])
+            failure = partners.failure_probability(held, p.partner_failure_rate)
+            if rng.uniform_at(key, quarter, Stream.PARTNER_FAILURE, r) < failure:
+                counts[_FAILURES, b] += 1
+                if mode == _PARTNERSHIP:
+                    mode = _NONE
+                if interim == _PARTNERSHIP:
+                    interim = 0
+                held_partner = -1
+                firm_share = 0.0
+        out.entry_mode[b, r] = mode
+        out.interim_mode[b, r] = interim
+        out.build_quarters[b, r] = build
+        out.partner[b, r] = held_partner
+        out.firm_share[b, r] = firm_share
+        out.market_size[b, r] = s.market_size[b, r]
+        if mode > 0:
+            counts[_PRESENT, b] += 1
+        operating += entry.entry_cost(
+            p.operating_cost_fixed[mode], p.operating_cost_market[mode], potential
+        )
+        cost_of_revenue += p.variable_cost_rate * gross
+        gross_total += gross
+        net_total += net
+        potential_total += potential
+        for c in range(candidates):
+            out.partner_quality[b, r, c] = s.partner_quality[b, r, c]
+
+    total_cost = (
+        cost_of_revenue + operating + entry_spend + exit_spend + spend_total + rnd_spend + fines
+    ) + p.overhead
+    profit = net_total - total_cost
+    cash = s.cash[b] + profit
+    out.episode_key[b] = key
+    out.cash[b] = cash
+    out.revenue[b] = net_total
+    money[_REVENUE, b] = net_total
+    money[_GROSS, b] = gross_total
+    money[_PROFIT, b] = profit
+    money[_CASH, b] = cash
+    money[_COST_OF_REVENUE, b] = cost_of_revenue
+    money[_OPERATING, b] = operating
+    money[_ENTRY, b] = entry_spend
+    money[_EXIT, b] = exit_spend
+    money[_SPEND, b] = spend_total
+    money[_RND, b] = rnd_spend
+    money[_FINES, b] = fines
+    money[_OVERHEAD, b] = p.overhead
+    money[_POTENTIAL, b] = potential_total
+    # what the faces need of the new state, while its row is in cache
+    for r in range(regions):
+        _region_masks(p, out, b, r, cost, next_valid[b, r])
+    encode_env(p, out, b, observation, column)
+
+
+@njit(cache=True)
+def _scratch(s: Any) -> Any:
+    """Per-thread work rows: competitor utilities, observation columns, move costs and masks."""
+    return (
+        np.empty(s.competitor_share.shape[2]),
+        np.empty(_REGION_LOW.shape[0]),
+        np.empty(NUM_MOVES),
+        np.empty(NUM_MOVES, dtype=np.bool_),
+    )
+
+
+@njit(cache=True)
+def _step_loop(
+    p: Any,
+    s: Any,
+    moves: NDArray[np.int8],
+    marketing: NDArray[np.float32],
+    localization_intent: NDArray[np.float32],
+    compliance_intent: NDArray[np.float32],
+    rnd_action: NDArray[np.float32],
+    kinds: NDArray[np.int8],
+    reacted: NDArray[np.float32],
+    out: Any,
+    money: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    by_mode: NDArray[np.int64],
+    next_valid: NDArray[np.bool_],
+    observation: NDArray[np.float32],
+) -> None:
+    scratch = _scratch(s)
+    for b in range(s.quarter.shape[0]):
+        _step_env(
+            p,
+            s,
+            b,
+            moves,
+            marketing,
+            localization_intent,
+            compliance_intent,
+            rnd_action,
+            kinds,
+            reacted,
+            out,
+            money,
+            counts,
+            by_mode,
+            next_valid,
+            observation,
+            scratch,
+        )
+
+
+@njit(cache=True, parallel=True)
+def _step_loop_parallel(
+    p: Any,
+    s: Any,
+    moves: NDArray[np.int8],
+    marketing: NDArray[np.float32],
+    localization_intent: NDArray[np.float32],
+    compliance_intent: NDArray[np.float32],
+    rnd_action: NDArray[np.float32],
+    kinds: NDArray[np.int8],
+    reacted: NDArray[np.float32],
+    out: Any,
+    money: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    by_mode: NDArray[np.int64],
+    next_valid: NDArray[np.bool_],
+    observation: NDArray[np.float32],
+) -> None:
+    for b in prange(s.quarter.shape[0]):
+        _step_env(
+            p,
+            s,
+            b,
+            moves,
+            marketing,
+            localization_intent,
+            compliance_intent,
+            rnd_action,
+            kinds,
+            reacted,
+            out,
+            money,
+            counts,
+            by_mode,
+            next_valid,
+            observation,
+            _scratch(s),
+        )
+
+
+def empty_state(batch: int, regions: int, slots: int, candidates: int) -> Any:
+    """An uninitialized :data:`StateTuple` of the given sizes, in the State dtypes."""
+    shapes = {"": (batch,), "R": (batch, regions), "K": (batch, regions, slots)}
+    shapes["P"] = (batch, regions, candidates)
+    return StateTuple(*[np.empty(shapes[axes], dtype) for axes, dtype in _LAYOUT])
+
+
+@dataclass(frozen=True)
+class Quarter:
+    """What :func:`step` returns: the new state, its KPIs, and the new state's masks and
+    observation (computed in the same pass)."""
+
+    state: Any  # StateTuple
+    money: NDArray[np.float64]  # (len(MONEY_KPIS), B)
+    counts: NDArray[np.int64]  # (len(COUNT_KPIS), B)
+    entries_by_mode: NDArray[np.int64]  # (B, NUM_MODES)
+    valid: NDArray[np.bool_]  # (B, R, NUM_MOVES) valid moves of the new state
+    observation: NDArray[np.float32]  # (B, R * F_region + F_firm) of the new state
+
+
+def step(
+    p: Any,
+    s: Any,
+    moves: NDArray[np.int8],
+    marketing: NDArray[np.float32],
+    localization_intent: NDArray[np.float32],
+    compliance_intent: NDArray[np.float32],
+    rnd_action: NDArray[np.float32],
+    kinds: NDArray[np.int8],
+    reacted: NDArray[np.float32],
+) -> Quarter:
+    """One quarter of every env.
+
+    ``marketing``, ``localization_intent`` and ``compliance_intent`` are (B, R)
+    intensities, ``rnd_action`` (B,) (NaN keeps the current one); moves are
+    checked against the masks of ``s`` (:func:`masks`), computed again here
+    region by region. ``reacted`` is (3, B, R, K) quality, brand
+    and price after the Python personas (``kinds == CUSTOM_KIND``); it may be
+    empty when there are none.
+    """
+    batch, regions, slots = s.competitor_share.shape
+    out = empty_state(batch, regions, slots, s.partner_quality.shape[2])
+    money = np.empty((len(MONEY_KPIS), batch), dtype=np.float64)
+    counts = np.empty((len(COUNT_KPIS), batch), dtype=np.int64)
+    by_mode = np.empty((batch, NUM_MODES), dtype=np.int64)
+    next_valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
+    width = regions * OBSERVATION_WIDTH[0] + OBSERVATION_WIDTH[1]
+    observation = np.empty((batch, width), dtype=np.float32)
+    loop = _step_loop_parallel if batch >= PARALLEL_MIN_BATCH else _step_loop
+    loop(
+        p,
+        s,
+        moves,
+        marketing,
+        localization_intent,
+        compliance_intent,
+        rnd_action,
+        kinds,
+        reacted,
+        out,
+        money,
+        counts,
+        by_mode,
+        next_valid,
+        observation,
+    )
+    return Quarter(out, money, counts, by_mode, next_valid, observation)
+
+
+_DTYPES = {
+    "episode_key": np.uint64,
+    "quarter": np.int32,
+    "cash": np.float64,
+    "revenue": np.float64,
+    "product_quality": np.float32,
+    "rnd_intensity": np.float32,
+    "market_size": np.float32,
+    "psychic_distance": np.float32,
+    "adoption": np.float32,
+    "stringency": np.float32,
+    "closed_quarters": np.int16,
+    "entry_mode": np.int8,
+    "interim_mode": np.int8,
+    "build_quarters": np.int16,
+    "suspended_quarters": np.int16,
+    "firm_share": np.float32,
+    "brand": np.float32,
+    "localization": np.float32,
+    "compliance": np.float32,
+    "diligence_rounds": np.int8,
+    "partner": np.int8,
+    "partner_quality": np.float32,
+    "partner_estimate": np.float32,
+    "competitor_active": np.bool_,
+    "competitor_share": np.float32,
+    "competitor_quality": np.float32,
+    "competitor_brand": np.float32,
+    "competitor_price": np.float32,
+}
+_AXES = {name: "" for name in ("episode_key", "quarter", "cash", "revenue")}
+_AXES.update(product_quality="", rnd_intensity="")
+_AXES.update({name: "K" for name in _DTYPES if name.startswith("competitor_")})
+_AXES.update(partner_quality="P", partner_estimate="P")
+_AXES.update({name: "R" for name in _DTYPES if name not in _AXES})
+_LAYOUT = [(_AXES[f.name], np.dtype(_DTYPES[f.name])) for f in STATE_FIELDS]
