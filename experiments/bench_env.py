@@ -48,6 +48,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
+from gymnasium.vector.utils import batch_space
 from stable_baselines3 import PPO
 from stable_baselines3.common.vec_env import DummyVecEnv
 
@@ -106,25 +107,32 @@ def single_env_rate(scenario: str, seconds: float) -> tuple[float, float]:
     return timed_rate(step, 1, seconds)
 
 
-def batch_rate(venv: Any, kind: str, seconds: float) -> tuple[float, float]:
+def batch_rate(
+    venv: Any, kind: str, seconds: float, actions: list[Any] | None = None
+) -> tuple[float, float]:
     """Env-steps/s of a Gymnasium VectorEnv (``kind="gym"``) or an SB3 VecEnv (``"sb3"``)."""
     n = venv.num_envs
     if kind == "gym":
         venv.reset(seed=0)
-        actions = action_batches(venv.action_space, ACTION_POOL, 0)
     else:
         venv.seed(0)
         venv.reset()
-        space = venv.action_space
-        space.seed(0)
-        actions = [np.stack([space.sample() for _ in range(n)]) for _ in range(ACTION_POOL)]
+    if actions is None:
+        actions = batch_actions(venv.single_action_space if kind == "gym" else venv.action_space, n)
     counter = [0]
 
     def step() -> None:
         counter[0] += 1
-        venv.step(actions[counter[0] % ACTION_POOL])
+        venv.step(actions[counter[0] % len(actions)])
 
     return timed_rate(step, n, seconds)
+
+
+def batch_actions(single_space: gym.Space[Any], n: int, count: int = ACTION_POOL) -> list[Any]:
+    """``count`` batches of n uniform random actions, as arrays with a leading n axis."""
+    space = batch_space(single_space, n)
+    space.seed(0)
+    return [space.sample() for _ in range(count)]
 
 
 def measured(scenario: str, face: str, n: int, rates: tuple[float, float]) -> dict[str, Any]:
@@ -175,14 +183,19 @@ def throughput_table(
 
 
 def memory_per_env(scenario: str, n: int, kind: str) -> dict[str, float]:
-    """Peak traced bytes per env while building, resetting and stepping a face of n envs."""
+    """Peak traced bytes per env while building, resetting and stepping a face of n envs.
+
+    The action batches are drawn before tracing starts: they are the benchmark's
+    input, not the environment's memory.
+    """
+    actions = batch_actions(LeptonExpansionEnv(scenario).action_space, n, count=2)
     tracemalloc.start()
     tracemalloc.reset_peak()
     if kind == "gym":
         venv: Any = LeptonExpansionVectorEnv(n, scenario)
     else:
         venv = LeptonExpansionVecEnv(n, scenario)
-    rate, _ = batch_rate(venv, kind, 0.0)
+    rate, _ = batch_rate(venv, kind, 0.0, actions)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     state = venv.batch.state

@@ -17,6 +17,7 @@ the Python-facing model: actions, outputs, personas and the reward function.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,6 +75,11 @@ class Model:
     params: Params
     reward_function: RewardFunction = field(default_factory=ProfitReward)
     personas: tuple[competitors.Persona, ...] = competitors.DEFAULT_PERSONAS
+    # set once in __post_init__: the params as the kernel takes them, the persona kind of
+    # each competitor slot, and whether any slot needs a Python persona
+    _compiled: Any = field(init=False, repr=False, compare=False)
+    _kinds: NDArray[np.int8] = field(init=False, repr=False, compare=False)
+    _custom: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not callable(self.reward_function):
@@ -93,7 +99,6 @@ class Model:
                 f"personas were given: {[p.name for p in self.personas]}"
             )
         kinds = competitors.persona_kinds(self.params.competitor_persona, self.personas)
-        # the model is frozen: its compiled view of the params is set once, here
         object.__setattr__(self, "_compiled", kernel.param_tuple(self.params))
         object.__setattr__(self, "_kinds", kinds)
         object.__setattr__(self, "_custom", bool((kinds == competitors.CUSTOM_KIND).any()))

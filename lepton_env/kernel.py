@@ -126,7 +126,7 @@ OBSERVATION_WIDTH = (len(REGION_FEATURES), len(FIRM_FEATURES))
 
 def param_tuple(params: Params) -> Any:
     """``params`` as a :data:`ParamTuple`: integer fields as int, others as float or float64."""
-    values = []
+    values: list[Any] = []
     for name, spec in PARAM_FIELDS.items():
         if name == "region_names":
             continue
@@ -625,9 +625,9 @@ def _step_env(
         held_partner = int(s.partner[b, r])
         if opened and mode == _GREENFIELD:
             held_partner = -1
-        firm_share = np.float64(s.firm_share[b, r])
-        brand_stock = np.float64(s.brand[b, r])
-        local = np.float64(s.localization[b, r])
+        firm_share: float = np.float64(s.firm_share[b, r])
+        brand_stock: float = np.float64(s.brand[b, r])
+        local: float = np.float64(s.localization[b, r])
         for k in range(slots):
             out.competitor_share[b, r, k] = s.competitor_share[b, r, k]
             out.competitor_active[b, r, k] = s.competitor_active[b, r, k]
@@ -778,8 +778,8 @@ def _step_env(
         served = entry.serving_mode(mode, interim, build)
         serving = served > 0 and closed0 == 0 and not closing and suspended0 == 0
         out.psychic_distance[b, r] = s.psychic_distance[b, r]
-        target = _firm_target(p, out, b, r, serving, served, utility)
-        firm_share = _f32(share.adjust_shares(firm_share, target, p.share_adjustment))
+        firm_target = _firm_target(p, out, b, r, serving, served, utility)
+        firm_share = _f32(share.adjust_shares(firm_share, firm_target, p.share_adjustment))
         for k in range(slots):
             out.competitor_share[b, r, k] = share.adjust_shares(
                 np.float64(out.competitor_share[b, r, k]), utility[k], p.share_adjustment

@@ -41,9 +41,8 @@ class Stream(IntEnum):
 
 
 @vectorize(cache=True)
-def mix(x: int) -> int:
+def mix(x: np.uint64) -> np.uint64:
     """SplitMix64 finalizer: a bijective avalanche of 64-bit integers (elementwise)."""
-    x = np.uint64(x)
     x = (x ^ (x >> _SHIFT1)) * _MIX1
     x = (x ^ (x >> _SHIFT2)) * _MIX2
     return x ^ (x >> _SHIFT3)
@@ -66,7 +65,7 @@ def uniform_at(key: int, quarter: int, stream: int, index: int) -> float:
 
 @njit(cache=True)
 def normal_at(key: int, quarter: int, stream: int, index: int, count: int) -> float:
-    """Normal number ``index`` of a draw of ``count``: ``sqrt(-2 ln(1 - u)) cos(2 pi v)``.
+    """Normal number ``index`` of a draw of ``count``: Box-Muller, ``sqrt(-2 ln(1-u)) cos(2 pi v)``.
 
     ``u`` is uniform ``index`` and ``v`` uniform ``count + index`` of the stream.
     """

@@ -56,7 +56,7 @@ class State:
         """The arrays in field order, as the compiled core takes them (built once per state)."""
         from lepton_env.kernel import StateTuple
 
-        return StateTuple(*(getattr(self, f.name) for f in FIELDS))  # type: ignore[no-any-return]
+        return StateTuple(*(getattr(self, f.name) for f in FIELDS))
 
     @property
     def batch_size(self) -> int:

@@ -275,8 +275,20 @@ def decode_with_masks(
 
 
 def step_info(output: StepOutput, row: int, face_invalid: int) -> dict[str, Any]:
-    """The info dict of one environment: KPIs and reward components."""
-    return step_infos(output, np.array([row]), np.array([face_invalid]))[0]
+    """The info dict of one environment: KPIs and reward components.
+
+    Python scalars for per-env KPIs, array copies for per-region ones, as
+    :func:`step_infos` gives them for several rows.
+    """
+    info: dict[str, Any] = {
+        name: value[row].copy() if value.ndim > 1 else value[row].item()
+        for name, value in output.kpis.items()
+    }
+    info["invalid_moves"] += int(face_invalid)
+    info["reward_components"] = {
+        name: float(value[row]) for name, value in output.reward_components.items()
+    }
+    return info
 
 
 def step_infos(
