@@ -75,11 +75,15 @@ class Model:
     params: Params
     reward_function: RewardFunction = field(default_factory=ProfitReward)
     personas: tuple[competitors.Persona, ...] = competitors.DEFAULT_PERSONAS
-    # set once in __post_init__: the params as the kernel takes them, the persona kind of
+    # set once in __post_init__: the params as the kernel takes them (a copy per chunk), the persona kind of
     # each competitor slot, and whether any slot needs a Python persona
     _compiled: Any = field(init=False, repr=False, compare=False)
     _kinds: NDArray[np.int8] = field(init=False, repr=False, compare=False)
     _custom: bool = field(init=False, repr=False, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # the compiled params are rebuilt from the fields, not pickled
+        return (Model, (self.params, self.reward_function, self.personas))
 
     def __post_init__(self) -> None:
         if not callable(self.reward_function):
@@ -99,7 +103,7 @@ class Model:
                 f"personas were given: {[p.name for p in self.personas]}"
             )
         kinds = competitors.persona_kinds(self.params.competitor_persona, self.personas)
-        object.__setattr__(self, "_compiled", kernel.param_tuple(self.params))
+        object.__setattr__(self, "_compiled", kernel.compile_params_per_chunk(self.params))
         object.__setattr__(self, "_kinds", kinds)
         object.__setattr__(self, "_custom", bool((kinds == competitors.CUSTOM_KIND).any()))
 

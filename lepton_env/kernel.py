@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numba import njit, prange
+from numba import config, njit, prange
+from numba.core import types
+from numba.experimental import structref
 from numpy.typing import NDArray
 
 from lepton_env import rng
@@ -45,11 +47,39 @@ from lepton_env.state import FIELDS as STATE_FIELDS
 from lepton_env.types import MODE_RANK, NUM_MODES, NUM_MOVES, EntryMode, Move
 
 PARALLEL_MIN_BATCH = 1024
+_CHUNKS_PER_THREAD = 4
 
-#: The parameters as the compiled functions take them (every field but the region names).
-ParamTuple = namedtuple("ParamTuple", [name for name in PARAM_FIELDS if name != "region_names"])  # type: ignore[misc]
-#: A state's arrays in :class:`lepton_env.state.State` field order.
-StateTuple = namedtuple("StateTuple", [f.name for f in STATE_FIELDS])  # type: ignore[misc]
+_PARAM_NAMES = [name for name in PARAM_FIELDS if name != "region_names"]
+_STATE_NAMES = [f.name for f in STATE_FIELDS]
+#: A state's arrays in :class:`lepton_env.state.State` field order, as Python hands them over.
+StateTuple = namedtuple("StateTuple", _STATE_NAMES)  # type: ignore[misc]
+
+
+# The compiled functions pass the parameters and states to each other as StructRefs: a
+# pointer, where a tuple of some 80 fields is copied (and its arrays reference-counted)
+# on every call.
+@structref.register
+class _ParamsType(types.StructRef):
+    def preprocess_fields(self, fields: Any) -> Any:
+        return tuple((name, types.unliteral(kind)) for name, kind in fields)
+
+
+@structref.register
+class _StateType(types.StructRef):
+    def preprocess_fields(self, fields: Any) -> Any:
+        return tuple((name, types.unliteral(kind)) for name, kind in fields)
+
+
+class CompiledParams(structref.StructRefProxy):  # type: ignore[misc]
+    """:class:`~lepton_env.params.Params` as the compiled functions take them (by reference)."""
+
+
+class StateRef(structref.StructRefProxy):  # type: ignore[misc]
+    """A state's arrays by reference, built inside the compiled loops from a StateTuple."""
+
+
+structref.define_proxy(CompiledParams, _ParamsType, _PARAM_NAMES)
+structref.define_proxy(StateRef, _StateType, _STATE_NAMES)
 
 #: Per-env KPIs in $M (float64), rows of the ``money`` output.
 MONEY_KPIS = (
@@ -124,20 +154,39 @@ _FIRM_LOW, _FIRM_HIGH = bounds(FIRM_FEATURES)
 OBSERVATION_WIDTH = (len(REGION_FEATURES), len(FIRM_FEATURES))
 
 
-def param_tuple(params: Params) -> Any:
-    """``params`` as a :data:`ParamTuple`: integer fields as int, others as float or float64."""
+def compile_params_per_chunk(params: Params) -> tuple[CompiledParams, ...]:
+    """One :func:`compile_params` per chunk of a parallel loop (a few per thread).
+
+    Each chunk reads its own copy: threads sharing one would contend on its reference
+    counts and run slower than one thread. Entry 0 serves the serial loops.
+    """
+    return tuple(
+        compile_params(params) for _ in range(_CHUNKS_PER_THREAD * config.NUMBA_NUM_THREADS)
+    )
+
+
+def compile_params(params: Params) -> CompiledParams:
+    """``params`` for the compiled functions: integer fields as int, others as float or float64."""
     values: list[Any] = []
-    for name, spec in PARAM_FIELDS.items():
-        if name == "region_names":
-            continue
-        value = getattr(params, name)
+    for name in _PARAM_NAMES:
+        spec, value = PARAM_FIELDS[name], getattr(params, name)
         if spec.metadata["shape"]:
-            values.append(np.ascontiguousarray(value, dtype=np.float64))
+            values.append(np.array(value, dtype=np.float64, order="C"))  # a copy of its own
         elif spec.metadata["integer"]:
             values.append(int(value))
         else:
-            values.append(np.float64(value))
-    return ParamTuple(*values)
+            values.append(float(value))
+    return _make_params(tuple(values))
+
+
+@njit(cache=True)
+def _make_params(values: Any) -> CompiledParams:
+    return CompiledParams(*values)
+
+
+@njit(cache=True)
+def _ref(s: Any) -> StateRef:
+    return StateRef(*s)
 
 
 def state_tuple(state: Any) -> Any:
@@ -286,21 +335,29 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float64]) -> None:
 
 @njit(cache=True)
 def _reset_loop(p: Any, s: Any) -> None:
+    s = _ref(s)
     utility = np.empty(s.competitor_share.shape[2])
     for b in range(s.quarter.shape[0]):
         _reset_env(p, s, b, utility)
 
 
 @njit(cache=True, parallel=True)
-def _reset_loop_parallel(p: Any, s: Any) -> None:
-    for b in prange(s.quarter.shape[0]):
-        _reset_env(p, s, b, np.empty(s.competitor_share.shape[2]))
+def _reset_loop_parallel(ps: Any, s: Any) -> None:
+    batch, chunks = s.quarter.shape[0], len(ps)
+    for chunk in prange(chunks):
+        p, state = ps[chunk], _ref(s)  # per chunk: threads never share a reference count
+        utility = np.empty(s.competitor_share.shape[2])
+        for b in range(chunk * batch // chunks, (chunk + 1) * batch // chunks):
+            _reset_env(p, state, b, utility)
 
 
-def reset(p: Any, s: Any) -> None:
+def reset(ps: tuple[CompiledParams, ...], s: Any) -> None:
     """Fill ``s`` (a :data:`StateTuple` with ``episode_key`` set) with initial states."""
     parallel = s.quarter.shape[0] >= PARALLEL_MIN_BATCH
-    (_reset_loop_parallel if parallel else _reset_loop)(p, s)
+    if parallel:
+        _reset_loop_parallel(ps, s)
+    else:
+        _reset_loop(ps[0], s)
 
 
 # ---------------------------------------------------------------------- masks
@@ -377,25 +434,32 @@ def _masks_env(
 
 @njit(cache=True)
 def _masks_loop(p: Any, s: Any, costs: NDArray[np.float64], valid: NDArray[np.bool_]) -> None:
+    s = _ref(s)
     for b in range(s.quarter.shape[0]):
         _masks_env(p, s, b, costs, valid)
 
 
 @njit(cache=True, parallel=True)
 def _masks_loop_parallel(
-    p: Any, s: Any, costs: NDArray[np.float64], valid: NDArray[np.bool_]
+    ps: Any, s: Any, costs: NDArray[np.float64], valid: NDArray[np.bool_]
 ) -> None:
-    for b in prange(s.quarter.shape[0]):
-        _masks_env(p, s, b, costs, valid)
+    batch, chunks = s.quarter.shape[0], len(ps)
+    for chunk in prange(chunks):
+        p, state = ps[chunk], _ref(s)  # per chunk: threads never share a reference count
+        for b in range(chunk * batch // chunks, (chunk + 1) * batch // chunks):
+            _masks_env(p, state, b, costs, valid)
 
 
-def masks(p: Any, s: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+def masks(ps: tuple[CompiledParams, ...], s: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
     """``($M each move would cost, whether it changes the state)``, (B, R, NUM_MOVES) each."""
     batch, regions = s.entry_mode.shape
     costs = np.empty((batch, regions, NUM_MOVES), dtype=np.float64)
     valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
     parallel = batch >= PARALLEL_MIN_BATCH
-    (_masks_loop_parallel if parallel else _masks_loop)(p, s, costs, valid)
+    if parallel:
+        _masks_loop_parallel(ps, s, costs, valid)
+    else:
+        _masks_loop(ps[0], s, costs, valid)
     return costs, valid
 
 
@@ -486,21 +550,29 @@ def encode_env(
 
 @njit(cache=True)
 def _encode_loop(p: Any, s: Any, flat: NDArray[np.float32]) -> None:
+    s = _ref(s)
     column = np.empty(_REGION_LOW.shape[0])
     for b in range(s.quarter.shape[0]):
         encode_env(p, s, b, flat, column)
 
 
 @njit(cache=True, parallel=True)
-def _encode_loop_parallel(p: Any, s: Any, flat: NDArray[np.float32]) -> None:
-    for b in prange(s.quarter.shape[0]):
-        encode_env(p, s, b, flat, np.empty(_REGION_LOW.shape[0]))
+def _encode_loop_parallel(ps: Any, s: Any, flat: NDArray[np.float32]) -> None:
+    batch, chunks = s.quarter.shape[0], len(ps)
+    for chunk in prange(chunks):
+        p, state = ps[chunk], _ref(s)  # per chunk: threads never share a reference count
+        column = np.empty(_REGION_LOW.shape[0])
+        for b in range(chunk * batch // chunks, (chunk + 1) * batch // chunks):
+            encode_env(p, state, b, flat, column)
 
 
-def encode(p: Any, s: Any, flat: NDArray[np.float32]) -> None:
+def encode(ps: tuple[CompiledParams, ...], s: Any, flat: NDArray[np.float32]) -> None:
     """Write the flat observations of every env into ``flat`` (B, R * F_region + F_firm)."""
     parallel = s.quarter.shape[0] >= PARALLEL_MIN_BATCH
-    (_encode_loop_parallel if parallel else _encode_loop)(p, s, flat)
+    if parallel:
+        _encode_loop_parallel(ps, s, flat)
+    else:
+        _encode_loop(ps[0], s, flat)
 
 
 # ---------------------------------------------------------------------- step
@@ -892,6 +964,7 @@ def _step_loop(
     next_valid: NDArray[np.bool_],
     observation: NDArray[np.float32],
 ) -> None:
+    s, out = _ref(s), _ref(out)
     scratch = _scratch(s)
     for b in range(s.quarter.shape[0]):
         _step_env(
@@ -917,7 +990,7 @@ def _step_loop(
 
 @njit(cache=True, parallel=True)
 def _step_loop_parallel(
-    p: Any,
+    ps: Any,
     s: Any,
     moves: NDArray[np.int8],
     marketing: NDArray[np.float32],
@@ -933,26 +1006,31 @@ def _step_loop_parallel(
     next_valid: NDArray[np.bool_],
     observation: NDArray[np.float32],
 ) -> None:
-    for b in prange(s.quarter.shape[0]):
-        _step_env(
-            p,
-            s,
-            b,
-            moves,
-            marketing,
-            localization_intent,
-            compliance_intent,
-            rnd_action,
-            kinds,
-            reacted,
-            out,
-            money,
-            counts,
-            by_mode,
-            next_valid,
-            observation,
-            _scratch(s),
-        )
+    batch, chunks = s.quarter.shape[0], len(ps)
+    for chunk in prange(chunks):
+        # each chunk has its own references, so threads never share a reference count
+        p, state, new = ps[chunk], _ref(s), _ref(out)
+        scratch = _scratch(state)
+        for b in range(chunk * batch // chunks, (chunk + 1) * batch // chunks):
+            _step_env(
+                p,
+                state,
+                b,
+                moves,
+                marketing,
+                localization_intent,
+                compliance_intent,
+                rnd_action,
+                kinds,
+                reacted,
+                new,
+                money,
+                counts,
+                by_mode,
+                next_valid,
+                observation,
+                scratch,
+            )
 
 
 def empty_state(batch: int, regions: int, slots: int, candidates: int) -> Any:
@@ -976,7 +1054,7 @@ class Quarter:
 
 
 def step(
-    p: Any,
+    ps: tuple[CompiledParams, ...],
     s: Any,
     moves: NDArray[np.int8],
     marketing: NDArray[np.float32],
@@ -1003,24 +1081,14 @@ def step(
     next_valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
     width = regions * OBSERVATION_WIDTH[0] + OBSERVATION_WIDTH[1]
     observation = np.empty((batch, width), dtype=np.float32)
-    loop = _step_loop_parallel if batch >= PARALLEL_MIN_BATCH else _step_loop
-    loop(
-        p,
-        s,
-        moves,
-        marketing,
-        localization_intent,
-        compliance_intent,
-        rnd_action,
-        kinds,
-        reacted,
-        out,
-        money,
-        counts,
-        by_mode,
-        next_valid,
-        observation,
-    )
+    arguments = (
+        s, moves, marketing, localization_intent, compliance_intent, rnd_action, kinds,
+        reacted, out, money, counts, by_mode, next_valid, observation,
+    )  # fmt: skip
+    if batch >= PARALLEL_MIN_BATCH:
+        _step_loop_parallel(ps, *arguments)
+    else:
+        _step_loop(ps[0], *arguments)
     return Quarter(out, money, counts, by_mode, next_valid, observation)
 
 
