@@ -75,8 +75,8 @@ class Model:
     params: Params
     reward_function: RewardFunction = field(default_factory=ProfitReward)
     personas: tuple[competitors.Persona, ...] = competitors.DEFAULT_PERSONAS
-    # set once in __post_init__: the params as the kernel takes them (a copy per chunk), the persona kind of
-    # each competitor slot, and whether any slot needs a Python persona
+    # set once in __post_init__: the params as the kernel takes them (a copy per chunk),
+    # the persona kind of each competitor slot, and whether any slot needs a Python persona
     _compiled: Any = field(init=False, repr=False, compare=False)
     _kinds: NDArray[np.int8] = field(init=False, repr=False, compare=False)
     _custom: bool = field(init=False, repr=False, compare=False)
@@ -116,6 +116,29 @@ class Model:
         arrays.episode_key[:] = keys
         kernel.reset(self._compiled, arrays)
         return State(*arrays)
+
+    def restart(
+        self,
+        state: State,
+        rows: NDArray[np.intp],
+        keys: NDArray[np.uint64],
+        valid: NDArray[np.bool_],
+        observation: NDArray[np.float32],
+    ) -> None:
+        """Start new episodes with ``keys`` in ``rows`` of ``state`` **in place**, and write
+        their valid moves and observations into ``valid`` and ``observation`` rows.
+
+        Only for a caller that owns these arrays (the vector faces' autoreset); the
+        rows end up exactly as ``reset(keys)``, ``valid_moves`` and ``encode_flat`` give.
+        """
+        kernel.restart(
+            self._compiled,
+            state.arrays,
+            np.asarray(rows, dtype=np.int64),
+            np.asarray(keys, dtype=np.uint64),
+            valid,
+            observation,
+        )
 
     # ------------------------------------------------------------------ masks
     def masks(self, state: State) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -236,8 +259,9 @@ def _kpis(
     rows["previous_revenue"] = state.revenue
     count_rows = dict(zip(kernel.COUNT_KPIS, counts, strict=True))
     kpis: Kpis = {name: rows[name] for name in _MONEY_ORDER}
-    kpis["market_share"] = new_state.firm_share
-    kpis["entry_mode"] = new_state.entry_mode
+    # copies: a KPI must not change when its env's state is later rewritten in place
+    kpis["market_share"] = new_state.firm_share.copy()
+    kpis["entry_mode"] = new_state.entry_mode.copy()
     kpis["regions_present"] = count_rows["regions_present"]
     kpis["entries"] = count_rows["entries"]
     kpis["entries_by_mode"] = by_mode

@@ -70,11 +70,11 @@ class _StateType(types.StructRef):
         return tuple((name, types.unliteral(kind)) for name, kind in fields)
 
 
-class CompiledParams(structref.StructRefProxy):  # type: ignore[misc]
+class CompiledParams(structref.StructRefProxy):
     """:class:`~lepton_env.params.Params` as the compiled functions take them (by reference)."""
 
 
-class StateRef(structref.StructRefProxy):  # type: ignore[misc]
+class StateRef(structref.StructRefProxy):
     """A state's arrays by reference, built inside the compiled loops from a StateTuple."""
 
 
@@ -160,9 +160,8 @@ def compile_params_per_chunk(params: Params) -> tuple[CompiledParams, ...]:
     Each chunk reads its own copy: threads sharing one would contend on its reference
     counts and run slower than one thread. Entry 0 serves the serial loops.
     """
-    return tuple(
-        compile_params(params) for _ in range(_CHUNKS_PER_THREAD * config.NUMBA_NUM_THREADS)
-    )
+    chunks = _CHUNKS_PER_THREAD * config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    return tuple(compile_params(params) for _ in range(chunks))
 
 
 def compile_params(params: Params) -> CompiledParams:
@@ -573,6 +572,73 @@ def encode(ps: tuple[CompiledParams, ...], s: Any, flat: NDArray[np.float32]) ->
         _encode_loop_parallel(ps, s, flat)
     else:
         _encode_loop(ps[0], s, flat)
+
+
+# ---------------------------------------------------------------------- resets in place
+@njit(cache=True)
+def _restart_env(
+    p: Any,
+    s: Any,
+    b: int,
+    key: np.uint64,
+    valid: NDArray[np.bool_],
+    observation: NDArray[np.float32],
+    scratch: Any,
+) -> None:
+    utility, column, cost, _ = scratch
+    s.episode_key[b] = key
+    _reset_env(p, s, b, utility)
+    for r in range(s.entry_mode.shape[1]):
+        _region_masks(p, s, b, r, cost, valid[b, r])
+    encode_env(p, s, b, observation, column)
+
+
+@njit(cache=True)
+def _restart_loop(
+    p: Any,
+    s: Any,
+    rows: NDArray[np.int64],
+    keys: NDArray[np.uint64],
+    valid: NDArray[np.bool_],
+    observation: NDArray[np.float32],
+) -> None:
+    s = _ref(s)
+    scratch = _scratch(s)
+    for i in range(rows.shape[0]):
+        _restart_env(p, s, rows[i], keys[i], valid, observation, scratch)
+
+
+@njit(cache=True, parallel=True)
+def _restart_loop_parallel(
+    ps: Any,
+    s: Any,
+    rows: NDArray[np.int64],
+    keys: NDArray[np.uint64],
+    valid: NDArray[np.bool_],
+    observation: NDArray[np.float32],
+) -> None:
+    count, chunks = rows.shape[0], len(ps)
+    for chunk in prange(chunks):
+        p, state = ps[chunk], _ref(s)  # per chunk: threads never share a reference count
+        scratch = _scratch(state)
+        for i in range(chunk * count // chunks, (chunk + 1) * count // chunks):
+            _restart_env(p, state, rows[i], keys[i], valid, observation, scratch)
+
+
+def restart(
+    ps: tuple[CompiledParams, ...],
+    s: Any,
+    rows: NDArray[np.int64],
+    keys: NDArray[np.uint64],
+    valid: NDArray[np.bool_],
+    observation: NDArray[np.float32],
+) -> None:
+    """Start new episodes with ``keys`` in ``rows`` of ``s``, in place, with their valid
+    moves and observations (the autoreset of the vector faces, in one pass)."""
+    if rows.shape[0] >= PARALLEL_MIN_BATCH // 4:
+        _restart_loop_parallel(ps, s, rows, keys, valid, observation)
+    else:
+        _restart_loop(ps[0], s, rows, keys, valid, observation)
 
 
 # ---------------------------------------------------------------------- step

@@ -46,28 +46,19 @@ from lepton_env.observation import REGION_FEATURES, encode_flat
 from lepton_env.params import Params
 from lepton_env.reward import RewardFunction
 from lepton_env.scenarios import ScenarioGenerator
-from lepton_env.state import FIELDS, State
+from lepton_env.state import State
 
 Observation = NDArray[np.float32] | dict[str, NDArray[Any]]
 
 
-def put_rows(
-    state: State, rows: NDArray[np.intp], other: State, shared: frozenset[int] = frozenset()
-) -> State:
-    """``state`` with ``rows`` replaced by ``other``, writing in place where it is safe.
-
-    The vector faces own their state and drop the old one after each step, so
-    unlike :meth:`State.put` this copies only read-only arrays and those whose
-    ``id`` is in ``shared`` (arrays handed out as KPIs), not the whole batch.
-    """
-    merged = {}
-    for f in FIELDS:
-        array = getattr(state, f.name)
-        if not array.flags.writeable or id(array) in shared:
-            array = array.copy()
-        array[rows] = getattr(other, f.name)
-        merged[f.name] = array
-    return State(**merged)
+def writable(state: State, shared: frozenset[int] = frozenset()) -> State:
+    """``state``, with copies of its read-only arrays and of those whose ``id`` is in
+    ``shared`` (arrays handed out), so that its rows can be rewritten in place."""
+    if not any(id(a) in shared or not a.flags.writeable for a in state.arrays):
+        return state
+    return State(
+        *(a.copy() if id(a) in shared or not a.flags.writeable else a for a in state.arrays)
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -158,32 +149,33 @@ class BatchedExpansion:
             keys[chained] = rng.next_episode_key(self.state.episode_key[rows[chained]])
         return keys
 
-    def reset_rows(self, rows: NDArray[np.intp], keys: NDArray[np.uint64]) -> State:
-        """Start new episodes with ``keys`` in ``rows``; returns the fresh sub-batch."""
-        fresh = self.model.reset(keys)
+    def reset_rows(self, rows: NDArray[np.intp], keys: NDArray[np.uint64]) -> None:
+        """Start new episodes with ``keys`` in ``rows``."""
         if self.state is None or len(rows) == self.num_envs:
             if not np.array_equal(rows, np.arange(self.num_envs)):
                 raise RuntimeError("the first reset must reset every environment")
-            self.state = fresh
+            self.state = self.model.reset(keys)
             self._valid = self._observation = None
         else:
-            self.state = put_rows(self.state, rows, fresh, self._handed_out)
-            # only the fresh rows change: their masks and observations replace the old rows
-            if self._valid is not None:
-                self._valid[rows] = self.model.valid_moves(fresh)
-            if self._observation is not None:
-                if self._observation_out:
-                    self._observation = self._observation.copy()
-                    self._observation_out = False
-                self._observation[rows] = encode_flat(self.model, fresh)
+            # The batch owns its state, masks and observations, except arrays it handed out
+            # (KPIs, a returned observation): those are copied before the rows are rewritten.
+            state = writable(self.state, self._handed_out)
+            if self._valid is None:
+                self._valid = self.model.valid_moves(state)
+            if self._observation is None:
+                self._observation = encode_flat(self.model, state)
+            elif self._observation_out:
+                self._observation = self._observation.copy()
+            self._observation_out = False
+            self.model.restart(state, rows, keys, self._valid, self._observation)
+            self.state = state
         self._masks = None
         self._has_key[rows] = True
-        return fresh
 
-    def autoreset(self, rows: NDArray[np.intp]) -> State:
+    def autoreset(self, rows: NDArray[np.intp]) -> None:
         """Reset finished ``rows`` without a seed: their next episodes."""
         assert self.state is not None
-        return self.reset_rows(rows, rng.next_episode_key(self.state.episode_key[rows]))
+        self.reset_rows(rows, rng.next_episode_key(self.state.episode_key[rows]))
 
     # ---------------------------------------------------------------- masks and step
     def _valid_moves(self) -> NDArray[np.bool_]:
