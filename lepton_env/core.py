@@ -187,7 +187,7 @@ class Model:
             np.ascontiguousarray(action.marketing, dtype=np.float32),
             np.ascontiguousarray(action.localization, dtype=np.float32),
             np.ascontiguousarray(action.compliance, dtype=np.float32),
-            np.ascontiguousarray(np.broadcast_to(action.rnd, (batch,)), dtype=np.float32),
+            _per_env(action.rnd, batch),
             self._kinds,
             reacted,
         )
@@ -228,6 +228,15 @@ class Model:
 
 
 _NO_REACTION = np.empty((3, 0, 0, 0), dtype=np.float32)
+
+
+def _per_env(values: NDArray[np.float32], batch: int) -> NDArray[np.float32]:
+    """``values`` as a contiguous float32 (B,) array (a scalar is broadcast)."""
+    if values.shape != (batch,):
+        values = np.broadcast_to(values, (batch,))
+    return np.ascontiguousarray(values, dtype=np.float32)
+
+
 _MONEY_ORDER = (
     "revenue",
     "previous_revenue",

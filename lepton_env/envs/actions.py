@@ -56,9 +56,10 @@ def _integers(
     """Check a batch of integer actions, each of ``shape`` with entries in ``[0, high)``."""
     if array.ndim == 0 or array.shape[1:] != shape:
         raise ActionError(f"action has shape {array.shape[1:]}, expected {shape}")
-    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+    kind = array.dtype.kind  # "f" floating, "i"/"u" integer
+    if kind == "f" and not np.all(np.isfinite(array)):
         raise ActionError(f"action contains NaN or inf: {array.tolist()}")
-    if not np.issubdtype(array.dtype, np.integer):
+    if kind not in "iu":
         raise ActionError(f"action has dtype {array.dtype}, expected an integer dtype")
     outside = (array < 0) | (array >= high)
     if np.any(outside):

@@ -281,12 +281,12 @@ def step_info(output: StepOutput, row: int, face_invalid: int) -> dict[str, Any]
     :func:`step_infos` gives them for several rows.
     """
     info: dict[str, Any] = {
-        name: value[row].copy() if value.ndim > 1 else value[row].item()
+        name: value[row].copy() if value.ndim > 1 else value.item(row)
         for name, value in output.kpis.items()
     }
     info["invalid_moves"] += int(face_invalid)
     info["reward_components"] = {
-        name: float(value[row]) for name, value in output.reward_components.items()
+        name: float(value.item(row)) for name, value in output.reward_components.items()
     }
     return info
 
