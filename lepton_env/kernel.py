@@ -149,6 +149,7 @@ _HOLD, _EXIT_MOVE, _MARKETING, _LOCALIZE, _COMPLY, _DILIGENCE = (
     int(Move.DILIGENCE),
 )
 _PASSIVE, _PRICE_WARRIOR, _INNOVATOR, _FOLLOWER = range(4)
+_F = np.float32
 _REGION_LOW, _REGION_HIGH = bounds(REGION_FEATURES)
 _FIRM_LOW, _FIRM_HIGH = bounds(FIRM_FEATURES)
 OBSERVATION_WIDTH = (len(REGION_FEATURES), len(FIRM_FEATURES))
@@ -217,40 +218,45 @@ def _firm_target(
     r: int,
     serving: bool,
     served_mode: int,
-    utility: NDArray[np.float64],
+    utility: NDArray[np.float32],
 ) -> float:
     """The firm's target share in region ``r`` of state ``s``; ``utility`` (K,) becomes the
-    competitors' targets."""
+    competitors' targets.
+
+    Utilities and their exponentials are float32 (``_F``), as the shares they make are
+    stored: libm's float32 ``log``/``exp`` cost half their float64 forms.
+    """
     quality = share.effective_quality(
         np.float64(s.product_quality[b]),
         np.float64(s.psychic_distance[b, r]),
         np.float64(s.localization[b, r]),
         p.foreign_quality_penalty,
     )
-    sensitivity = p.price_sensitivity[r]
+    sensitivity = _F(p.price_sensitivity[r])
+    weights = (_F(p.quality_weight), _F(p.brand_weight), _F(p.localization_weight))
     firm_utility = share.attraction(
-        quality,
-        np.float64(s.brand[b, r]),
-        np.float64(s.localization[b, r]),
-        p.firm_price,
+        _F(quality),
+        s.brand[b, r],
+        s.localization[b, r],
+        _F(p.firm_price),
         sensitivity,
-        p.quality_weight,
-        p.brand_weight,
-        p.localization_weight,
+        weights[0],
+        weights[1],
+        weights[2],
     )
     for k in range(utility.shape[0]):
         utility[k] = share.attraction(
-            np.float64(s.competitor_quality[b, r, k]),
-            np.float64(s.competitor_brand[b, r, k]),
-            1.0,
-            np.float64(s.competitor_price[b, r, k]),
+            s.competitor_quality[b, r, k],
+            s.competitor_brand[b, r, k],
+            _F(1.0),
+            s.competitor_price[b, r, k],
             sensitivity,
-            p.quality_weight,
-            p.brand_weight,
-            p.localization_weight,
+            weights[0],
+            weights[1],
+            weights[2],
         )
     target = share.target_shares(
-        firm_utility, serving, utility, s.competitor_active[b, r], p.outside_utility
+        firm_utility, serving, utility, s.competitor_active[b, r], _F(p.outside_utility)
     )
     ceiling = entry.share_ceiling(
         served_mode,
@@ -263,7 +269,7 @@ def _firm_target(
 
 # ---------------------------------------------------------------------- reset
 @njit(cache=True)
-def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float64]) -> None:
+def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
     candidates = s.partner_quality.shape[2]
@@ -335,7 +341,7 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float64]) -> None:
 @njit(cache=True)
 def _reset_loop(p: Any, s: Any) -> None:
     s = _ref(s)
-    utility = np.empty(s.competitor_share.shape[2])
+    utility = np.empty(s.competitor_share.shape[2], dtype=np.float32)
     for b in range(s.quarter.shape[0]):
         _reset_env(p, s, b, utility)
 
@@ -345,7 +351,7 @@ def _reset_loop_parallel(ps: Any, s: Any) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
         p, state = ps[chunk], _ref(s)  # per chunk: threads never share a reference count
-        utility = np.empty(s.competitor_share.shape[2])
+        utility = np.empty(s.competitor_share.shape[2], dtype=np.float32)
         for b in range(chunk * batch // chunks, (chunk + 1) * batch // chunks):
             _reset_env(p, state, b, utility)
 
@@ -362,12 +368,17 @@ def reset(ps: tuple[CompiledParams, ...], s: Any) -> None:
 # ---------------------------------------------------------------------- masks
 @njit(cache=True)
 def _region_masks(
-    p: Any, s: Any, b: int, r: int, cost: NDArray[np.float64], ok: NDArray[np.bool_]
+    p: Any,
+    s: Any,
+    b: int,
+    r: int,
+    potential: float,
+    cost: NDArray[np.float64],
+    ok: NDArray[np.bool_],
 ) -> None:
     """``cost`` ($M) and ``ok`` (changes the state and is affordable) of each move in region
-    ``r``, (NUM_MOVES,) each."""
+    ``r`` of potential ``potential`` (:func:`_potential`), (NUM_MOVES,) each."""
     budget = s.cash[b] + p.credit_line
-    potential = _potential(p, s, b, r)
     demand = potential * np.float64(s.adoption[b, r])
     cost[_HOLD] = 0.0
     for mode in (_PILOT, _PARTNERSHIP, _GREENFIELD):
@@ -428,7 +439,7 @@ def _masks_env(
     p: Any, s: Any, b: int, costs: NDArray[np.float64], valid: NDArray[np.bool_]
 ) -> None:
     for r in range(s.entry_mode.shape[1]):
-        _region_masks(p, s, b, r, costs[b, r], valid[b, r])
+        _region_masks(p, s, b, r, _potential(p, s, b, r), costs[b, r], valid[b, r])
 
 
 @njit(cache=True)
@@ -476,10 +487,16 @@ def _clipped(value: float, low: float, high: float) -> float:
 
 @njit(cache=True)
 def encode_env(
-    p: Any, s: Any, b: int, flat: NDArray[np.float32], column: NDArray[np.float64]
+    p: Any,
+    s: Any,
+    b: int,
+    flat: NDArray[np.float32],
+    column: NDArray[np.float64],
+    potentials: NDArray[np.float64],
 ) -> None:
     """Row ``b`` of the flat observation (the table of :mod:`lepton_env.features`), clipped to
-    its bounds; ``column`` is (F_region,) scratch."""
+    its bounds; ``column`` is (F_region,) scratch, ``potentials`` (R,) env ``b``'s
+    :func:`_potential` of each region."""
     regions = s.entry_mode.shape[1]
     width = _REGION_LOW.shape[0]
     home_potential = max(p.market_potential[p.home_region], 1e-9)
@@ -491,7 +508,7 @@ def encode_env(
         served = entry.serving_mode(mode, s.interim_mode[b, r], s.build_quarters[b, r])
         serving = served > 0 and s.closed_quarters[b, r] == 0
         serving = serving and s.suspended_quarters[b, r] == 0
-        potential = _potential(p, s, b, r)
+        potential = potentials[r]
         demand = potential * np.float64(s.adoption[b, r])
         cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0
         revenue = finance.gross_revenue(np.float64(s.firm_share[b, r]), demand, serving)
@@ -548,21 +565,26 @@ def encode_env(
 
 
 @njit(cache=True)
+def _encode_rows(p: Any, s: Any, flat: NDArray[np.float32], start: int, stop: int) -> None:
+    column, potentials = np.empty(_REGION_LOW.shape[0]), np.empty(s.entry_mode.shape[1])
+    for b in range(start, stop):
+        for r in range(s.entry_mode.shape[1]):
+            potentials[r] = _potential(p, s, b, r)
+        encode_env(p, s, b, flat, column, potentials)
+
+
+@njit(cache=True)
 def _encode_loop(p: Any, s: Any, flat: NDArray[np.float32]) -> None:
-    s = _ref(s)
-    column = np.empty(_REGION_LOW.shape[0])
-    for b in range(s.quarter.shape[0]):
-        encode_env(p, s, b, flat, column)
+    _encode_rows(p, _ref(s), flat, 0, s.quarter.shape[0])
 
 
 @njit(cache=True, parallel=True)
 def _encode_loop_parallel(ps: Any, s: Any, flat: NDArray[np.float32]) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
-        p, state = ps[chunk], _ref(s)  # per chunk: threads never share a reference count
-        column = np.empty(_REGION_LOW.shape[0])
-        for b in range(chunk * batch // chunks, (chunk + 1) * batch // chunks):
-            encode_env(p, state, b, flat, column)
+        # per chunk: threads never share a reference count
+        start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
+        _encode_rows(ps[chunk], _ref(s), flat, start, stop)
 
 
 def encode(ps: tuple[CompiledParams, ...], s: Any, flat: NDArray[np.float32]) -> None:
@@ -585,12 +607,13 @@ def _restart_env(
     observation: NDArray[np.float32],
     scratch: Any,
 ) -> None:
-    utility, column, cost, _ = scratch
+    utility, column, cost, _, potentials = scratch
     s.episode_key[b] = key
     _reset_env(p, s, b, utility)
     for r in range(s.entry_mode.shape[1]):
-        _region_masks(p, s, b, r, cost, valid[b, r])
-    encode_env(p, s, b, observation, column)
+        potentials[r] = _potential(p, s, b, r)
+        _region_masks(p, s, b, r, potentials[r], cost, valid[b, r])
+    encode_env(p, s, b, observation, column, potentials)
 
 
 @njit(cache=True)
@@ -684,7 +707,7 @@ def _step_env(
     observation: NDArray[np.float32],
     scratch: Any,
 ) -> None:
-    utility, column, cost, ok = scratch
+    utility, column, cost, ok, potentials = scratch
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
     candidates = s.partner_quality.shape[2]
@@ -712,7 +735,7 @@ def _step_env(
         by_mode[b, m] = 0
     for r in range(regions):
         potential = _potential(p, s, b, r)
-        _region_masks(p, s, b, r, cost, ok)
+        _region_masks(p, s, b, r, potential, cost, ok)
         mode0 = int(s.entry_mode[b, r])
         present = mode0 > 0
 
@@ -997,18 +1020,21 @@ def _step_env(
     money[_POTENTIAL, b] = potential_total
     # what the faces need of the new state, while its row is in cache
     for r in range(regions):
-        _region_masks(p, out, b, r, cost, next_valid[b, r])
-    encode_env(p, out, b, observation, column)
+        potentials[r] = _potential(p, out, b, r)
+        _region_masks(p, out, b, r, potentials[r], cost, next_valid[b, r])
+    encode_env(p, out, b, observation, column, potentials)
 
 
 @njit(cache=True)
 def _scratch(s: Any) -> Any:
-    """Per-thread work rows: competitor utilities, observation columns, move costs and masks."""
+    """Per-thread work rows: competitor utilities, observation columns, move costs and
+    masks, and the potentials of the regions."""
     return (
-        np.empty(s.competitor_share.shape[2]),
+        np.empty(s.competitor_share.shape[2], dtype=np.float32),
         np.empty(_REGION_LOW.shape[0]),
         np.empty(NUM_MOVES),
         np.empty(NUM_MOVES, dtype=np.bool_),
+        np.empty(s.entry_mode.shape[1]),
     )
 
 

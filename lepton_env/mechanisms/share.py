@@ -16,6 +16,8 @@ so they do too.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numba import njit, vectorize
 from numpy.typing import NDArray
@@ -51,11 +53,11 @@ def effective_quality(
 
 @njit(cache=True)
 def target_shares(
-    firm_utility: float,
+    firm_utility: float | np.floating[Any],
     firm_serving: bool,
-    competitor_utility: NDArray[np.float64],
+    competitor_utility: NDArray[np.floating[Any]],
     competitor_active: NDArray[np.bool_],
-    outside_utility: float,
+    outside_utility: float | np.floating[Any],
 ) -> float:
     """Logit shares of one region: returns ``s*_firm``, and overwrites ``competitor_utility`` (K,)
     with ``s*_competitors``.
