@@ -237,22 +237,8 @@ def _per_env(values: NDArray[np.float32], batch: int) -> NDArray[np.float32]:
     return np.ascontiguousarray(values, dtype=np.float32)
 
 
-_MONEY_ORDER = (
-    "revenue",
-    "previous_revenue",
-    "gross_revenue",
-    "profit",
-    "cash",
-    "cost_of_revenue",
-    "operating_cost",
-    "entry_cost",
-    "exit_cost",
-    "spend_cost",
-    "rnd_cost",
-    "fines",
-    "overhead",
-    "total_potential",
-)
+# the KPI dict's order: last quarter's revenue follows this quarter's
+_MONEY_ORDER = (kernel.MONEY_KPIS[0], "previous_revenue", *kernel.MONEY_KPIS[1:])
 
 
 def _kpis(

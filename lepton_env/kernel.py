@@ -1039,90 +1039,36 @@ def _scratch(s: Any) -> Any:
 
 
 @njit(cache=True)
-def _step_loop(
-    p: Any,
-    s: Any,
-    moves: NDArray[np.int8],
-    marketing: NDArray[np.float32],
-    localization_intent: NDArray[np.float32],
-    compliance_intent: NDArray[np.float32],
-    rnd_action: NDArray[np.float32],
-    kinds: NDArray[np.int8],
-    reacted: NDArray[np.float32],
-    out: Any,
-    money: NDArray[np.float64],
-    counts: NDArray[np.int64],
-    by_mode: NDArray[np.int64],
-    next_valid: NDArray[np.bool_],
-    observation: NDArray[np.float32],
+def _step_rows(
+    p: Any, s: Any, action: Any, personas: Any, out: Any, results: Any, start: int, stop: int
 ) -> None:
+    """Steps envs ``start`` to ``stop``; ``s`` and ``out`` are StateTuples, made references
+    here so that each caller (a chunk of a parallel loop) has references of its own."""
     s, out = _ref(s), _ref(out)
     scratch = _scratch(s)
-    for b in range(s.quarter.shape[0]):
+    moves, marketing, localization_intent, compliance_intent, rnd_action = action
+    kinds, reacted = personas
+    money, counts, by_mode, next_valid, observation = results
+    for b in range(start, stop):
         _step_env(
-            p,
-            s,
-            b,
-            moves,
-            marketing,
-            localization_intent,
-            compliance_intent,
-            rnd_action,
-            kinds,
-            reacted,
-            out,
-            money,
-            counts,
-            by_mode,
-            next_valid,
-            observation,
-            scratch,
-        )
+            p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
+            kinds, reacted, out, money, counts, by_mode, next_valid, observation, scratch,
+        )  # fmt: skip
+
+
+@njit(cache=True)
+def _step_loop(p: Any, s: Any, action: Any, personas: Any, out: Any, results: Any) -> None:
+    _step_rows(p, s, action, personas, out, results, 0, s.quarter.shape[0])
 
 
 @njit(cache=True, parallel=True)
 def _step_loop_parallel(
-    ps: Any,
-    s: Any,
-    moves: NDArray[np.int8],
-    marketing: NDArray[np.float32],
-    localization_intent: NDArray[np.float32],
-    compliance_intent: NDArray[np.float32],
-    rnd_action: NDArray[np.float32],
-    kinds: NDArray[np.int8],
-    reacted: NDArray[np.float32],
-    out: Any,
-    money: NDArray[np.float64],
-    counts: NDArray[np.int64],
-    by_mode: NDArray[np.int64],
-    next_valid: NDArray[np.bool_],
-    observation: NDArray[np.float32],
+    ps: Any, s: Any, action: Any, personas: Any, out: Any, results: Any
 ) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
-        # each chunk has its own references, so threads never share a reference count
-        p, state, new = ps[chunk], _ref(s), _ref(out)
-        scratch = _scratch(state)
-        for b in range(chunk * batch // chunks, (chunk + 1) * batch // chunks):
-            _step_env(
-                p,
-                state,
-                b,
-                moves,
-                marketing,
-                localization_intent,
-                compliance_intent,
-                rnd_action,
-                kinds,
-                reacted,
-                new,
-                money,
-                counts,
-                by_mode,
-                next_valid,
-                observation,
-                scratch,
-            )
+        start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
+        _step_rows(ps[chunk], s, action, personas, out, results, start, stop)
 
 
 def empty_state(batch: int, regions: int, slots: int, candidates: int) -> Any:
@@ -1173,14 +1119,12 @@ def step(
     next_valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
     width = regions * OBSERVATION_WIDTH[0] + OBSERVATION_WIDTH[1]
     observation = np.empty((batch, width), dtype=np.float32)
-    arguments = (
-        s, moves, marketing, localization_intent, compliance_intent, rnd_action, kinds,
-        reacted, out, money, counts, by_mode, next_valid, observation,
-    )  # fmt: skip
+    action = (moves, marketing, localization_intent, compliance_intent, rnd_action)
+    results = (money, counts, by_mode, next_valid, observation)
     if batch >= PARALLEL_MIN_BATCH:
-        _step_loop_parallel(ps, *arguments)
+        _step_loop_parallel(ps, s, action, (kinds, reacted), out, results)
     else:
-        _step_loop(ps[0], *arguments)
+        _step_loop(ps[0], s, action, (kinds, reacted), out, results)
     return Quarter(out, money, counts, by_mode, next_valid, observation)
 
 
