@@ -150,13 +150,8 @@ class Model:
         """$M each move would cost this quarter, (B, R, NUM_MOVES)."""
         return self.masks(state)[0]
 
-    def valid_moves(
-        self, state: State, costs: NDArray[np.float64] | None = None
-    ) -> NDArray[np.bool_]:
-        """Which moves change the state this quarter, (B, R, NUM_MOVES); HOLD is always valid.
-
-        ``costs`` is accepted for compatibility; the masks are computed with their costs.
-        """
+    def valid_moves(self, state: State) -> NDArray[np.bool_]:
+        """Which moves change the state this quarter, (B, R, NUM_MOVES); HOLD is always valid."""
         return self.masks(state)[1]
 
     # ------------------------------------------------------------------ helpers

@@ -148,7 +148,9 @@ _HOLD, _EXIT_MOVE, _MARKETING, _LOCALIZE, _COMPLY, _DILIGENCE = (
     int(Move.COMPLY),
     int(Move.DILIGENCE),
 )
-_PASSIVE, _PRICE_WARRIOR, _INNOVATOR, _FOLLOWER = range(4)
+_PRICE_WARRIOR = competitors.BUILT_IN_KINDS[competitors.PriceWarrior]
+_INNOVATOR = competitors.BUILT_IN_KINDS[competitors.Innovator]
+_FOLLOWER = competitors.BUILT_IN_KINDS[competitors.Follower]
 _F = np.float32
 _REGION_LOW, _REGION_HIGH = bounds(REGION_FEATURES)
 _FIRM_LOW, _FIRM_HIGH = bounds(FIRM_FEATURES)
@@ -187,11 +189,6 @@ def _make_params(values: Any) -> CompiledParams:
 @njit(cache=True)
 def _ref(s: Any) -> StateRef:
     return StateRef(*s)
-
-
-def state_tuple(state: Any) -> Any:
-    """A :class:`~lepton_env.state.State`'s arrays as a :data:`StateTuple`."""
-    return state.arrays
 
 
 # ---------------------------------------------------------------------- shared pieces
@@ -339,21 +336,26 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
 
 
 @njit(cache=True)
-def _reset_loop(p: Any, s: Any) -> None:
+def _reset_rows(p: Any, s: Any, start: int, stop: int) -> None:
+    """Resets envs ``start`` to ``stop``; ``s`` is a StateTuple, made a reference here so
+    that each caller (a chunk of a parallel loop) has references of its own."""
     s = _ref(s)
     utility = np.empty(s.competitor_share.shape[2], dtype=np.float32)
-    for b in range(s.quarter.shape[0]):
+    for b in range(start, stop):
         _reset_env(p, s, b, utility)
+
+
+@njit(cache=True)
+def _reset_loop(p: Any, s: Any) -> None:
+    _reset_rows(p, s, 0, s.quarter.shape[0])
 
 
 @njit(cache=True, parallel=True)
 def _reset_loop_parallel(ps: Any, s: Any) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
-        p, state = ps[chunk], _ref(s)  # per chunk: threads never share a reference count
-        utility = np.empty(s.competitor_share.shape[2], dtype=np.float32)
-        for b in range(chunk * batch // chunks, (chunk + 1) * batch // chunks):
-            _reset_env(p, state, b, utility)
+        start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
+        _reset_rows(ps[chunk], s, start, stop)
 
 
 def reset(ps: tuple[CompiledParams, ...], s: Any) -> None:
@@ -443,10 +445,17 @@ def _masks_env(
 
 
 @njit(cache=True)
-def _masks_loop(p: Any, s: Any, costs: NDArray[np.float64], valid: NDArray[np.bool_]) -> None:
-    s = _ref(s)
-    for b in range(s.quarter.shape[0]):
+def _masks_rows(
+    p: Any, s: Any, costs: NDArray[np.float64], valid: NDArray[np.bool_], start: int, stop: int
+) -> None:
+    s = _ref(s)  # per caller: threads never share a reference count
+    for b in range(start, stop):
         _masks_env(p, s, b, costs, valid)
+
+
+@njit(cache=True)
+def _masks_loop(p: Any, s: Any, costs: NDArray[np.float64], valid: NDArray[np.bool_]) -> None:
+    _masks_rows(p, s, costs, valid, 0, s.quarter.shape[0])
 
 
 @njit(cache=True, parallel=True)
@@ -455,9 +464,8 @@ def _masks_loop_parallel(
 ) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
-        p, state = ps[chunk], _ref(s)  # per chunk: threads never share a reference count
-        for b in range(chunk * batch // chunks, (chunk + 1) * batch // chunks):
-            _masks_env(p, state, b, costs, valid)
+        start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
+        _masks_rows(ps[chunk], s, costs, valid, start, stop)
 
 
 def masks(ps: tuple[CompiledParams, ...], s: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
@@ -617,6 +625,23 @@ def _restart_env(
 
 
 @njit(cache=True)
+def _restart_rows(
+    p: Any,
+    s: Any,
+    rows: NDArray[np.int64],
+    keys: NDArray[np.uint64],
+    valid: NDArray[np.bool_],
+    observation: NDArray[np.float32],
+    start: int,
+    stop: int,
+) -> None:
+    s = _ref(s)  # per caller: threads never share a reference count
+    scratch = _scratch(s)
+    for i in range(start, stop):
+        _restart_env(p, s, rows[i], keys[i], valid, observation, scratch)
+
+
+@njit(cache=True)
 def _restart_loop(
     p: Any,
     s: Any,
@@ -625,10 +650,7 @@ def _restart_loop(
     valid: NDArray[np.bool_],
     observation: NDArray[np.float32],
 ) -> None:
-    s = _ref(s)
-    scratch = _scratch(s)
-    for i in range(rows.shape[0]):
-        _restart_env(p, s, rows[i], keys[i], valid, observation, scratch)
+    _restart_rows(p, s, rows, keys, valid, observation, 0, rows.shape[0])
 
 
 @njit(cache=True, parallel=True)
@@ -642,10 +664,8 @@ def _restart_loop_parallel(
 ) -> None:
     count, chunks = rows.shape[0], len(ps)
     for chunk in prange(chunks):
-        p, state = ps[chunk], _ref(s)  # per chunk: threads never share a reference count
-        scratch = _scratch(state)
-        for i in range(chunk * count // chunks, (chunk + 1) * count // chunks):
-            _restart_env(p, state, rows[i], keys[i], valid, observation, scratch)
+        start, stop = chunk * count // chunks, (chunk + 1) * count // chunks
+        _restart_rows(ps[chunk], s, rows, keys, valid, observation, start, stop)
 
 
 def restart(

@@ -20,9 +20,7 @@ from lepton_env.features import (
     bounds,
     feature_table,
 )
-from lepton_env.mechanisms import entry, finance
 from lepton_env.state import State
-from lepton_env.types import EntryMode
 
 __all__ = [
     "FIRM_FEATURES",
@@ -33,20 +31,7 @@ __all__ = [
     "encode_flat",
     "feature_table",
     "flatten",
-    "region_net_revenue",
 ]
-
-
-def region_net_revenue(model: Model, state: State) -> NDArray[np.float64]:
-    """Net revenue each region would book at the current shares, (B, R) $M."""
-    p = model.params
-    served = entry.serving_mode(state.entry_mode, state.interim_mode, state.build_quarters)
-    serving = (served > 0) & (state.closed_quarters == 0) & (state.suspended_quarters == 0)
-    demand = model.potential(state).astype(np.float64) * state.adoption
-    cut = np.where(served == EntryMode.PARTNERSHIP, p.partner_revenue_share, 0.0)
-    return np.where(
-        serving, finance.gross_revenue(state.firm_share, demand, serving) * (1.0 - cut), 0.0
-    )
 
 
 def encode(model: Model, state: State) -> tuple[NDArray[np.float32], NDArray[np.float32]]:

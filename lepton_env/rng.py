@@ -126,24 +126,6 @@ def uniform(
     return _draw(key, quarter, stream, shape, gaussian=False)
 
 
-def uniform_where(
-    needed: NDArray[np.bool_],
-    key: NDArray[np.uint64],
-    quarter: NDArray[np.integer],
-    stream: Stream,
-    shape: tuple[int, ...] = (),
-) -> NDArray[np.float64]:
-    """``uniform`` for the envs where ``needed`` (B,); the others get 1.0, above any probability.
-
-    Draws are per env, so an env's numbers do not depend on which others draw.
-    """
-    rows = np.flatnonzero(needed)
-    drawn = np.ones((len(needed), *shape), dtype=np.float64)
-    if len(rows):
-        drawn[rows] = uniform(key[rows], quarter[rows], stream, shape)
-    return drawn
-
-
 def normal(
     key: NDArray[np.uint64],
     quarter: NDArray[np.integer],
