@@ -169,12 +169,41 @@ class Model:
         The output also carries the new state's valid moves and observation,
         computed in the same compiled pass.
         """
+        return self._step(state, action, in_place=False)
+
+    def step_in_place(
+        self,
+        state: State,
+        action: Action,
+        valid: NDArray[np.bool_] | None = None,
+        observation: NDArray[np.float32] | None = None,
+    ) -> StepOutput:
+        """:meth:`step`, writing the new state **over** ``state`` (whose arrays must be
+        writable and owned by the caller), and the new valid moves and observation into
+        ``valid`` (B, R, NUM_MOVES) and ``observation`` (B, D) when given.
+
+        For the vector faces, which own their batch: a step then allocates no state.
+        The output's ``state`` is ``state``; its KPIs are copies, never views of it.
+        """
+        return self._step(state, action, in_place=True, valid=valid, observation=observation)
+
+    def _step(
+        self,
+        state: State,
+        action: Action,
+        *,
+        in_place: bool,
+        valid: NDArray[np.bool_] | None = None,
+        observation: NDArray[np.float32] | None = None,
+    ) -> StepOutput:
         p = self.params
         arrays = state.arrays
         reacted = _NO_REACTION
         if self._custom:
             reacted = np.stack(self._python_reactions(state)).astype(np.float32, copy=False)
         batch = state.quarter.shape[0]
+        # last quarter's revenue is a KPI; an in-place step overwrites it
+        previous_revenue = state.revenue.copy() if in_place else state.revenue
         quarter = kernel.step(
             self._compiled,
             arrays,
@@ -185,13 +214,24 @@ class Model:
             _per_env(action.rnd, batch),
             self._kinds,
             reacted,
+            in_place=in_place,
+            valid=valid,
+            observation=observation,
         )
-        new_state = State(*quarter.state)
-        new_state.__dict__["arrays"] = quarter.state  # the tuple the kernel built: no second one
+        if in_place:
+            new_state = state
+        else:
+            new_state = State(*quarter.state)
+            new_state.__dict__["arrays"] = quarter.state  # the tuple the kernel built: no second one
         terminated = quarter.money[kernel.MONEY_KPIS.index("cash")] < -p.credit_line
         truncated = (new_state.quarter >= p.horizon) & ~terminated
         kpis = _kpis(
-            state, new_state, quarter.money, quarter.counts, quarter.entries_by_mode, terminated
+            previous_revenue,
+            new_state,
+            quarter.money,
+            quarter.counts,
+            quarter.entries_by_mode,
+            terminated,
         )
         reward, components = self.reward_function(kpis, terminated, truncated, p)
         return StepOutput(
@@ -237,7 +277,7 @@ _MONEY_ORDER = (kernel.MONEY_KPIS[0], "previous_revenue", *kernel.MONEY_KPIS[1:]
 
 
 def _kpis(
-    state: State,
+    previous_revenue: NDArray[np.float64],
     new_state: State,
     money: NDArray[np.float64],
     counts: NDArray[np.int64],
@@ -246,7 +286,7 @@ def _kpis(
 ) -> Kpis:
     """The KPI dict: rows of the kernel's outputs as (B,) arrays, per-region ones (B, R)."""
     rows = dict(zip(kernel.MONEY_KPIS, money, strict=True))
-    rows["previous_revenue"] = state.revenue
+    rows["previous_revenue"] = previous_revenue
     count_rows = dict(zip(kernel.COUNT_KPIS, counts, strict=True))
     kpis: Kpis = {name: rows[name] for name in _MONEY_ORDER}
     # copies: a KPI must not change when its env's state is later rewritten in place

@@ -78,7 +78,11 @@ class StateRef(structref.StructRefProxy):
     """A state's arrays by reference, built inside the compiled loops from a StateTuple."""
 
 
-structref.define_proxy(CompiledParams, _ParamsType, _PARAM_NAMES)
+#: Per-scenario constants the compiled quarter looks up instead of recomputing per env:
+#: ``(1 + g_r) ** (t / 4)`` for t = 0 .. horizon + 1 (R, horizon + 2), ``exp(-lambda_r)``
+#: and the closure probability ``1 - exp(-rho_r)`` (R,).
+_DERIVED_NAMES = ["growth_factor", "law_free_probability", "closure_probability"]
+structref.define_proxy(CompiledParams, _ParamsType, _PARAM_NAMES + _DERIVED_NAMES)
 structref.define_proxy(StateRef, _StateType, _STATE_NAMES)
 
 #: Per-env KPIs in $M (float64), rows of the ``money`` output.
@@ -178,7 +182,28 @@ def compile_params(params: Params) -> CompiledParams:
             values.append(int(value))
         else:
             values.append(float(value))
-    return _make_params(tuple(values))
+    derived = _derived(
+        np.asarray(params.market_growth, dtype=np.float64),
+        np.asarray(params.regulatory_shock_rate, dtype=np.float64),
+        np.asarray(params.geopolitical_risk, dtype=np.float64),
+        int(params.horizon) + 2,
+    )
+    return _make_params((*values, *derived))
+
+
+@njit(cache=True)
+def _derived(
+    growth: NDArray[np.float64], law_rate: NDArray[np.float64], risk: NDArray[np.float64], quarters: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The values of :data:`_DERIVED_NAMES`, by the mechanisms' own functions."""
+    table = np.empty((growth.shape[0], quarters))
+    law_free, closing = np.empty_like(law_rate), np.empty_like(risk)
+    for r in range(growth.shape[0]):
+        for q in range(quarters):
+            table[r, q] = diffusion.growth_factor(growth[r], np.float64(q))
+        law_free[r] = np.exp(-law_rate[r])
+        closing[r] = shocks.closure_probability(risk[r])
+    return table, law_free, closing
 
 
 @njit(cache=True)
@@ -200,10 +225,13 @@ def _f32(value: float) -> float:
 @njit(cache=True)
 def _potential(p: Any, s: Any, b: int, r: int) -> float:
     """``M_r(t)`` as the state stores quantities: rounded to float32."""
+    quarter = s.quarter[b]
+    if 0 <= quarter < p.growth_factor.shape[1]:
+        growth = p.growth_factor[r, quarter]
+    else:
+        growth = diffusion.growth_factor(p.market_growth[r], np.float64(quarter))
     return _f32(
-        diffusion.market_potential(
-            p.market_potential[r], p.market_growth[r], np.float64(s.market_size[b, r]), s.quarter[b]
-        )
+        diffusion.scaled_potential(p.market_potential[r], np.float64(s.market_size[b, r]), growth)
     )
 
 
@@ -223,24 +251,26 @@ def _firm_target(
     Utilities and their exponentials are float32 (``_F``), as the shares they make are
     stored: libm's float32 ``log``/``exp`` cost half their float64 forms.
     """
-    quality = share.effective_quality(
-        np.float64(s.product_quality[b]),
-        np.float64(s.psychic_distance[b, r]),
-        np.float64(s.localization[b, r]),
-        p.foreign_quality_penalty,
-    )
     sensitivity = _F(p.price_sensitivity[r])
     weights = (_F(p.quality_weight), _F(p.brand_weight), _F(p.localization_weight))
-    firm_utility = share.attraction(
-        _F(quality),
-        s.brand[b, r],
-        s.localization[b, r],
-        _F(p.firm_price),
-        sensitivity,
-        weights[0],
-        weights[1],
-        weights[2],
-    )
+    firm_utility = _F(0.0)  # a firm not serving takes no share: its utility is not read
+    if serving:
+        quality = share.effective_quality(
+            np.float64(s.product_quality[b]),
+            np.float64(s.psychic_distance[b, r]),
+            np.float64(s.localization[b, r]),
+            p.foreign_quality_penalty,
+        )
+        firm_utility = share.attraction(
+            _F(quality),
+            s.brand[b, r],
+            s.localization[b, r],
+            _F(p.firm_price),
+            sensitivity,
+            weights[0],
+            weights[1],
+            weights[2],
+        )
     for k in range(utility.shape[0]):
         utility[k] = share.attraction(
             s.competitor_quality[b, r, k],
@@ -276,13 +306,18 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
     s.product_quality[b] = p.initial_quality
     s.rnd_intensity[b] = p.initial_rnd
     noise = p.trait_noise
+    size_stream = rng.stream_key(key, 0, Stream.MARKET_SIZE_NOISE)
+    distance_stream = rng.stream_key(key, 0, Stream.DISTANCE_NOISE)
+    competitor_stream = rng.stream_key(key, 0, Stream.COMPETITOR_NOISE)
+    quality_stream = rng.stream_key(key, 0, Stream.PARTNER_QUALITY)
+    estimate_stream = rng.stream_key(key, 0, Stream.DILIGENCE_NOISE)
     for r in range(regions):
         home = r == p.home_region
         size, distance = 1.0, p.psychic_distance[r]
         if noise != 0.0:  # exp(0 z) is 1 for every draw: skip the draws
-            size_z = rng.normal_at(key, 0, Stream.MARKET_SIZE_NOISE, r, regions)
+            size_z = rng.normal_of(size_stream, r, regions)
             size = np.exp(noise * size_z - 0.5 * noise**2)
-            distance_z = rng.normal_at(key, 0, Stream.DISTANCE_NOISE, r, regions)
+            distance_z = rng.normal_of(distance_stream, r, regions)
             distance = min(max(distance * np.exp(noise * distance_z), 0.0), 1.0)
         s.market_size[b, r] = size
         s.psychic_distance[b, r] = distance
@@ -302,7 +337,7 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
             quality = p.competitor_quality[r, k]
             if p.competitor_noise != 0.0:  # as with trait noise: 0 z adds nothing
                 index, count = r * slots + k, regions * slots
-                z = rng.normal_at(key, 0, Stream.COMPETITOR_NOISE, index, count)
+                z = rng.normal_of(competitor_stream, index, count)
                 quality = quality + p.competitor_noise * z
             s.competitor_quality[b, r, k] = min(max(quality, 0.0), 1.0)
             s.competitor_active[b, r, k] = p.competitor_active[r, k] > 0.5
@@ -310,14 +345,14 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
             s.competitor_price[b, r, k] = p.competitor_price[r, k]
         for c in range(candidates):
             index, count = r * candidates + c, regions * candidates
-            quality_z = rng.normal_at(key, 0, Stream.PARTNER_QUALITY, index, count)
+            quality_z = rng.normal_of(quality_stream, index, count)
             hidden = np.float32(
                 partners.hidden_quality(
                     p.partner_quality_mean[r, c], p.partner_quality_spread, quality_z
                 )
             )
             s.partner_quality[b, r, c] = hidden
-            noise_z = rng.normal_at(key, 0, Stream.DILIGENCE_NOISE, index, count)
+            noise_z = rng.normal_of(estimate_stream, index, count)
             s.partner_estimate[b, r, c] = partners.estimate(
                 np.float64(hidden), 0.0, p.diligence_noise, noise_z
             )
@@ -499,12 +534,13 @@ def encode_env(
     s: Any,
     b: int,
     flat: NDArray[np.float32],
+    row: int,
     column: NDArray[np.float64],
     potentials: NDArray[np.float64],
 ) -> None:
-    """Row ``b`` of the flat observation (the table of :mod:`lepton_env.features`), clipped to
-    its bounds; ``column`` is (F_region,) scratch, ``potentials`` (R,) env ``b``'s
-    :func:`_potential` of each region."""
+    """Row ``row`` of the flat observation (the table of :mod:`lepton_env.features`): env
+    ``b`` of ``s``, clipped to its bounds; ``column`` is (F_region,) scratch, ``potentials``
+    (R,) env ``b``'s :func:`_potential` of each region."""
     regions = s.entry_mode.shape[1]
     width = _REGION_LOW.shape[0]
     home_potential = max(p.market_potential[p.home_region], 1e-9)
@@ -556,7 +592,7 @@ def encode_env(
         column[NUM_MODES + 20] = best_partner
         column[NUM_MODES + 21] = revenue / p.reward_scale
         for f in range(width):
-            flat[b, r * width + f] = _clipped(column[f], _REGION_LOW[f], _REGION_HIGH[f])
+            flat[row, r * width + f] = _clipped(column[f], _REGION_LOW[f], _REGION_HIGH[f])
     cash = s.cash[b]
     firm = regions * width
     values = (
@@ -569,7 +605,7 @@ def encode_env(
         present / regions,
     )
     for f in range(len(values)):
-        flat[b, firm + f] = _clipped(values[f], _FIRM_LOW[f], _FIRM_HIGH[f])
+        flat[row, firm + f] = _clipped(values[f], _FIRM_LOW[f], _FIRM_HIGH[f])
 
 
 @njit(cache=True)
@@ -578,7 +614,7 @@ def _encode_rows(p: Any, s: Any, flat: NDArray[np.float32], start: int, stop: in
     for b in range(start, stop):
         for r in range(s.entry_mode.shape[1]):
             potentials[r] = _potential(p, s, b, r)
-        encode_env(p, s, b, flat, column, potentials)
+        encode_env(p, s, b, flat, b, column, potentials)
 
 
 @njit(cache=True)
@@ -621,7 +657,7 @@ def _restart_env(
     for r in range(s.entry_mode.shape[1]):
         potentials[r] = _potential(p, s, b, r)
         _region_masks(p, s, b, r, potentials[r], cost, valid[b, r])
-    encode_env(p, s, b, observation, column, potentials)
+    encode_env(p, s, b, observation, b, column, potentials)
 
 
 @njit(cache=True)
@@ -720,6 +756,7 @@ def _step_env(
     kinds: NDArray[np.int8],
     reacted: NDArray[np.float32],
     out: Any,
+    o: int,
     money: NDArray[np.float64],
     counts: NDArray[np.int64],
     by_mode: NDArray[np.int64],
@@ -732,17 +769,20 @@ def _step_env(
     slots = s.competitor_share.shape[2]
     candidates = s.partner_quality.shape[2]
     key, quarter = s.episode_key[b], s.quarter[b]
-    out.quarter[b] = quarter + 1
+    out.quarter[o] = quarter + 1
 
     # R&D is global: chosen intensity, spend, and quality against the frontier
     chosen_rnd = rnd_action[b]
     rnd_intensity = s.rnd_intensity[b] if np.isnan(chosen_rnd) else min(max(chosen_rnd, 0.0), 1.0)
-    out.rnd_intensity[b] = rnd_intensity
-    rnd_spend = np.float64(out.rnd_intensity[b]) * p.rnd_max_budget
-    out.product_quality[b] = rnd.rnd_quality(
+    out.rnd_intensity[o] = rnd_intensity
+    rnd_spend = np.float64(out.rnd_intensity[o]) * p.rnd_max_budget
+    out.product_quality[o] = rnd.rnd_quality(
         np.float64(s.product_quality[b]), rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence
     )
 
+    law_stream = rng.stream_key(key, quarter, Stream.REGULATORY_SHOCK)
+    closure_stream = rng.stream_key(key, quarter, Stream.GEOPOLITICAL_SHOCK)
+    enforcement_stream = rng.stream_key(key, quarter, Stream.ENFORCEMENT)
     budget = s.cash[b] + p.credit_line
     committed = 0.0
     gross_total = net_total = potential_total = 0.0
@@ -810,8 +850,8 @@ def _step_env(
         brand_stock: float = np.float64(s.brand[b, r])
         local: float = np.float64(s.localization[b, r])
         for k in range(slots):
-            out.competitor_share[b, r, k] = s.competitor_share[b, r, k]
-            out.competitor_active[b, r, k] = s.competitor_active[b, r, k]
+            out.competitor_share[o, r, k] = s.competitor_share[b, r, k]
+            out.competitor_active[o, r, k] = s.competitor_active[b, r, k]
 
         entering = move >= _PILOT and move <= _GREENFIELD
         if entering and move != _ACQUISITION:
@@ -852,8 +892,8 @@ def _step_env(
                 )
                 brand_stock = max(brand_stock, _f32(transferred))
                 local = 1.0
-                out.competitor_share[b, r, target] = 0.0
-                out.competitor_active[b, r, target] = False
+                out.competitor_share[o, r, target] = 0.0
+                out.competitor_active[o, r, target] = False
             else:
                 entry_spend += p.acquisition_filing_fee * cost[_ACQUISITION]
                 counts[_VETOED, b] += 1
@@ -877,23 +917,23 @@ def _step_env(
         if diligent:
             rounds += 1
             entry_spend += cost[_DILIGENCE]
-        out.diligence_rounds[b, r] = rounds
+        out.diligence_rounds[o, r] = rounds
         for c in range(candidates):
             if diligent:
                 z = rng.normal_at(
                     key, quarter, Stream.DILIGENCE_NOISE, r * candidates + c, regions * candidates
                 )
-                out.partner_estimate[b, r, c] = partners.estimate(
+                out.partner_estimate[o, r, c] = partners.estimate(
                     np.float64(s.partner_quality[b, r, c]), rounds, p.diligence_noise, z
                 )
             else:
-                out.partner_estimate[b, r, c] = s.partner_estimate[b, r, c]
+                out.partner_estimate[o, r, c] = s.partner_estimate[b, r, c]
 
         # (3) spends
-        out.brand[b, r] = brand.nerlove_arrow(
+        out.brand[o, r] = brand.nerlove_arrow(
             brand_stock, spend_marketing, p.brand_efficiency, p.brand_decay
         )
-        out.localization[b, r] = localization.localize(
+        out.localization[o, r] = localization.localize(
             local, spend_localization, p.localization_rate
         )
         comply = _f32(
@@ -902,24 +942,24 @@ def _step_env(
 
         # (4) shocks
         stringency0 = np.float64(s.stringency[b, r])
-        laws = rng.poisson_small(
-            rng.uniform_at(key, quarter, Stream.REGULATORY_SHOCK, r), p.regulatory_shock_rate[r]
+        laws = rng.poisson_small_given(
+            rng.uniform_of(law_stream, r),
+            p.regulatory_shock_rate[r],
+            p.law_free_probability[r],
         )
         counts[_LAWS, b] += laws
-        out.stringency[b, r] = shocks.tighten(
+        out.stringency[o, r] = shocks.tighten(
             stringency0, p.stringency_drift[r], laws, p.regulatory_shock_size[r]
         )
-        stringency = np.float64(out.stringency[b, r])
-        out.compliance[b, r] = compliance.erode(
+        stringency = np.float64(out.stringency[o, r])
+        out.compliance[o, r] = compliance.erode(
             comply, stringency0, stringency, p.compliance_erosion
         )
         closed0 = int(s.closed_quarters[b, r])
         closing = shocks.closes(
-            closed0,
-            p.geopolitical_risk[r],
-            rng.uniform_at(key, quarter, Stream.GEOPOLITICAL_SHOCK, r),
+            closed0, p.closure_probability[r], rng.uniform_of(closure_stream, r)
         )
-        out.closed_quarters[b, r] = shocks.quarters_closed(closed0, closing, p.closure_quarters)
+        out.closed_quarters[o, r] = shocks.quarters_closed(closed0, closing, p.closure_quarters)
         if closing:
             counts[_CLOSURES, b] += 1
         suspended0 = int(s.suspended_quarters[b, r])
@@ -946,38 +986,40 @@ def _step_env(
                     entrant_share,
                     np.float64(s.brand[b, r]),
                 )
-            out.competitor_quality[b, r, k] = quality
-            out.competitor_brand[b, r, k] = rival_brand
-            out.competitor_price[b, r, k] = price
+            out.competitor_quality[o, r, k] = quality
+            out.competitor_brand[o, r, k] = rival_brand
+            out.competitor_price[o, r, k] = price
 
         # (6) diffusion and shares; a closure idles the quarter it strikes and the
         # `closed_quarters` counted at its start, so the observation's count is exactly
         # the quarters still lost
-        out.adoption[b, r] = diffusion.bass_adoption(
+        out.adoption[o, r] = diffusion.bass_adoption(
             np.float64(s.adoption[b, r]), p.bass_innovation[r], p.bass_imitation[r]
         )
         served = entry.serving_mode(mode, interim, build)
         serving = served > 0 and closed0 == 0 and not closing and suspended0 == 0
-        out.psychic_distance[b, r] = s.psychic_distance[b, r]
-        firm_target = _firm_target(p, out, b, r, serving, served, utility)
+        out.psychic_distance[o, r] = s.psychic_distance[b, r]
+        firm_target = _firm_target(p, out, o, r, serving, served, utility)
         firm_share = _f32(share.adjust_shares(firm_share, firm_target, p.share_adjustment))
         for k in range(slots):
-            out.competitor_share[b, r, k] = share.adjust_shares(
-                np.float64(out.competitor_share[b, r, k]), utility[k], p.share_adjustment
+            out.competitor_share[o, r, k] = share.adjust_shares(
+                np.float64(out.competitor_share[o, r, k]), utility[k], p.share_adjustment
             )
 
         # (7) settlement
-        demand = potential * np.float64(out.adoption[b, r])
+        demand = potential * np.float64(out.adoption[o, r])
         gross = finance.gross_revenue(firm_share, demand, serving)
         cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0
         net = gross * (1.0 - cut)
-        hazard = compliance.enforcement_probability(
-            stringency,
-            np.float64(out.compliance[b, r]),
-            p.enforcement_base_hazard,
-            p.enforcement_gap_hazard,
-        )
-        if serving and rng.uniform_at(key, quarter, Stream.ENFORCEMENT, r) < hazard:
+        hazard = 0.0
+        if serving:
+            hazard = compliance.enforcement_probability(
+                stringency,
+                np.float64(out.compliance[o, r]),
+                p.enforcement_base_hazard,
+                p.enforcement_gap_hazard,
+            )
+        if serving and rng.uniform_of(enforcement_stream, r) < hazard:
             counts[_EVENTS, b] += 1
             fines += compliance.fine(4.0 * gross, p.fine_rate)
             severe = (
@@ -986,7 +1028,7 @@ def _step_env(
             if severe:
                 suspended = p.suspension_quarters
                 counts[_SUSPENSIONS, b] += 1
-        out.suspended_quarters[b, r] = suspended
+        out.suspended_quarters[o, r] = suspended
 
         if serving and served == _PARTNERSHIP:
             held = np.float64(s.partner_quality[b, r, max(held_partner, 0)])
@@ -999,12 +1041,12 @@ def _step_env(
                     interim = 0
                 held_partner = -1
                 firm_share = 0.0
-        out.entry_mode[b, r] = mode
-        out.interim_mode[b, r] = interim
-        out.build_quarters[b, r] = build
-        out.partner[b, r] = held_partner
-        out.firm_share[b, r] = firm_share
-        out.market_size[b, r] = s.market_size[b, r]
+        out.entry_mode[o, r] = mode
+        out.interim_mode[o, r] = interim
+        out.build_quarters[o, r] = build
+        out.partner[o, r] = held_partner
+        out.firm_share[o, r] = firm_share
+        out.market_size[o, r] = s.market_size[b, r]
         if mode > 0:
             counts[_PRESENT, b] += 1
         operating += entry.entry_cost(
@@ -1015,16 +1057,16 @@ def _step_env(
         net_total += net
         potential_total += potential
         for c in range(candidates):
-            out.partner_quality[b, r, c] = s.partner_quality[b, r, c]
+            out.partner_quality[o, r, c] = s.partner_quality[b, r, c]
 
     total_cost = (
         cost_of_revenue + operating + entry_spend + exit_spend + spend_total + rnd_spend + fines
     ) + p.overhead
     profit = net_total - total_cost
     cash = s.cash[b] + profit
-    out.episode_key[b] = key
-    out.cash[b] = cash
-    out.revenue[b] = net_total
+    out.episode_key[o] = key
+    out.cash[o] = cash
+    out.revenue[o] = net_total
     money[_REVENUE, b] = net_total
     money[_GROSS, b] = gross_total
     money[_PROFIT, b] = profit
@@ -1040,9 +1082,9 @@ def _step_env(
     money[_POTENTIAL, b] = potential_total
     # what the faces need of the new state, while its row is in cache
     for r in range(regions):
-        potentials[r] = _potential(p, out, b, r)
-        _region_masks(p, out, b, r, potentials[r], cost, next_valid[b, r])
-    encode_env(p, out, b, observation, column, potentials)
+        potentials[r] = _potential(p, out, o, r)
+        _region_masks(p, out, o, r, potentials[r], cost, next_valid[b, r])
+    encode_env(p, out, o, observation, b, column, potentials)
 
 
 @njit(cache=True)
@@ -1062,8 +1104,9 @@ def _scratch(s: Any) -> Any:
 def _step_rows(
     p: Any, s: Any, action: Any, personas: Any, out: Any, results: Any, start: int, stop: int
 ) -> None:
-    """Steps envs ``start`` to ``stop``; ``s`` and ``out`` are StateTuples, made references
-    here so that each caller (a chunk of a parallel loop) has references of its own."""
+    """Steps envs ``start`` to ``stop`` of ``s`` into the same rows of ``out``; ``s`` and
+    ``out`` are StateTuples, made references here so that each caller (a chunk of a
+    parallel loop) has references of its own."""
     s, out = _ref(s), _ref(out)
     scratch = _scratch(s)
     moves, marketing, localization_intent, compliance_intent, rnd_action = action
@@ -1072,8 +1115,61 @@ def _step_rows(
     for b in range(start, stop):
         _step_env(
             p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
-            kinds, reacted, out, money, counts, by_mode, next_valid, observation, scratch,
+            kinds, reacted, out, b, money, counts, by_mode, next_valid, observation, scratch,
         )  # fmt: skip
+
+
+@njit(cache=True)
+def _step_rows_in_place(
+    p: Any, s: Any, action: Any, personas: Any, rows: Any, row: int, results: Any, start: int,
+    stop: int,
+) -> None:
+    """Steps envs ``start`` to ``stop`` of ``s`` in place: each env's new state is built in
+    row ``row`` of ``rows`` (the caller's own), then copied over its old one."""
+    s, rows = _ref(s), _ref(rows)
+    scratch = _scratch(s)
+    moves, marketing, localization_intent, compliance_intent, rnd_action = action
+    kinds, reacted = personas
+    money, counts, by_mode, next_valid, observation = results
+    for b in range(start, stop):
+        _step_env(
+            p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
+            kinds, reacted, rows, row, money, counts, by_mode, next_valid, observation, scratch,
+        )  # fmt: skip
+        _copy_row(rows, row, s, b)
+
+
+@njit(cache=True)
+def _copy_row(src: Any, i: int, dst: Any, j: int) -> None:
+    """Env ``i`` of state ``src`` into env ``j`` of ``dst`` (every field of :data:`STATE_FIELDS`)."""
+    dst.episode_key[j] = src.episode_key[i]
+    dst.quarter[j] = src.quarter[i]
+    dst.cash[j] = src.cash[i]
+    dst.revenue[j] = src.revenue[i]
+    dst.product_quality[j] = src.product_quality[i]
+    dst.rnd_intensity[j] = src.rnd_intensity[i]
+    dst.market_size[j] = src.market_size[i]
+    dst.psychic_distance[j] = src.psychic_distance[i]
+    dst.adoption[j] = src.adoption[i]
+    dst.stringency[j] = src.stringency[i]
+    dst.closed_quarters[j] = src.closed_quarters[i]
+    dst.entry_mode[j] = src.entry_mode[i]
+    dst.interim_mode[j] = src.interim_mode[i]
+    dst.build_quarters[j] = src.build_quarters[i]
+    dst.suspended_quarters[j] = src.suspended_quarters[i]
+    dst.firm_share[j] = src.firm_share[i]
+    dst.brand[j] = src.brand[i]
+    dst.localization[j] = src.localization[i]
+    dst.compliance[j] = src.compliance[i]
+    dst.diligence_rounds[j] = src.diligence_rounds[i]
+    dst.partner[j] = src.partner[i]
+    dst.partner_quality[j] = src.partner_quality[i]
+    dst.partner_estimate[j] = src.partner_estimate[i]
+    dst.competitor_active[j] = src.competitor_active[i]
+    dst.competitor_share[j] = src.competitor_share[i]
+    dst.competitor_quality[j] = src.competitor_quality[i]
+    dst.competitor_brand[j] = src.competitor_brand[i]
+    dst.competitor_price[j] = src.competitor_price[i]
 
 
 @njit(cache=True)
@@ -1089,6 +1185,23 @@ def _step_loop_parallel(
     for chunk in prange(chunks):
         start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
         _step_rows(ps[chunk], s, action, personas, out, results, start, stop)
+
+
+@njit(cache=True)
+def _step_in_place_loop(
+    p: Any, s: Any, action: Any, personas: Any, rows: Any, results: Any
+) -> None:
+    _step_rows_in_place(p, s, action, personas, rows, 0, results, 0, s.quarter.shape[0])
+
+
+@njit(cache=True, parallel=True)
+def _step_in_place_loop_parallel(
+    ps: Any, s: Any, action: Any, personas: Any, rows: Any, results: Any
+) -> None:
+    batch, chunks = s.quarter.shape[0], len(ps)
+    for chunk in prange(chunks):
+        start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
+        _step_rows_in_place(ps[chunk], s, action, personas, rows, chunk, results, start, stop)
 
 
 def empty_state(batch: int, regions: int, slots: int, candidates: int) -> Any:
@@ -1121,6 +1234,10 @@ def step(
     rnd_action: NDArray[np.float32],
     kinds: NDArray[np.int8],
     reacted: NDArray[np.float32],
+    *,
+    in_place: bool = False,
+    valid: NDArray[np.bool_] | None = None,
+    observation: NDArray[np.float32] | None = None,
 ) -> Quarter:
     """One quarter of every env.
 
@@ -1130,22 +1247,39 @@ def step(
     region by region. ``reacted`` is (3, B, R, K) quality, brand
     and price after the Python personas (``kinds == CUSTOM_KIND``); it may be
     empty when there are none.
+
+    ``in_place`` writes the new state over ``s`` (then ``Quarter.state`` is ``s``), and
+    ``valid`` / ``observation``, when given, receive the new state's valid moves and
+    observation: a caller that owns these arrays steps without allocating a state.
     """
     batch, regions, slots = s.competitor_share.shape
-    out = empty_state(batch, regions, slots, s.partner_quality.shape[2])
+    candidates = s.partner_quality.shape[2]
     money = np.empty((len(MONEY_KPIS), batch), dtype=np.float64)
     counts = np.empty((len(COUNT_KPIS), batch), dtype=np.int64)
     by_mode = np.empty((batch, NUM_MODES), dtype=np.int64)
-    next_valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
-    width = regions * OBSERVATION_WIDTH[0] + OBSERVATION_WIDTH[1]
-    observation = np.empty((batch, width), dtype=np.float32)
+    if valid is None:
+        valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
+    if observation is None:
+        width = regions * OBSERVATION_WIDTH[0] + OBSERVATION_WIDTH[1]
+        observation = np.empty((batch, width), dtype=np.float32)
     action = (moves, marketing, localization_intent, compliance_intent, rnd_action)
-    results = (money, counts, by_mode, next_valid, observation)
-    if batch >= PARALLEL_MIN_BATCH:
-        _step_loop_parallel(ps, s, action, (kinds, reacted), out, results)
+    results = (money, counts, by_mode, valid, observation)
+    parallel = batch >= PARALLEL_MIN_BATCH
+    if in_place:
+        # one row per chunk where each env's new state is built before it is copied over
+        rows = empty_state(len(ps), regions, slots, candidates)
+        if parallel:
+            _step_in_place_loop_parallel(ps, s, action, (kinds, reacted), rows, results)
+        else:
+            _step_in_place_loop(ps[0], s, action, (kinds, reacted), rows, results)
+        out = s
     else:
-        _step_loop(ps[0], s, action, (kinds, reacted), out, results)
-    return Quarter(out, money, counts, by_mode, next_valid, observation)
+        out = empty_state(batch, regions, slots, candidates)
+        if parallel:
+            _step_loop_parallel(ps, s, action, (kinds, reacted), out, results)
+        else:
+            _step_loop(ps[0], s, action, (kinds, reacted), out, results)
+    return Quarter(out, money, counts, by_mode, valid, observation)
 
 
 _DTYPES = {

@@ -49,29 +49,47 @@ def mix(x: np.uint64) -> np.uint64:
 
 
 @njit(cache=True)
-def draw_bits(key: int, quarter: int, stream: int, index: int) -> int:
-    """The 64 random bits of draw ``index`` of ``stream`` in ``quarter`` of an episode."""
-    draw_key = mix(
+def stream_key(key: int, quarter: int, stream: int) -> np.uint64:
+    """The key of ``stream`` in ``quarter`` of an episode, shared by the draws of a stream."""
+    return mix(
         np.uint64(key) ^ mix((np.uint64(quarter) << np.uint64(8)) + np.uint64(stream) + _GAMMA)
     )
-    return mix(draw_key + np.uint64(index + 1) * _GAMMA)
+
+
+@njit(cache=True)
+def draw_bits(key: int, quarter: int, stream: int, index: int) -> int:
+    """The 64 random bits of draw ``index`` of ``stream`` in ``quarter`` of an episode."""
+    return mix(stream_key(key, quarter, stream) + np.uint64(index + 1) * _GAMMA)
+
+
+@njit(cache=True)
+def uniform_of(stream: np.uint64, index: int) -> float:
+    """Draw ``index`` of the stream with key ``stream`` (:func:`stream_key`), in [0, 1)."""
+    return float(mix(stream + np.uint64(index + 1) * _GAMMA) >> _SHIFT_UNIT) * _TO_UNIT
 
 
 @njit(cache=True)
 def uniform_at(key: int, quarter: int, stream: int, index: int) -> float:
     """Draw ``index`` of ``stream`` as a uniform number in [0, 1) (53 random bits)."""
-    return float(draw_bits(key, quarter, stream, index) >> _SHIFT_UNIT) * _TO_UNIT
+    return uniform_of(stream_key(key, quarter, stream), index)
+
+
+@njit(cache=True)
+def normal_of(stream: np.uint64, index: int, count: int) -> float:
+    """Normal number ``index`` of a draw of ``count`` from the stream with key ``stream``
+    (:func:`stream_key`): Box-Muller, ``sqrt(-2 ln(1-u)) cos(2 pi v)``.
+
+    ``u`` is uniform ``index`` and ``v`` uniform ``count + index`` of the stream.
+    """
+    u = uniform_of(stream, index)
+    v = uniform_of(stream, count + index)
+    return np.sqrt(-2.0 * np.log1p(-u)) * np.cos(2.0 * np.pi * v)
 
 
 @njit(cache=True)
 def normal_at(key: int, quarter: int, stream: int, index: int, count: int) -> float:
-    """Normal number ``index`` of a draw of ``count``: Box-Muller, ``sqrt(-2 ln(1-u)) cos(2 pi v)``.
-
-    ``u`` is uniform ``index`` and ``v`` uniform ``count + index`` of the stream.
-    """
-    u = uniform_at(key, quarter, stream, index)
-    v = uniform_at(key, quarter, stream, count + index)
-    return np.sqrt(-2.0 * np.log1p(-u)) * np.cos(2.0 * np.pi * v)
+    """Normal number ``index`` of a draw of ``count`` of ``stream`` (:func:`normal_of`)."""
+    return normal_of(stream_key(key, quarter, stream), index, count)
 
 
 def episode_key(seed: int | NDArray[np.integer], offset: int = 0) -> NDArray[np.uint64]:
@@ -142,7 +160,14 @@ def poisson_small(uniform: float, rate: float) -> int:
 
     ``P(N = n) = exp(-rate) rate**n / n!``; counts above 3 are returned as 3.
     """
-    term = np.exp(-rate)
+    return poisson_small_given(uniform, rate, np.exp(-rate))
+
+
+@vectorize(cache=True)
+def poisson_small_given(uniform: float, rate: float, none: float) -> int:
+    """:func:`poisson_small` with ``none = exp(-rate)`` given (the compiled quarter
+    computes it once per scenario)."""
+    term = none
     cdf = term
     count = 0
     for n in range(1, 4):

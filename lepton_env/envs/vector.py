@@ -21,6 +21,7 @@ bit-identical trajectories.
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -51,14 +52,22 @@ from lepton_env.state import State
 Observation = NDArray[np.float32] | dict[str, NDArray[Any]]
 
 
-def writable(state: State, shared: frozenset[int] = frozenset()) -> State:
-    """``state``, with copies of its read-only arrays and of those whose ``id`` is in
-    ``shared`` (arrays handed out), so that its rows can be rewritten in place."""
-    if not any(id(a) in shared or not a.flags.writeable for a in state.arrays):
+def writable(state: State) -> State:
+    """``state``, with copies of its read-only arrays, so that it can be rewritten in place."""
+    if all(a.flags.writeable for a in state.arrays):
         return state
-    return State(
-        *(a.copy() if id(a) in shared or not a.flags.writeable else a for a in state.arrays)
-    )
+    return State(*(a if a.flags.writeable else a.copy() for a in state.arrays))
+
+
+# sys.getrefcount of an array that only an attribute refers to, as _unshared sees it
+_OWN_REFERENCES = 3
+
+
+def _unshared(array: NDArray[Any] | None) -> bool:
+    """Whether nothing but the caller's attribute refers to ``array``, so it may be
+    rewritten: a returned observation the user still holds, a view of it, or a tensor
+    sharing its memory all count as references."""
+    return array is not None and sys.getrefcount(array) <= _OWN_REFERENCES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -115,13 +124,11 @@ class BatchedExpansion:
         self.state: State | None = None
         self._has_key = np.zeros(self.num_envs, dtype=bool)
         # valid moves (n, R, NUM_MOVES) and flat observations (n, D) of the current state, as
-        # the core's step returns them; ``_observation_out`` once observe_all handed it out
+        # the core's step returns them; rewritten in place by the next step or autoreset
+        # unless something else still refers to them (then that one gets fresh arrays)
         self._valid: NDArray[np.bool_] | None = None
         self._observation: NDArray[np.float32] | None = None
-        self._observation_out = False
         self._masks: NDArray[np.bool_] | None = None
-        # ids of the state arrays the last step also returned as KPIs (never written in place)
-        self._handed_out: frozenset[int] = frozenset()
 
     # ---------------------------------------------------------------- keys and resets
     def episode_keys(
@@ -157,16 +164,17 @@ class BatchedExpansion:
             self.state = self.model.reset(keys)
             self._valid = self._observation = None
         else:
-            # The batch owns its state, masks and observations, except arrays it handed out
-            # (KPIs, a returned observation): those are copied before the rows are rewritten.
-            state = writable(self.state, self._handed_out)
+            # The batch owns its state, masks and observations; a returned observation or
+            # mask the caller still holds is copied before the rows are rewritten.
+            state = writable(self.state)
             if self._valid is None:
                 self._valid = self.model.valid_moves(state)
+            elif not _unshared(self._valid):
+                self._valid = self._valid.copy()
             if self._observation is None:
                 self._observation = encode_flat(self.model, state)
-            elif self._observation_out:
+            elif not _unshared(self._observation):
                 self._observation = self._observation.copy()
-            self._observation_out = False
             self.model.restart(state, rows, keys, self._valid, self._observation)
             self.state = state
         self._masks = None
@@ -213,12 +221,15 @@ class BatchedExpansion:
             checked[hold_rows] = 0
         masks = self.action_masks()
         decoded, face_invalid = decode_with_masks(self.actions, checked, masks, self.invalid_action)
-        output = self.model.step(self.state, decoded)
-        self.state = output.state
-        self._handed_out = frozenset(id(v) for v in output.kpis.values())
-        self._valid, self._observation = output.valid, output.observation
-        self._observation_out = False
         self._masks = None
+        # the batch steps its own state in place, and its valid moves and observation where
+        # nothing else refers to them; the KPIs of an in-place step are copies
+        state = writable(self.state)
+        valid = self._valid if _unshared(self._valid) else None
+        observation = self._observation if _unshared(self._observation) else None
+        output = self.model.step_in_place(state, decoded, valid, observation)
+        self.state = output.state
+        self._valid, self._observation = output.valid, output.observation
         return output, face_invalid
 
     def step_same(self, actions: object) -> SameStep:
@@ -245,7 +256,6 @@ class BatchedExpansion:
         assert self.state is not None
         if self._observation is None:
             self._observation = encode_flat(self.model, self.state)
-        self._observation_out = True
         masks = self.action_masks() if self.observation_mode == "dict" else None
         return self._format(self._observation, masks)
 

@@ -15,11 +15,24 @@ from numba import vectorize
 
 
 @vectorize(cache=True)
+def growth_factor(annual_growth: float, quarter: float) -> float:
+    """``(1 + g_r) ** (t / 4)``: a function of the scenario and the quarter alone, so the
+    compiled quarter tabulates it per region and quarter."""
+    return (1.0 + annual_growth) ** (quarter / 4.0)
+
+
+@vectorize(cache=True)
+def scaled_potential(base_potential: float, market_size: float, growth: float) -> float:
+    """``M_r(0) * size_r * growth`` with ``growth`` = :func:`growth_factor`."""
+    return base_potential * market_size * growth
+
+
+@vectorize(cache=True)
 def market_potential(
     base_potential: float, annual_growth: float, market_size: float, quarter: float
 ) -> float:
     """``M_r(t)`` in $M per quarter."""
-    return base_potential * market_size * (1.0 + annual_growth) ** (quarter / 4.0)
+    return scaled_potential(base_potential, market_size, growth_factor(annual_growth, quarter))
 
 
 @vectorize(cache=True)

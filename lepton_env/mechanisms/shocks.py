@@ -23,9 +23,16 @@ def tighten(stringency: float, drift: float, laws: float, jump: float) -> float:
 
 
 @vectorize(cache=True)
-def closes(closed_quarters: int, risk: float, uniform: float) -> bool:
-    """Whether an open region closes this quarter: probability ``1 - exp(-rho_r)``."""
-    return closed_quarters == 0 and uniform < -np.expm1(-risk)
+def closure_probability(risk: float) -> float:
+    """``1 - exp(-rho_r)``: the chance an open region closes in a quarter."""
+    return -np.expm1(-risk)
+
+
+@vectorize(cache=True)
+def closes(closed_quarters: int, probability: float, uniform: float) -> bool:
+    """Whether an open region closes this quarter, with ``probability`` =
+    :func:`closure_probability`."""
+    return closed_quarters == 0 and uniform < probability
 
 
 @vectorize(cache=True)

@@ -8,7 +8,7 @@ import numpy as np
 
 from lepton_env import make_params
 from lepton_env.core import Model
-from lepton_env.mechanisms.shocks import closes, quarters_closed, tighten
+from lepton_env.mechanisms.shocks import closes, closure_probability, quarters_closed, tighten
 from lepton_env.rng import poisson_small
 from lepton_env.types import Move
 
@@ -47,7 +47,9 @@ def test_closure_arrives_with_probability_one_minus_exp_minus_risk() -> None:
     threshold = 1.0 - math.exp(-0.1)  # 0.0951626
     closed = np.array([[0, 3, 0, 1]], dtype=np.int16)
     uniforms = np.array([[threshold - 1e-6, 0.0, threshold + 1e-6, 0.5]])
-    closing = closes(closed, np.full(4, 0.1), uniforms)
+    probability = closure_probability(np.full(4, 0.1))
+    np.testing.assert_allclose(probability, threshold, rtol=1e-12)
+    closing = closes(closed, probability, uniforms)
     remaining = quarters_closed(closed, closing, 8)
     # a new closure lasts 8 quarters; a closed region counts down and cannot close again
     np.testing.assert_array_equal(closing, [[True, False, False, False]])
