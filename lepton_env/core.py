@@ -222,7 +222,9 @@ class Model:
             new_state = state
         else:
             new_state = State(*quarter.state)
-            new_state.__dict__["arrays"] = quarter.state  # the tuple the kernel built: no second one
+            new_state.__dict__["arrays"] = (
+                quarter.state
+            )  # the tuple the kernel built: no second one
         terminated = quarter.money[kernel.MONEY_KPIS.index("cash")] < -p.credit_line
         truncated = (new_state.quarter >= p.horizon) & ~terminated
         kpis = _kpis(

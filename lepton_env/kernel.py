@@ -193,7 +193,10 @@ def compile_params(params: Params) -> CompiledParams:
 
 @njit(cache=True)
 def _derived(
-    growth: NDArray[np.float64], law_rate: NDArray[np.float64], risk: NDArray[np.float64], quarters: int
+    growth: NDArray[np.float64],
+    law_rate: NDArray[np.float64],
+    risk: NDArray[np.float64],
+    quarters: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """The values of :data:`_DERIVED_NAMES`, by the mechanisms' own functions."""
     table = np.empty((growth.shape[0], quarters))
@@ -1121,12 +1124,13 @@ def _step_rows(
 
 @njit(cache=True)
 def _step_rows_in_place(
-    p: Any, s: Any, action: Any, personas: Any, rows: Any, row: int, results: Any, start: int,
-    stop: int,
+    p: Any, s: Any, action: Any, personas: Any, results: Any, start: int, stop: int
 ) -> None:
     """Steps envs ``start`` to ``stop`` of ``s`` in place: each env's new state is built in
-    row ``row`` of ``rows`` (the caller's own), then copied over its old one."""
-    s, rows = _ref(s), _ref(rows)
+    a work row of this caller's own (rows of different threads would share cache lines),
+    then copied over its old one."""
+    s = _ref(s)
+    row = _one_row(s)
     scratch = _scratch(s)
     moves, marketing, localization_intent, compliance_intent, rnd_action = action
     kinds, reacted = personas
@@ -1134,9 +1138,44 @@ def _step_rows_in_place(
     for b in range(start, stop):
         _step_env(
             p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
-            kinds, reacted, rows, row, money, counts, by_mode, next_valid, observation, scratch,
+            kinds, reacted, row, 0, money, counts, by_mode, next_valid, observation, scratch,
         )  # fmt: skip
-        _copy_row(rows, row, s, b)
+        _copy_row(row, 0, s, b)
+
+
+@njit(cache=True)
+def _one_row(s: Any) -> Any:
+    """A state of one env with the fields and sizes of ``s``: a chunk's own work row."""
+    return StateRef(
+        np.empty_like(s.episode_key[:1]),
+        np.empty_like(s.quarter[:1]),
+        np.empty_like(s.cash[:1]),
+        np.empty_like(s.revenue[:1]),
+        np.empty_like(s.product_quality[:1]),
+        np.empty_like(s.rnd_intensity[:1]),
+        np.empty_like(s.market_size[:1]),
+        np.empty_like(s.psychic_distance[:1]),
+        np.empty_like(s.adoption[:1]),
+        np.empty_like(s.stringency[:1]),
+        np.empty_like(s.closed_quarters[:1]),
+        np.empty_like(s.entry_mode[:1]),
+        np.empty_like(s.interim_mode[:1]),
+        np.empty_like(s.build_quarters[:1]),
+        np.empty_like(s.suspended_quarters[:1]),
+        np.empty_like(s.firm_share[:1]),
+        np.empty_like(s.brand[:1]),
+        np.empty_like(s.localization[:1]),
+        np.empty_like(s.compliance[:1]),
+        np.empty_like(s.diligence_rounds[:1]),
+        np.empty_like(s.partner[:1]),
+        np.empty_like(s.partner_quality[:1]),
+        np.empty_like(s.partner_estimate[:1]),
+        np.empty_like(s.competitor_active[:1]),
+        np.empty_like(s.competitor_share[:1]),
+        np.empty_like(s.competitor_quality[:1]),
+        np.empty_like(s.competitor_brand[:1]),
+        np.empty_like(s.competitor_price[:1]),
+    )
 
 
 @njit(cache=True)
@@ -1148,28 +1187,31 @@ def _copy_row(src: Any, i: int, dst: Any, j: int) -> None:
     dst.revenue[j] = src.revenue[i]
     dst.product_quality[j] = src.product_quality[i]
     dst.rnd_intensity[j] = src.rnd_intensity[i]
-    dst.market_size[j] = src.market_size[i]
-    dst.psychic_distance[j] = src.psychic_distance[i]
-    dst.adoption[j] = src.adoption[i]
-    dst.stringency[j] = src.stringency[i]
-    dst.closed_quarters[j] = src.closed_quarters[i]
-    dst.entry_mode[j] = src.entry_mode[i]
-    dst.interim_mode[j] = src.interim_mode[i]
-    dst.build_quarters[j] = src.build_quarters[i]
-    dst.suspended_quarters[j] = src.suspended_quarters[i]
-    dst.firm_share[j] = src.firm_share[i]
-    dst.brand[j] = src.brand[i]
-    dst.localization[j] = src.localization[i]
-    dst.compliance[j] = src.compliance[i]
-    dst.diligence_rounds[j] = src.diligence_rounds[i]
-    dst.partner[j] = src.partner[i]
-    dst.partner_quality[j] = src.partner_quality[i]
-    dst.partner_estimate[j] = src.partner_estimate[i]
-    dst.competitor_active[j] = src.competitor_active[i]
-    dst.competitor_share[j] = src.competitor_share[i]
-    dst.competitor_quality[j] = src.competitor_quality[i]
-    dst.competitor_brand[j] = src.competitor_brand[i]
-    dst.competitor_price[j] = src.competitor_price[i]
+    for r in range(src.entry_mode.shape[1]):
+        dst.market_size[j, r] = src.market_size[i, r]
+        dst.psychic_distance[j, r] = src.psychic_distance[i, r]
+        dst.adoption[j, r] = src.adoption[i, r]
+        dst.stringency[j, r] = src.stringency[i, r]
+        dst.closed_quarters[j, r] = src.closed_quarters[i, r]
+        dst.entry_mode[j, r] = src.entry_mode[i, r]
+        dst.interim_mode[j, r] = src.interim_mode[i, r]
+        dst.build_quarters[j, r] = src.build_quarters[i, r]
+        dst.suspended_quarters[j, r] = src.suspended_quarters[i, r]
+        dst.firm_share[j, r] = src.firm_share[i, r]
+        dst.brand[j, r] = src.brand[i, r]
+        dst.localization[j, r] = src.localization[i, r]
+        dst.compliance[j, r] = src.compliance[i, r]
+        dst.diligence_rounds[j, r] = src.diligence_rounds[i, r]
+        dst.partner[j, r] = src.partner[i, r]
+        for c in range(src.partner_quality.shape[2]):
+            dst.partner_quality[j, r, c] = src.partner_quality[i, r, c]
+            dst.partner_estimate[j, r, c] = src.partner_estimate[i, r, c]
+        for k in range(src.competitor_share.shape[2]):
+            dst.competitor_active[j, r, k] = src.competitor_active[i, r, k]
+            dst.competitor_share[j, r, k] = src.competitor_share[i, r, k]
+            dst.competitor_quality[j, r, k] = src.competitor_quality[i, r, k]
+            dst.competitor_brand[j, r, k] = src.competitor_brand[i, r, k]
+            dst.competitor_price[j, r, k] = src.competitor_price[i, r, k]
 
 
 @njit(cache=True)
@@ -1188,20 +1230,16 @@ def _step_loop_parallel(
 
 
 @njit(cache=True)
-def _step_in_place_loop(
-    p: Any, s: Any, action: Any, personas: Any, rows: Any, results: Any
-) -> None:
-    _step_rows_in_place(p, s, action, personas, rows, 0, results, 0, s.quarter.shape[0])
+def _step_in_place_loop(p: Any, s: Any, action: Any, personas: Any, results: Any) -> None:
+    _step_rows_in_place(p, s, action, personas, results, 0, s.quarter.shape[0])
 
 
 @njit(cache=True, parallel=True)
-def _step_in_place_loop_parallel(
-    ps: Any, s: Any, action: Any, personas: Any, rows: Any, results: Any
-) -> None:
+def _step_in_place_loop_parallel(ps: Any, s: Any, action: Any, personas: Any, results: Any) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
         start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
-        _step_rows_in_place(ps[chunk], s, action, personas, rows, chunk, results, start, stop)
+        _step_rows_in_place(ps[chunk], s, action, personas, results, start, stop)
 
 
 def empty_state(batch: int, regions: int, slots: int, candidates: int) -> Any:
@@ -1266,12 +1304,10 @@ def step(
     results = (money, counts, by_mode, valid, observation)
     parallel = batch >= PARALLEL_MIN_BATCH
     if in_place:
-        # one row per chunk where each env's new state is built before it is copied over
-        rows = empty_state(len(ps), regions, slots, candidates)
         if parallel:
-            _step_in_place_loop_parallel(ps, s, action, (kinds, reacted), rows, results)
+            _step_in_place_loop_parallel(ps, s, action, (kinds, reacted), results)
         else:
-            _step_in_place_loop(ps[0], s, action, (kinds, reacted), rows, results)
+            _step_in_place_loop(ps[0], s, action, (kinds, reacted), results)
         out = s
     else:
         out = empty_state(batch, regions, slots, candidates)

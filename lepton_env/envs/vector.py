@@ -59,6 +59,8 @@ def writable(state: State) -> State:
     return State(*(a if a.flags.writeable else a.copy() for a in state.arrays))
 
 
+_KEPT = np.empty(0)  # stands for the valid moves and observation the batch keeps
+
 # sys.getrefcount of an array that only an attribute refers to, as _unshared sees it
 _OWN_REFERENCES = 3
 
@@ -230,6 +232,9 @@ class BatchedExpansion:
         output = self.model.step_in_place(state, decoded, valid, observation)
         self.state = output.state
         self._valid, self._observation = output.valid, output.observation
+        # the batch hands these out itself (observe_all, action_masks); an output that
+        # still referred to them would make the autoreset copy them
+        output = dataclasses.replace(output, valid=_KEPT, observation=_KEPT)
         return output, face_invalid
 
     def step_same(self, actions: object) -> SameStep:

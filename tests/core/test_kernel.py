@@ -1,4 +1,5 @@
-"""The compiled core: its parallel loops equal its serial ones, and models survive pickling."""
+"""The compiled core: its parallel loops equal its serial ones, an in-place step equals a
+pure one, and models survive pickling."""
 
 from __future__ import annotations
 
@@ -59,6 +60,47 @@ def test_parallel_loops_equal_the_serial_ones_bit_for_bit(
     assert len(serial) == len(parallel)
     for index, (first, second) in enumerate(zip(serial, parallel, strict=True)):
         np.testing.assert_array_equal(first, second, err_msg=f"output {index}")
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+@pytest.mark.parametrize("scenario", ["toy", "global", "procedural"])
+def test_an_in_place_step_equals_a_pure_one_bit_for_bit(
+    scenario: str, parallel: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if parallel:
+        monkeypatch.setattr(kernel, "PARALLEL_MIN_BATCH", 1)
+    model = Model(make_params(scenario, **(STOCHASTIC if scenario == "procedural" else {})))
+    batch, draws = 40, np.random.default_rng(5)
+    state = model.reset(rng.episode_key(np.arange(batch)))
+    owned = State(*(a.copy() for a in state.arrays))
+    valid, observation = model.valid_moves(owned), encode_flat(model, owned)
+    for _ in range(8):
+        action = _random_action(draws, batch, model.params.num_regions)
+        pure = model.step(state, action)
+        stepped = model.step_in_place(owned, action, valid, observation)
+        assert stepped.state is owned
+        assert stepped.valid is valid and stepped.observation is observation
+        for field in dataclasses.fields(State):
+            np.testing.assert_array_equal(
+                getattr(owned, field.name), getattr(pure.state, field.name), err_msg=field.name
+            )
+        np.testing.assert_array_equal(valid, pure.valid)
+        np.testing.assert_array_equal(observation, pure.observation)
+        np.testing.assert_array_equal(stepped.reward, pure.reward)
+        for name, value in pure.kpis.items():
+            np.testing.assert_array_equal(stepped.kpis[name], value, err_msg=name)
+        state = pure.state
+
+
+def test_in_place_kpis_are_not_views_of_the_state() -> None:
+    model = Model(make_params("toy"))
+    state = model.reset(rng.episode_key(np.arange(3)))
+    revenue = state.revenue.copy()
+    output = model.step_in_place(state, Action.hold(3, model.params.num_regions))
+    np.testing.assert_array_equal(output.kpis["previous_revenue"], revenue)
+    for name, value in output.kpis.items():
+        for array in state.arrays:
+            assert not np.shares_memory(value, array), name
 
 
 def test_restart_equals_a_fresh_reset_of_the_rows() -> None:

@@ -220,3 +220,48 @@ def test_gymnasium_record_episode_statistics_counts_whole_episodes(autoreset: st
             np.testing.assert_array_equal(infos["episode"]["l"][done], 5)
             totals[done] = 0.0
     assert len(recorded) >= 8
+
+
+def _address(array: np.ndarray) -> int:
+    return int(array.__array_interface__["data"][0])
+
+
+@pytest.mark.parametrize("autoreset_mode", [AutoresetMode.NEXT_STEP, AutoresetMode.SAME_STEP])
+def test_a_held_observation_is_never_rewritten(autoreset_mode: AutoresetMode) -> None:
+    # toy's 5-quarter horizon makes every episode end (and autoreset) within the loop
+    env = LeptonExpansionVectorEnv(6, "toy", autoreset_mode=autoreset_mode)
+    held, _ = env.reset(seed=3)
+    env.action_space.seed(3)
+    for _ in range(12):
+        snapshot = held.copy()
+        masks = env.action_masks()
+        mask_snapshot = masks.copy()
+        observation = env.step(env.action_space.sample())[0]
+        np.testing.assert_array_equal(held, snapshot)
+        np.testing.assert_array_equal(masks, mask_snapshot)
+        assert not np.shares_memory(observation, held)
+        held = observation
+
+
+def test_an_observation_nobody_holds_is_rewritten_in_place() -> None:
+    # what keeps the batch's memory at one state and one observation buffer
+    env = LeptonExpansionVectorEnv(6, "toy")
+    env.reset(seed=0)
+    env.action_space.seed(0)
+    first = _address(env.step(env.action_space.sample())[0])
+    for _ in range(8):  # through autoresets
+        assert _address(env.step(env.action_space.sample())[0]) == first
+
+
+def test_sb3_face_keeps_the_last_observation_it_returned() -> None:
+    # SB3's collect_rollouts stores self._last_obs after the step that follows it
+    env = LeptonExpansionVecEnv(4, "toy")
+    env.seed(1)
+    env.action_space.seed(1)
+    last = env.reset()
+    for _ in range(10):
+        snapshot = last.copy()
+        env.step_async(np.array([env.action_space.sample() for _ in range(4)]))
+        new, _, _, _ = env.step_wait()
+        np.testing.assert_array_equal(last, snapshot)
+        last = new
