@@ -1180,7 +1180,7 @@ def _one_row(s: Any) -> Any:
 
 @njit(cache=True)
 def _copy_row(src: Any, i: int, dst: Any, j: int) -> None:
-    """Env ``i`` of state ``src`` into env ``j`` of ``dst`` (every field of :data:`STATE_FIELDS`)."""
+    """Env ``i`` of state ``src`` into env ``j`` of ``dst``: every field of :data:`STATE_FIELDS`."""
     dst.episode_key[j] = src.episode_key[i]
     dst.quarter[j] = src.quarter[i]
     dst.cash[j] = src.cash[i]

@@ -59,7 +59,9 @@ def writable(state: State) -> State:
     return State(*(a if a.flags.writeable else a.copy() for a in state.arrays))
 
 
-_KEPT = np.empty(0)  # stands for the valid moves and observation the batch keeps
+# stand for the valid moves and observation the batch keeps (see BatchedExpansion.step)
+_KEPT_VALID = np.empty((0, 0, 0), dtype=np.bool_)
+_KEPT_OBSERVATION = np.empty((0, 0), dtype=np.float32)
 
 # sys.getrefcount of an array that only an attribute refers to, as _unshared sees it
 _OWN_REFERENCES = 3
@@ -234,7 +236,7 @@ class BatchedExpansion:
         self._valid, self._observation = output.valid, output.observation
         # the batch hands these out itself (observe_all, action_masks); an output that
         # still referred to them would make the autoreset copy them
-        output = dataclasses.replace(output, valid=_KEPT, observation=_KEPT)
+        output = dataclasses.replace(output, valid=_KEPT_VALID, observation=_KEPT_OBSERVATION)
         return output, face_invalid
 
     def step_same(self, actions: object) -> SameStep:
