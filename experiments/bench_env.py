@@ -15,7 +15,9 @@ Measures, on ``toy`` and ``global`` and in one run on one machine:
 * SB3 PPO training throughput with our VecEnv against ``DummyVecEnv`` at equal
   n, as wall-clock env-steps per second over the whole ``learn()`` call (SB3's
   ``time/fps`` leaves out the last update), with the share of wall time spent
-  in ``collect_rollouts``.
+  in ``collect_rollouts``: with SB3's default minibatch of 64, and with a
+  minibatch of the whole 2048-transition rollout (the two readings of "a batch
+  of 2048").
 
 Actions are uniform random over the whole action space (invalid moves are
 no-ops), drawn before timing starts. Usage::
@@ -220,19 +222,28 @@ class TimedPPO(PPO):
 
 
 def ppo_throughput(
-    scenario: str, n: int, rollout_batch: int, rollouts: int, face: str
+    scenario: str,
+    n: int,
+    rollout_batch: int,
+    rollouts: int,
+    face: str,
+    minibatch: int | None = None,
 ) -> dict[str, float]:
     """Wall-clock env-steps/s of ``PPO.learn`` over ``rollouts`` rollouts of ``rollout_batch``.
 
-    ``n_steps = rollout_batch / n``; every other PPO hyperparameter is SB3's
-    default (minibatch 64, 10 epochs), the same for both faces.
+    ``n_steps = rollout_batch / n``; ``batch_size = minibatch`` when given; every
+    other PPO hyperparameter is SB3's default (minibatch 64, 10 epochs), the same
+    for both faces.
     """
     if face == "ours":
         venv: Any = LeptonExpansionVecEnv(n, scenario)
     else:
         venv = DummyVecEnv([lambda: LeptonExpansionEnv(scenario) for _ in range(n)])
     venv.seed(0)
-    model = TimedPPO("MlpPolicy", venv, n_steps=rollout_batch // n, seed=0, device="cpu")
+    sizes = {"n_steps": rollout_batch // n}
+    if minibatch is not None:
+        sizes["batch_size"] = minibatch
+    model = TimedPPO("MlpPolicy", venv, **sizes, seed=0, device="cpu")
     start, start_cpu = time.perf_counter(), time.process_time()
     model.learn(total_timesteps=rollout_batch * rollouts)
     wall = time.perf_counter() - start
@@ -351,6 +362,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     memory_n = 1024 if args.quick else 16384
     ppo_n, ppo_batch = 256, 2048
     ppo_rollouts = {"ours": 2 if args.quick else 12, "DummyVecEnv": 1 if args.quick else 4}
+    ppo_rollouts_large = {"ours": 4 if args.quick else 40, "DummyVecEnv": 2 if args.quick else 10}
 
     print(
         f"lepton-env {lepton_env.__version__}, numpy {np.__version__}, {os.cpu_count()} CPUs, "
@@ -371,22 +383,31 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 flush=True,
             )
 
-    print(
-        f"SB3 PPO on global: n={ppo_n}, n_steps={ppo_batch // ppo_n} (rollout batch {ppo_batch}), "
-        "other hyperparameters SB3 defaults"
+    ppo_runs: dict[str, dict[str, Any]] = {}
+    configurations = (
+        ("default", None, "SB3 default minibatch 64", ppo_rollouts),
+        ("minibatch_2048", ppo_batch, "minibatch 2048 (one per epoch)", ppo_rollouts_large),
     )
-    ppo = {}
-    for face, rollouts in ppo_rollouts.items():
-        result = ppo_throughput("global", ppo_n, ppo_batch, rollouts, face)
-        ppo[face] = result
+    for name, minibatch, label, rollouts_by_face in configurations:
         print(
-            f"  {face:12s} {result['steps_per_s']:10,.0f} env-steps/s wall-clock "
-            f"({result['cpu_steps_per_s']:,.0f} per CPU second), "
-            f"rollout collection {100 * result['collect_share']:4.1f}% of {result['wall_s']:.1f} s",
-            flush=True,
+            f"SB3 PPO on global: n={ppo_n}, n_steps={ppo_batch // ppo_n} "
+            f"(rollout batch {ppo_batch}), {label}, other hyperparameters SB3 defaults"
         )
-    ratio = ppo["ours"]["steps_per_s"] / ppo["DummyVecEnv"]["steps_per_s"]
-    print(f"  PPO wall-clock speed-up over DummyVecEnv: {ratio:.2f}x")
+        runs: dict[str, Any] = {}
+        for face, rollouts in rollouts_by_face.items():
+            result = ppo_throughput("global", ppo_n, ppo_batch, rollouts, face, minibatch)
+            runs[face] = result
+            print(
+                f"  {face:12s} {result['steps_per_s']:10,.0f} env-steps/s wall-clock "
+                f"({result['cpu_steps_per_s']:,.0f} per CPU second), rollout collection "
+                f"{100 * result['collect_share']:4.1f}% of {result['wall_s']:.1f} s",
+                flush=True,
+            )
+        runs["speedup"] = runs["ours"]["steps_per_s"] / runs["DummyVecEnv"]["steps_per_s"]
+        print(f"  PPO wall-clock speed-up over DummyVecEnv: {runs['speedup']:.2f}x")
+        ppo_runs[name] = runs
+    ppo = {face: ppo_runs["default"][face] for face in ppo_rollouts}
+    ratio = ppo_runs["default"]["speedup"]
 
     report = {
         "command": "python -m experiments.bench_env" + (" --quick" if args.quick else ""),
@@ -403,6 +424,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "memory": memory,
         "ppo": ppo,
         "ppo_speedup": ratio,
+        "ppo_minibatch_2048": ppo_runs["minibatch_2048"],
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2))
