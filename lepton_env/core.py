@@ -117,6 +117,22 @@ class Model:
         kernel.reset(self._compiled, arrays)
         return State(*arrays)
 
+    def empty_state(self, batch_size: int) -> State:
+        """An uninitialized state of ``batch_size`` envs, for :meth:`restart` to fill."""
+        p = self.params
+        return State(
+            *kernel.empty_state(batch_size, p.num_regions, p.num_competitors, p.num_partners)
+        )
+
+    def empty_outputs(self, batch_size: int) -> tuple[NDArray[np.bool_], NDArray[np.float32]]:
+        """Uninitialized valid-move (B, R, NUM_MOVES) and flat observation (B, D) buffers."""
+        regions = self.params.num_regions
+        width = regions * kernel.OBSERVATION_WIDTH[0] + kernel.OBSERVATION_WIDTH[1]
+        return (
+            np.empty((batch_size, regions, kernel.NUM_MOVES), dtype=np.bool_),
+            np.empty((batch_size, width), dtype=np.float32),
+        )
+
     def restart(
         self,
         state: State,

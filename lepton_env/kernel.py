@@ -225,7 +225,7 @@ def _f32(value: float) -> float:
     return np.float64(np.float32(value))
 
 
-@njit(cache=True, inline='always')
+@njit(cache=True, inline="always")
 def _potential(p: Any, s: Any, b: int, r: int) -> float:
     """``M_r(t)`` as the state stores quantities: rounded to float32."""
     quarter = s.quarter[b]
@@ -238,7 +238,7 @@ def _potential(p: Any, s: Any, b: int, r: int) -> float:
     )
 
 
-@njit(cache=True, inline='always')
+@njit(cache=True, inline="always")
 def _firm_target(
     p: Any,
     s: Any,
@@ -724,7 +724,7 @@ def restart(
 
 
 # ---------------------------------------------------------------------- step
-@njit(cache=True, inline='always')
+@njit(cache=True, inline="always")
 def _react(
     p: Any,
     kind: int,

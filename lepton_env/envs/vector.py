@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import gymnasium as gym
@@ -162,25 +163,26 @@ class BatchedExpansion:
 
     def reset_rows(self, rows: NDArray[np.intp], keys: NDArray[np.uint64]) -> None:
         """Start new episodes with ``keys`` in ``rows``."""
-        if self.state is None or len(rows) == self.num_envs:
+        if self.state is None:
             if not np.array_equal(rows, np.arange(self.num_envs)):
                 raise RuntimeError("the first reset must reset every environment")
-            self.state = self.model.reset(keys)
-            self._valid = self._observation = None
-        else:
-            # The batch owns its state, masks and observations; a returned observation or
-            # mask the caller still holds is copied before the rows are rewritten.
-            state = writable(self.state)
-            if self._valid is None:
-                self._valid = self.model.valid_moves(state)
-            elif not _unshared(self._valid):
-                self._valid = self._valid.copy()
-            if self._observation is None:
-                self._observation = encode_flat(self.model, state)
-            elif not _unshared(self._observation):
-                self._observation = self._observation.copy()
-            self.model.restart(state, rows, keys, self._valid, self._observation)
-            self.state = state
+            # every row is restarted below, in the batch's own arrays: state, valid moves and
+            # observations in one pass, without the move costs a mask pass would allocate
+            self.state = self.model.empty_state(self.num_envs)
+            self._valid, self._observation = self.model.empty_outputs(self.num_envs)
+        # The batch owns its state, masks and observations; a returned observation or
+        # mask the caller still holds is copied before the rows are rewritten.
+        state = writable(self.state)
+        if self._valid is None:
+            self._valid = self.model.valid_moves(state)
+        elif not _unshared(self._valid):
+            self._valid = self._valid.copy()
+        if self._observation is None:
+            self._observation = encode_flat(self.model, state)
+        elif not _unshared(self._observation):
+            self._observation = self._observation.copy()
+        self.model.restart(state, rows, keys, self._valid, self._observation)
+        self.state = state
         self._masks = None
         self._has_key[rows] = True
 
@@ -383,8 +385,6 @@ class LeptonExpansionVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
         }
         self.single_action_space = self.batch.single_action_space
         self.single_observation_space = self.batch.single_observation_space
-        self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._autoreset_envs = np.zeros(self.num_envs, dtype=bool)
         self._all_present = np.ones(self.num_envs, dtype=bool)
 
@@ -472,6 +472,18 @@ class LeptonExpansionVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     def action_masks(self) -> NDArray[np.bool_]:
         """Valid actions of every sub-env, (n, mask size) bool (for MaskablePPO-style agents)."""
         return self.batch.action_masks()
+
+    # Built on first use: a batched Box holds its bounds and their finiteness for every
+    # sub-env (3.3 KB per env on `global`), more than the env's own state.
+    @cached_property
+    def action_space(self) -> Any:  # type: ignore[override]
+        """The batched action space (``gymnasium.vector.utils.batch_space``)."""
+        return batch_space(self.single_action_space, self.num_envs)
+
+    @cached_property
+    def observation_space(self) -> Any:  # type: ignore[override]
+        """The batched observation space (``gymnasium.vector.utils.batch_space``)."""
+        return batch_space(self.single_observation_space, self.num_envs)
 
     @property
     def state(self) -> State | None:
