@@ -193,6 +193,7 @@ class Model:
         action: Action,
         valid: NDArray[np.bool_] | None = None,
         observation: NDArray[np.float32] | None = None,
+        frozen: NDArray[np.bool_] | None = None,
     ) -> StepOutput:
         """:meth:`step`, writing the new state **over** ``state`` (whose arrays must be
         writable and owned by the caller), and the new valid moves and observation into
@@ -200,8 +201,13 @@ class Model:
 
         For the vector faces, which own their batch: a step then allocates no state.
         The output's ``state`` is ``state``; its KPIs are copies, never views of it.
+        ``frozen`` (B,) envs do not step: their state, valid moves and observation rows
+        are left as they are and their KPIs are zero, so their other outputs mean nothing
+        (for envs the caller resets next, as Gymnasium's next-step autoreset does).
         """
-        return self._step(state, action, in_place=True, valid=valid, observation=observation)
+        return self._step(
+            state, action, in_place=True, valid=valid, observation=observation, frozen=frozen
+        )
 
     def _step(
         self,
@@ -211,6 +217,7 @@ class Model:
         in_place: bool,
         valid: NDArray[np.bool_] | None = None,
         observation: NDArray[np.float32] | None = None,
+        frozen: NDArray[np.bool_] | None = None,
     ) -> StepOutput:
         p = self.params
         arrays = state.arrays
@@ -233,6 +240,7 @@ class Model:
             in_place=in_place,
             valid=valid,
             observation=observation,
+            frozen=None if frozen is None else np.ascontiguousarray(frozen, dtype=np.bool_),
         )
         if in_place:
             new_state = state

@@ -1124,11 +1124,18 @@ def _step_rows(
 
 @njit(cache=True)
 def _step_rows_in_place(
-    p: Any, s: Any, action: Any, personas: Any, results: Any, start: int, stop: int
+    p: Any,
+    s: Any,
+    action: Any,
+    personas: Any,
+    frozen: NDArray[np.bool_],
+    results: Any,
+    start: int,
+    stop: int,
 ) -> None:
-    """Steps envs ``start`` to ``stop`` of ``s`` in place: each env's new state is built in
-    a work row of this caller's own (rows of different threads would share cache lines),
-    then copied over its old one."""
+    """Steps envs ``start`` to ``stop`` of ``s`` in place, except ``frozen`` ones: each env's
+    new state is built in a work row of this caller's own (rows of different threads would
+    share cache lines), then copied over its old one."""
     s = _ref(s)
     row = _one_row(s)
     scratch = _scratch(s)
@@ -1136,11 +1143,27 @@ def _step_rows_in_place(
     kinds, reacted = personas
     money, counts, by_mode, next_valid, observation = results
     for b in range(start, stop):
+        if frozen[b]:
+            _zero_kpis(money, counts, by_mode, b)
+            continue
         _step_env(
             p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
             kinds, reacted, row, 0, money, counts, by_mode, next_valid, observation, scratch,
         )  # fmt: skip
         _copy_row(row, 0, s, b)
+
+
+@njit(cache=True)
+def _zero_kpis(
+    money: NDArray[np.float64], counts: NDArray[np.int64], by_mode: NDArray[np.int64], b: int
+) -> None:
+    """The KPIs of env ``b`` when it does not step: all zero."""
+    for c in range(money.shape[0]):
+        money[c, b] = 0.0
+    for c in range(counts.shape[0]):
+        counts[c, b] = 0
+    for m in range(by_mode.shape[1]):
+        by_mode[b, m] = 0
 
 
 @njit(cache=True)
@@ -1230,16 +1253,20 @@ def _step_loop_parallel(
 
 
 @njit(cache=True)
-def _step_in_place_loop(p: Any, s: Any, action: Any, personas: Any, results: Any) -> None:
-    _step_rows_in_place(p, s, action, personas, results, 0, s.quarter.shape[0])
+def _step_in_place_loop(
+    p: Any, s: Any, action: Any, personas: Any, frozen: NDArray[np.bool_], results: Any
+) -> None:
+    _step_rows_in_place(p, s, action, personas, frozen, results, 0, s.quarter.shape[0])
 
 
 @njit(cache=True, parallel=True)
-def _step_in_place_loop_parallel(ps: Any, s: Any, action: Any, personas: Any, results: Any) -> None:
+def _step_in_place_loop_parallel(
+    ps: Any, s: Any, action: Any, personas: Any, frozen: NDArray[np.bool_], results: Any
+) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
         start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
-        _step_rows_in_place(ps[chunk], s, action, personas, results, start, stop)
+        _step_rows_in_place(ps[chunk], s, action, personas, frozen, results, start, stop)
 
 
 def empty_state(batch: int, regions: int, slots: int, candidates: int) -> Any:
@@ -1276,6 +1303,7 @@ def step(
     in_place: bool = False,
     valid: NDArray[np.bool_] | None = None,
     observation: NDArray[np.float32] | None = None,
+    frozen: NDArray[np.bool_] | None = None,
 ) -> Quarter:
     """One quarter of every env.
 
@@ -1289,6 +1317,8 @@ def step(
     ``in_place`` writes the new state over ``s`` (then ``Quarter.state`` is ``s``), and
     ``valid`` / ``observation``, when given, receive the new state's valid moves and
     observation: a caller that owns these arrays steps without allocating a state.
+    ``frozen`` (B,) rows of an in-place step are left as they are, their KPIs zero and their
+    ``valid`` / ``observation`` rows unwritten (rows the caller is about to reset).
     """
     batch, regions, slots = s.competitor_share.shape
     candidates = s.partner_quality.shape[2]
@@ -1304,10 +1334,12 @@ def step(
     results = (money, counts, by_mode, valid, observation)
     parallel = batch >= PARALLEL_MIN_BATCH
     if in_place:
+        if frozen is None:
+            frozen = np.zeros(batch, dtype=np.bool_)
         if parallel:
-            _step_in_place_loop_parallel(ps, s, action, (kinds, reacted), results)
+            _step_in_place_loop_parallel(ps, s, action, (kinds, reacted), frozen, results)
         else:
-            _step_in_place_loop(ps[0], s, action, (kinds, reacted), results)
+            _step_in_place_loop(ps[0], s, action, (kinds, reacted), frozen, results)
         out = s
     else:
         out = empty_state(batch, regions, slots, candidates)

@@ -209,7 +209,8 @@ class BatchedExpansion:
     def step(
         self, actions: object, hold_rows: NDArray[np.bool_] | None = None
     ) -> tuple[StepOutput, NDArray[np.int64]]:
-        """One quarter for the whole batch; ``hold_rows`` envs get the no-op action.
+        """One quarter for the whole batch, except ``hold_rows`` envs, which do not step (their
+        KPIs are zero and their other outputs mean nothing: the caller resets them next).
 
         Returns the core's output (whose state becomes the batch's state) and the
         face's count of masked moves per env.
@@ -233,7 +234,7 @@ class BatchedExpansion:
         state = writable(self.state)
         valid = self._valid if _unshared(self._valid) else None
         observation = self._observation if _unshared(self._observation) else None
-        output = self.model.step_in_place(state, decoded, valid, observation)
+        output = self.model.step_in_place(state, decoded, valid, observation, hold_rows)
         self.state = output.state
         self._valid, self._observation = output.valid, output.observation
         # the batch hands these out itself (observe_all, action_masks); an output that

@@ -92,6 +92,35 @@ def test_an_in_place_step_equals_a_pure_one_bit_for_bit(
         state = pure.state
 
 
+@pytest.mark.parametrize("parallel", [False, True])
+def test_frozen_rows_do_not_step(parallel: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    if parallel:
+        monkeypatch.setattr(kernel, "PARALLEL_MIN_BATCH", 1)
+    model = Model(make_params("procedural", **STOCHASTIC))
+    batch = 12
+    state = model.reset(rng.episode_key(np.arange(batch)))
+    owned = State(*(a.copy() for a in state.arrays))
+    valid, observation = model.valid_moves(owned), encode_flat(model, owned)
+    before_valid, before_observation = valid.copy(), observation.copy()
+    frozen = np.zeros(batch, dtype=bool)
+    frozen[[0, 5, 6, 11]] = True
+    action = _random_action(np.random.default_rng(2), batch, model.params.num_regions)
+    pure = model.step(state, action)
+    stepped = model.step_in_place(owned, action, valid, observation, frozen)
+    for field in dataclasses.fields(State):
+        ours, theirs = getattr(owned, field.name), getattr(pure.state, field.name)
+        np.testing.assert_array_equal(ours[~frozen], theirs[~frozen], err_msg=field.name)
+        np.testing.assert_array_equal(
+            ours[frozen], getattr(state, field.name)[frozen], err_msg=field.name
+        )
+    np.testing.assert_array_equal(valid[~frozen], pure.valid[~frozen])
+    np.testing.assert_array_equal(valid[frozen], before_valid[frozen])
+    np.testing.assert_array_equal(observation[frozen], before_observation[frozen])
+    for name in ("revenue", "profit", "cash", "entries", "invalid_moves", "entries_by_mode"):
+        np.testing.assert_array_equal(stepped.kpis[name][~frozen], pure.kpis[name][~frozen])
+        assert not np.any(stepped.kpis[name][frozen]), name
+
+
 def test_in_place_kpis_are_not_views_of_the_state() -> None:
     model = Model(make_params("toy"))
     state = model.reset(rng.episode_key(np.arange(3)))
