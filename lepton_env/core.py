@@ -1,7 +1,9 @@
 """The batched simulation: ``reset`` and ``step`` as pure functions over the batch.
 
 ``Model(params).step(state, action)`` advances every environment of the batch
-by one quarter and returns a new state; nothing is mutated. The order of a
+by one quarter and returns a new state; nothing is mutated. The vector faces,
+which own their batch, use ``step_in_place`` and ``restart`` instead: the same
+quarter written over their own arrays. The order of a
 quarter: (1) moves are checked against the masks and funded in region order
 until cash and credit run out, (2) entries, upgrades, exits and diligence take
 effect, (3) spends build brand, localization and compliance, R&D moves

@@ -64,7 +64,7 @@ class State:
         return int(self.quarter.shape[0])
 
     def replace(self, **changes: Any) -> State:
-        """A new State with some arrays replaced (states are never mutated in place)."""
+        """A new State with some arrays replaced (this one is left as it is)."""
         return dataclasses.replace(self, **changes)
 
     def take(self, index: NDArray[np.intp] | slice) -> State:

@@ -488,7 +488,8 @@ class LeptonExpansionVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
 
     @property
     def state(self) -> State | None:
-        """The batch state (read it; stepping replaces it)."""
+        """The batch state, rewritten in place by every step and reset: copy what you keep
+        (``state.take(rows)``)."""
         return self.batch.state
 
     def render(self) -> tuple[Any, ...] | None:
