@@ -199,7 +199,9 @@ class Model:
     ) -> StepOutput:
         """:meth:`step`, writing the new state **over** ``state`` (whose arrays must be
         writable and owned by the caller), and the new valid moves and observation into
-        ``valid`` (B, R, NUM_MOVES) and ``observation`` (B, D) when given.
+        ``valid`` (B, R, NUM_MOVES) and ``observation`` (B, D) when given. A given
+        ``valid`` must hold :meth:`valid_moves` of ``state`` (as the previous step or
+        :meth:`restart` left it): the step reads it instead of recomputing it.
 
         For the vector faces, which own their batch: a step then allocates no state.
         The output's ``state`` is ``state``; its KPIs are copies, never views of it.

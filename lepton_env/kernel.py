@@ -418,7 +418,15 @@ def _region_masks(
 ) -> None:
     """``cost`` ($M) and ``ok`` (changes the state and is affordable) of each move in region
     ``r`` of potential ``potential`` (:func:`_potential`), (NUM_MOVES,) each."""
-    budget = s.cash[b] + p.credit_line
+    _region_costs(p, s, b, r, potential, cost)
+    _region_valid(p, s, b, r, cost, ok)
+
+
+@njit(cache=True)
+def _region_costs(
+    p: Any, s: Any, b: int, r: int, potential: float, cost: NDArray[np.float64]
+) -> None:
+    """``cost`` ($M) of each move in region ``r`` of potential ``potential``, (NUM_MOVES,)."""
     demand = potential * np.float64(s.adoption[b, r])
     cost[_HOLD] = 0.0
     for mode in (_PILOT, _PARTNERSHIP, _GREENFIELD):
@@ -445,6 +453,14 @@ def _region_masks(
     cost[_COMPLY] = entry.entry_cost(p.compliance_cost_fixed, p.compliance_cost_market, potential)
     cost[_DILIGENCE] = p.diligence_cost
 
+
+@njit(cache=True)
+def _region_valid(
+    p: Any, s: Any, b: int, r: int, cost: NDArray[np.float64], ok: NDArray[np.bool_]
+) -> None:
+    """``ok`` (changes the state and is affordable at ``cost``) of each move in region ``r``."""
+    budget = s.cash[b] + p.credit_line
+    mode = int(s.entry_mode[b, r])
     present = mode > 0
     foreign = r != p.home_region
     can_enter = foreign and s.closed_quarters[b, r] == 0 and s.suspended_quarters[b, r] == 0
@@ -766,6 +782,7 @@ def _step_env(
     next_valid: NDArray[np.bool_],
     observation: NDArray[np.float32],
     scratch: Any,
+    known: bool,
 ) -> None:
     utility, column, cost, ok, potentials = scratch
     regions = s.entry_mode.shape[1]
@@ -798,7 +815,12 @@ def _step_env(
         by_mode[b, m] = 0
     for r in range(regions):
         potential = _potential(p, s, b, r)
-        _region_masks(p, s, b, r, potential, cost, ok)
+        _region_costs(p, s, b, r, potential, cost)
+        if known:  # the masks of ``s``, which this env's row is overwritten with below
+            for move in range(NUM_MOVES):
+                ok[move] = next_valid[b, r, move]
+        else:
+            _region_valid(p, s, b, r, cost, ok)
         mode0 = int(s.entry_mode[b, r])
         present = mode0 > 0
 
@@ -1119,6 +1141,7 @@ def _step_rows(
         _step_env(
             p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
             kinds, reacted, out, b, money, counts, by_mode, next_valid, observation, scratch,
+            False,
         )  # fmt: skip
 
 
@@ -1130,12 +1153,14 @@ def _step_rows_in_place(
     personas: Any,
     frozen: NDArray[np.bool_],
     results: Any,
+    known: bool,
     start: int,
     stop: int,
 ) -> None:
     """Steps envs ``start`` to ``stop`` of ``s`` in place, except ``frozen`` ones: each env's
     new state is built in a work row of this caller's own (rows of different threads would
-    share cache lines), then copied over its old one."""
+    share cache lines), then copied over its old one. ``known``: the valid-move output
+    holds the masks of ``s`` on entry."""
     s = _ref(s)
     row = _one_row(s)
     scratch = _scratch(s)
@@ -1149,6 +1174,7 @@ def _step_rows_in_place(
         _step_env(
             p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
             kinds, reacted, row, 0, money, counts, by_mode, next_valid, observation, scratch,
+            known,
         )  # fmt: skip
         _copy_row(row, 0, s, b)
 
@@ -1254,19 +1280,31 @@ def _step_loop_parallel(
 
 @njit(cache=True)
 def _step_in_place_loop(
-    p: Any, s: Any, action: Any, personas: Any, frozen: NDArray[np.bool_], results: Any
+    p: Any,
+    s: Any,
+    action: Any,
+    personas: Any,
+    frozen: NDArray[np.bool_],
+    results: Any,
+    known: bool,
 ) -> None:
-    _step_rows_in_place(p, s, action, personas, frozen, results, 0, s.quarter.shape[0])
+    _step_rows_in_place(p, s, action, personas, frozen, results, known, 0, s.quarter.shape[0])
 
 
 @njit(cache=True, parallel=True)
 def _step_in_place_loop_parallel(
-    ps: Any, s: Any, action: Any, personas: Any, frozen: NDArray[np.bool_], results: Any
+    ps: Any,
+    s: Any,
+    action: Any,
+    personas: Any,
+    frozen: NDArray[np.bool_],
+    results: Any,
+    known: bool,
 ) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
         start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
-        _step_rows_in_place(ps[chunk], s, action, personas, frozen, results, start, stop)
+        _step_rows_in_place(ps[chunk], s, action, personas, frozen, results, known, start, stop)
 
 
 def empty_state(batch: int, regions: int, slots: int, candidates: int) -> Any:
@@ -1316,7 +1354,9 @@ def step(
 
     ``in_place`` writes the new state over ``s`` (then ``Quarter.state`` is ``s``), and
     ``valid`` / ``observation``, when given, receive the new state's valid moves and
-    observation: a caller that owns these arrays steps without allocating a state.
+    observation: a caller that owns these arrays steps without allocating a state. A
+    ``valid`` given to an in-place step must hold the valid moves of ``s`` (as the previous
+    step or :func:`masks` left them): they are read, not recomputed.
     ``frozen`` (B,) rows of an in-place step are left as they are, their KPIs zero and their
     ``valid`` / ``observation`` rows unwritten (rows the caller is about to reset).
     """
@@ -1325,6 +1365,7 @@ def step(
     money = np.empty((len(MONEY_KPIS), batch), dtype=np.float64)
     counts = np.empty((len(COUNT_KPIS), batch), dtype=np.int64)
     by_mode = np.empty((batch, NUM_MODES), dtype=np.int64)
+    known = in_place and valid is not None
     if valid is None:
         valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
     if observation is None:
@@ -1337,9 +1378,9 @@ def step(
         if frozen is None:
             frozen = np.zeros(batch, dtype=np.bool_)
         if parallel:
-            _step_in_place_loop_parallel(ps, s, action, (kinds, reacted), frozen, results)
+            _step_in_place_loop_parallel(ps, s, action, (kinds, reacted), frozen, results, known)
         else:
-            _step_in_place_loop(ps[0], s, action, (kinds, reacted), frozen, results)
+            _step_in_place_loop(ps[0], s, action, (kinds, reacted), frozen, results, known)
         out = s
     else:
         out = empty_state(batch, regions, slots, candidates)
