@@ -133,6 +133,9 @@ class BatchedExpansion:
         # unless something else still refers to them (then that one gets fresh arrays)
         self._valid: NDArray[np.bool_] | None = None
         self._observation: NDArray[np.float32] | None = None
+        # the observation buffer before: a caller that holds the last observation while it
+        # calls step() has let go of this one, so steps alternate between two buffers
+        self._spare: NDArray[np.float32] | None = None
         self._masks: NDArray[np.bool_] | None = None
 
     # ---------------------------------------------------------------- keys and resets
@@ -233,10 +236,17 @@ class BatchedExpansion:
         # nothing else refers to them; the KPIs of an in-place step are copies
         state = writable(self.state)
         valid = self._valid if _unshared(self._valid) else None
-        observation = self._observation if _unshared(self._observation) else None
+        if _unshared(self._observation):
+            observation, spare = self._observation, self._spare
+        elif _unshared(self._spare):
+            observation, spare = self._spare, self._observation
+        else:
+            observation, spare = None, self._observation
+        self._observation = self._spare = None
         output = self.model.step_in_place(state, decoded, valid, observation, hold_rows)
+        del observation
         self.state = output.state
-        self._valid, self._observation = output.valid, output.observation
+        self._valid, self._observation, self._spare = output.valid, output.observation, spare
         # the batch hands these out itself (observe_all, action_masks); an output that
         # still referred to them would make the autoreset copy them
         output = dataclasses.replace(output, valid=_KEPT_VALID, observation=_KEPT_OBSERVATION)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import gymnasium as gym
 import numpy as np
@@ -265,3 +266,17 @@ def test_sb3_face_keeps_the_last_observation_it_returned() -> None:
         new, _, _, _ = env.step_wait()
         np.testing.assert_array_equal(last, snapshot)
         last = new
+
+
+def test_a_loop_that_holds_the_last_observation_alternates_two_buffers() -> None:
+    # obs = env.step(policy(obs)): the last observation is held while the next step runs
+    env = LeptonExpansionVectorEnv(6, "toy")
+    observation, _ = env.reset(seed=0)
+    env.action_space.seed(0)
+    buffers = []
+    for _ in range(12):  # through autoresets
+        observation = env.step(env.action_space.sample())[0]
+        if len(buffers) < 2:
+            buffers.append(weakref.ref(observation))
+        else:
+            assert any(observation is buffer() for buffer in buffers)
