@@ -65,7 +65,7 @@ def draw_bits(key: int, quarter: int, stream: int, index: int) -> int:
 @njit(cache=True)
 def uniform_of(stream: np.uint64, index: int) -> float:
     """Draw ``index`` of the stream with key ``stream`` (:func:`stream_key`), in [0, 1)."""
-    return float(mix(stream + np.uint64(index + 1) * _GAMMA) >> _SHIFT_UNIT) * _TO_UNIT
+    return float(mix(np.uint64(stream) + np.uint64(index + 1) * _GAMMA) >> _SHIFT_UNIT) * _TO_UNIT
 
 
 @njit(cache=True)

@@ -216,7 +216,8 @@ class BatchedExpansion:
         KPIs are zero and their other outputs mean nothing: the caller resets them next).
 
         Returns the core's output (whose state becomes the batch's state) and the
-        face's count of masked moves per env.
+        face's count of masked moves per env. The new valid moves and observation stay
+        with the batch (``action_masks()``, ``observe_all()``): the output's are empty.
         """
         if self.state is None:
             raise RuntimeError("call reset() before step()")
@@ -242,9 +243,7 @@ class BatchedExpansion:
             observation, spare = self._spare, self._observation
         else:
             observation, spare = None, self._observation
-        self._observation = self._spare = None
         output = self.model.step_in_place(state, decoded, valid, observation, hold_rows)
-        del observation
         self.state = output.state
         self._valid, self._observation, self._spare = output.valid, output.observation, spare
         # the batch hands these out itself (observe_all, action_masks); an output that

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lepton_env.core import Model
-from lepton_env.mechanisms.diffusion import bass_adoption, market_potential
+from lepton_env import make_params, rng
+from lepton_env.core import Action, Model
+from lepton_env.mechanisms.diffusion import (
+    bass_adoption,
+    growth_factor,
+    market_potential,
+    scaled_potential,
+)
 from lepton_env.state import State
 
 
@@ -31,6 +37,30 @@ def test_market_potential_within_a_year_compounds_quarterly() -> None:
     )
     # half a year at 21% a year: 100 * 1.21 ** 0.5 = 110
     np.testing.assert_allclose(potential, [[110.0]], rtol=1e-6)
+
+
+def test_growth_factor_and_scaled_potential_compose_the_potential() -> None:
+    # two years at 21%: 1.21 ** 2 = 1.4641; 100 * 0.5 * 1.4641 = 73.205
+    np.testing.assert_allclose(growth_factor(0.21, 8.0), 1.4641, rtol=1e-12)
+    np.testing.assert_allclose(scaled_potential(100.0, 0.5, 1.4641), 73.205, rtol=1e-12)
+    assert market_potential(100.0, 0.21, 0.5, 8.0) == scaled_potential(
+        100.0, 0.5, growth_factor(0.21, 8.0)
+    )
+
+
+@pytest.mark.parametrize("scenario", ["toy", "global"])
+def test_the_compiled_quarter_uses_the_same_potential_within_and_past_the_horizon(
+    scenario: str,
+) -> None:
+    # the quarter tabulates (1 + g) ** (t / 4) up to horizon + 1 and computes it beyond
+    model = Model(make_params(scenario))
+    state = model.reset(rng.episode_key(np.arange(4)))
+    horizon = model.params.horizon
+    for quarter in (0, 3, horizon, horizon + 1, horizon + 2, horizon + 7):
+        at = state.replace(quarter=np.full(4, quarter, dtype=np.int32))
+        output = model.step(at, Action.hold(4, model.params.num_regions))
+        expected = model.potential(at).astype(np.float64).sum(axis=1)
+        np.testing.assert_allclose(output.kpis["total_potential"], expected, rtol=1e-12)
 
 
 def test_bass_step_matches_hand_computation() -> None:

@@ -84,3 +84,21 @@ def test_poisson_small_inverts_the_cdf_and_truncates_at_three() -> None:
     uniforms = np.array([0.0, cdf[0] - 1e-9, cdf[0], cdf[1] + 1e-9, cdf[2] + 1e-9, 1 - 1e-12])
     counts = rng.poisson_small(uniforms, np.full(6, rate))
     np.testing.assert_array_equal(counts, [0, 0, 1, 2, 3, 3])
+
+
+def test_stream_keys_give_the_same_draws_as_their_coordinates() -> None:
+    # the compiled quarter computes a stream's key once per env and quarter
+    key, quarter, stream = np.uint64(0x1234ABCD), 7, int(rng.Stream.ENFORCEMENT)
+    stream_key = rng.stream_key(key, quarter, stream)
+    for index in range(5):
+        assert rng.uniform_of(stream_key, index) == rng.uniform_at(key, quarter, stream, index)
+        assert rng.normal_of(stream_key, index, 5) == rng.normal_at(key, quarter, stream, index, 5)
+
+
+def test_poisson_small_given_its_zero_probability_equals_poisson_small() -> None:
+    uniforms = np.linspace(0.0, 0.999, 50)
+    for rate in (0.0, 0.05, 0.3, 1.5):
+        np.testing.assert_array_equal(
+            rng.poisson_small_given(uniforms, rate, np.exp(-rate)),
+            rng.poisson_small(uniforms, np.full(50, rate)),
+        )
