@@ -8,7 +8,7 @@ environments compute. New state values are rounded to their float32 storage
 before later mechanisms read them, so a quarter computed from a stored state
 is the quarter computed within a step. Money stays float64.
 
-Batches from :data:`PARALLEL_MIN_BATCH` on run the same loop body on all
+Batches of at least :data:`PARALLEL_MIN_WORK` env-regions run the same loop body on all
 cores (``numba.prange``); environments are independent, so the result does
 not depend on the thread count.
 """
@@ -46,7 +46,11 @@ from lepton_env.rng import Stream
 from lepton_env.state import FIELDS as STATE_FIELDS
 from lepton_env.types import MODE_RANK, NUM_MODES, NUM_MOVES, EntryMode, Move
 
-PARALLEL_MIN_BATCH = 1024
+#: Env-regions (batch size times regions) from which a pass runs on all cores: below it
+#: the threads' start costs more than they save (measured on 2 cores: `toy` at 64 envs,
+#: 192 env-regions, steps faster serially; `global` at 64, 704, and `toy` at 256, 768,
+#: in parallel).
+PARALLEL_MIN_WORK = 512
 _CHUNKS_PER_THREAD = 4
 
 _PARAM_NAMES = [name for name in PARAM_FIELDS if name != "region_names"]
@@ -159,6 +163,11 @@ _F = np.float32
 _REGION_LOW, _REGION_HIGH = bounds(REGION_FEATURES)
 _FIRM_LOW, _FIRM_HIGH = bounds(FIRM_FEATURES)
 OBSERVATION_WIDTH = (len(REGION_FEATURES), len(FIRM_FEATURES))
+
+
+def _parallel(batch: int, regions: int) -> bool:
+    """Whether a pass over ``batch`` envs of ``regions`` regions runs on all cores."""
+    return batch * regions >= PARALLEL_MIN_WORK
 
 
 def compile_params_per_chunk(params: Params) -> tuple[CompiledParams, ...]:
@@ -398,7 +407,7 @@ def _reset_loop_parallel(ps: Any, s: Any) -> None:
 
 def reset(ps: tuple[CompiledParams, ...], s: Any) -> None:
     """Fill ``s`` (a :data:`StateTuple` with ``episode_key`` set) with initial states."""
-    parallel = s.quarter.shape[0] >= PARALLEL_MIN_BATCH
+    parallel = _parallel(s.quarter.shape[0], s.entry_mode.shape[1])
     if parallel:
         _reset_loop_parallel(ps, s)
     else:
@@ -527,7 +536,7 @@ def masks(ps: tuple[CompiledParams, ...], s: Any) -> tuple[NDArray[np.float64], 
     batch, regions = s.entry_mode.shape
     costs = np.empty((batch, regions, NUM_MOVES), dtype=np.float64)
     valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
-    parallel = batch >= PARALLEL_MIN_BATCH
+    parallel = _parallel(batch, regions)
     if parallel:
         _masks_loop_parallel(ps, s, costs, valid)
     else:
@@ -652,7 +661,7 @@ def _encode_loop_parallel(ps: Any, s: Any, flat: NDArray[np.float32]) -> None:
 
 def encode(ps: tuple[CompiledParams, ...], s: Any, flat: NDArray[np.float32]) -> None:
     """Write the flat observations of every env into ``flat`` (B, R * F_region + F_firm)."""
-    parallel = s.quarter.shape[0] >= PARALLEL_MIN_BATCH
+    parallel = _parallel(s.quarter.shape[0], s.entry_mode.shape[1])
     if parallel:
         _encode_loop_parallel(ps, s, flat)
     else:
@@ -733,7 +742,7 @@ def restart(
 ) -> None:
     """Start new episodes with ``keys`` in ``rows`` of ``s``, in place, with their valid
     moves and observations (the autoreset of the vector faces, in one pass)."""
-    if rows.shape[0] >= PARALLEL_MIN_BATCH // 4:
+    if _parallel(rows.shape[0], s.entry_mode.shape[1]):
         _restart_loop_parallel(ps, s, rows, keys, valid, observation)
     else:
         _restart_loop(ps[0], s, rows, keys, valid, observation)
@@ -1373,7 +1382,7 @@ def step(
         observation = np.empty((batch, width), dtype=np.float32)
     action = (moves, marketing, localization_intent, compliance_intent, rnd_action)
     results = (money, counts, by_mode, valid, observation)
-    parallel = batch >= PARALLEL_MIN_BATCH
+    parallel = _parallel(batch, regions)
     if in_place:
         if frozen is None:
             frozen = np.zeros(batch, dtype=np.bool_)
