@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
-from importlib.metadata import version
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
