@@ -1,12 +1,15 @@
-"""lepton-compare: saved models, heuristic baselines and the oracle, compared with rliable.
+"""lepton-compare: saved models, baselines and the oracle, compared with honest scores.
 
     lepton-compare scenario=toy                              # the baselines against the oracle
     lepton-compare scenario=toy hydra.run.dir=outputs/toy    # where the reports go
     lepton-compare scenario=global action_mode=multi_discrete '+models.ppo=runs/global__ppo__seed*'
 
 Per agent: mean and IQM with 95% stratified-bootstrap intervals, probability of
-improvement between agents, the normalized score and optimality gap where the
-oracle exists (``toy``), business KPIs, plots and a strategy report. The
+improvement between agents, where an oracle exists (``toy``) the normalized
+score (0 = the best heuristic, 1 = the oracle), the random-zero score and the
+optimality gap, elsewhere the gap to the best baseline; cumulative profit and
+terminal value apart, business KPIs, plots and a strategy report. Progress
+shows on stderr. The
 config is ``configs/compare.yaml``; the logic is
 :func:`agents.evaluation.run_evaluation`.
 """

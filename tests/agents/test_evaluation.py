@@ -1,4 +1,4 @@
-"""Evaluation: statistics on known inputs, rollouts, timelines and TensorBoard round trips."""
+"""Evaluation: rollouts, reward components, timelines and TensorBoard round trips."""
 
 from __future__ import annotations
 
@@ -8,93 +8,10 @@ import pandas as pd
 import pytest
 
 from agents.baselines import HomeOnlyAgent
-from agents.evaluation import (
-    EntryEvent,
-    aggregate,
-    evaluate_policy_episodes,
-    improvement_probabilities,
-    intervals_overlap,
-    learning_curves,
-    log_reference,
-    normalized_score,
-    optimality_gap,
-    strategy_report,
-)
+from agents.episodes import EntryEvent, evaluate_policy_episodes
 from agents.oracle import OracleAgent
-
-
-def test_normalized_score_maps_random_to_zero_and_oracle_to_one() -> None:
-    assert normalized_score([10.0, 20.0, 15.0, 25.0], 10.0, 20.0) == pytest.approx(
-        [0.0, 1.0, 0.5, 1.5]
-    )
-    with pytest.raises(ValueError, match="must exceed"):
-        normalized_score([1.0], 5.0, 5.0)
-
-
-def test_aggregate_gives_mean_and_interquartile_mean() -> None:
-    skewed = [0, 0, 1, 2, 3, 4, 100, 100]
-    table = aggregate({"skewed": skewed, "flat": [7.0] * 5}, reps=200)
-    assert table.loc["skewed", "mean"] == pytest.approx(np.mean(skewed))
-    assert table.loc["skewed", "iqm"] == pytest.approx(2.5)  # mean of the middle half 1..4
-    assert table.loc["skewed", "runs"] == 8
-    row = table.loc["skewed"]
-    assert row["iqm_low"] <= row["iqm"] <= row["iqm_high"]
-    assert row["mean_low"] <= row["mean"] <= row["mean_high"]
-    flat = table.loc["flat"]
-    assert flat["iqm_low"] == flat["iqm_high"] == flat["mean"] == pytest.approx(7.0)
-
-
-def test_aggregate_is_reproducible_and_leaves_numpy_global_state_alone() -> None:
-    # rliable resamples with NumPy's legacy global generator: it must be left as found
-    np.random.seed(123)  # noqa: NPY002
-    expected_next = np.random.random()  # noqa: NPY002
-    np.random.seed(123)  # noqa: NPY002
-    first = aggregate({"a": [1.0, 5.0, 2.0, 8.0, 3.0]}, reps=300, seed=4)
-    assert np.random.random() == expected_next  # noqa: NPY002
-    second = aggregate({"a": [1.0, 5.0, 2.0, 8.0, 3.0]}, reps=300, seed=4)
-    pd.testing.assert_frame_equal(first, second)
-
-
-def test_wider_confidence_gives_wider_intervals() -> None:
-    scores = {"a": [1.0, 5.0, 2.0, 8.0, 3.0, 4.0]}
-    narrow = aggregate(scores, reps=500, confidence=0.5).loc["a"]
-    wide = aggregate(scores, reps=500, confidence=0.99).loc["a"]
-    assert wide["mean_high"] - wide["mean_low"] > narrow["mean_high"] - narrow["mean_low"]
-
-
-@pytest.mark.parametrize(
-    ("x", "y", "expected"),
-    [
-        ([5, 6, 7], [1, 2], 1.0),
-        ([1, 2], [5, 6, 7], 0.0),
-        ([3, 3], [3, 3, 3], 0.5),
-        ([2, 3, 4], [1, 3], 0.75),  # (1 + 0 + 1 + 0.5 + 1 + 1) / 6
-    ],
-)
-def test_probability_of_improvement_is_the_mann_whitney_statistic(
-    x: list, y: list, expected: float
-) -> None:
-    table = improvement_probabilities({"x": x, "y": y}, reps=200)
-    assert table[["x", "y"]].values.tolist() == [["x", "y"]]
-    row = table.iloc[0]
-    assert row["probability"] == pytest.approx(expected)
-    assert row["low"] <= row["probability"] <= row["high"]
-    if expected in (0.0, 1.0):
-        assert row["low"] == row["high"] == expected
-
-
-def test_improvement_pairs_are_unordered_by_default() -> None:
-    table = improvement_probabilities({"a": [1, 2], "b": [2, 3], "c": [0, 1]}, reps=50)
-    assert table[["x", "y"]].values.tolist() == [["a", "b"], ["a", "c"], ["b", "c"]]
-
-
-def test_optimality_gap_and_overlap() -> None:
-    assert optimality_gap([0.5, 1.2, 1.0]) == pytest.approx(0.5 / 3)
-    table = pd.DataFrame(
-        {"iqm_low": [0.0, 0.5, 2.0], "iqm_high": [1.0, 1.5, 3.0]}, index=["a", "b", "c"]
-    )
-    assert intervals_overlap(table, "a", "b")
-    assert not intervals_overlap(table, "a", "c")
+from agents.reports import strategy_report
+from agents.tensorboard_reference import learning_curves, log_reference
 
 
 def test_rollout_returns_and_kpis_match_a_manual_episode() -> None:
@@ -121,6 +38,37 @@ def test_rollout_returns_and_kpis_match_a_manual_episode() -> None:
     assert episodes["bankrupt"].tolist() == [0, 0]
     with pytest.raises(ValueError, match="seeds"):
         evaluate_policy_episodes(HomeOnlyAgent(env), "LeptonExpansion-v0", {"scenario": "toy"}, [])
+
+
+def test_reward_components_are_summed_per_episode_and_add_up_to_the_return() -> None:
+    env = gym.make("LeptonExpansion-Single-v0", scenario="toy")
+    env.reset(seed=3)
+    agent = OracleAgent("toy")
+    sums: dict[str, float] = {}
+    observation, _ = env.reset(seed=3)
+    done = False
+    while not done:
+        action, _ = agent.predict(observation[None, :])
+        observation, _, terminated, truncated, info = env.step(int(action[0]))
+        for name, value in info["reward_components"].items():
+            sums[name] = sums.get(name, 0.0) + value
+        done = terminated or truncated
+    played = []
+    episodes = evaluate_policy_episodes(
+        agent,
+        "LeptonExpansion-Single-v0",
+        {"scenario": "toy"},
+        [3],
+        on_episode=lambda: played.append(1),
+    )
+    row = episodes.iloc[0]
+    assert {f"return_{name}" for name in sums} <= set(episodes.columns)
+    for name, value in sums.items():
+        assert row[f"return_{name}"] == pytest.approx(value)
+    assert sum(row[f"return_{name}"] for name in sums) == pytest.approx(row["return"])
+    # the oracle's plan builds revenue: a terminal value apart from the quarters' profit
+    assert row["return_valuation"] > 0
+    assert played == [1]
 
 
 def test_timeline_records_each_entry_of_the_oracle_plan() -> None:
