@@ -515,9 +515,17 @@ class PilotThenScaleAgent(HeuristicAgent):
         super().__init__(env, **kwargs)
         if int(self.settings["n_segments"]) < 1:
             raise ValueError(f"n_segments = {self.settings['n_segments']}: allowed >= 1")
+        # K-means with a fixed seed is a function of the traits: fit each distinct world once
+        self._segments_of: dict[bytes, NDArray[np.int64]] = {}
 
     def segments(self, traits: NDArray[np.float64]) -> NDArray[np.int64]:
         """Segment label of every region (-1 for home) from one env's traits (R, T)."""
+        key = np.ascontiguousarray(traits, dtype=np.float64).tobytes()
+        if key not in self._segments_of:
+            self._segments_of[key] = self._fit_segments(traits)
+        return self._segments_of[key].copy()
+
+    def _fit_segments(self, traits: NDArray[np.float64]) -> NDArray[np.int64]:
         from sklearn.cluster import KMeans
 
         foreign = np.flatnonzero(self.foreign)

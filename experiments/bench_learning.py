@@ -1,7 +1,7 @@
 """Benchmark of learning quality: do standard SB3 agents learn on lepton-env?
 
 Three claims, each checked over several training seeds with deterministic
-evaluation on held-out episode seeds and rliable's IQM with 95%
+evaluation on held-out episode seeds and the IQM (agents.stats) with 95%
 stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 
 * ``toy`` (Single face): PPO and MaskablePPO reach a normalized score of at
@@ -137,7 +137,7 @@ def train(
     import torch
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from agents.evaluation import evaluate_policy_episodes
+    from agents.episodes import evaluate_policy_episodes
 
     torch.set_num_threads(1)
     claim = CLAIMS[claim_name]
@@ -283,7 +283,7 @@ def read_runs(directory: Path) -> dict[str, list[pd.DataFrame]]:
 def baseline_scores(claim: Claim, action_mode: str) -> dict[str, np.ndarray]:
     """Every heuristic baseline's return on the claim's held-out seeds (one score each)."""
     from agents.baselines import BASELINES
-    from agents.evaluation import evaluate_policy_episodes
+    from agents.episodes import evaluate_policy_episodes
 
     env_kwargs = {"scenario": claim.scenario}
     scores = {}
@@ -306,7 +306,7 @@ def _row(name: str, table: pd.DataFrame, runs: int, extra: str = "") -> str:
 
 def report(out: Path, reps: int = 2000) -> str:
     """Aggregate the finished runs of every claim into a markdown report (also printed)."""
-    from agents.evaluation import aggregate, intervals_overlap, normalized_score
+    from agents.scores import aggregate, intervals_overlap, normalized_score
     from agents.oracle import solve
 
     lines = []

@@ -18,7 +18,7 @@ from agents.baselines import (
     RandomAgent,
     UppsalaAgent,
 )
-from agents.evaluation import evaluate_policy_episodes
+from agents.episodes import evaluate_policy_episodes
 from agents.protocol import Agent
 from lepton_env.envs.expansion import LeptonExpansionEnv
 from lepton_env.observation import REGION_FEATURES
@@ -199,6 +199,24 @@ def test_pilot_then_scale_pilots_one_region_per_segment() -> None:
     moves = first_moves(agent, env)
     assert moves[1] == Move.ENTER_PILOT and moves[4] == Move.ENTER_PILOT
     assert np.count_nonzero(moves) == 2
+
+
+def test_pilot_then_scale_fits_each_distinct_world_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    env = LeptonExpansionEnv("toy")
+    agent = PilotThenScaleAgent(env, n_segments=2)
+    observation, _ = env.reset(seed=0)
+    traits = np.stack([ObservationView(observation, 3).region(t)[0] for t in agent.TRAITS], -1)
+    fits: list[int] = []
+    fit = agent._fit_segments
+    monkeypatch.setattr(agent, "_fit_segments", lambda t: fits.append(1) or fit(t))
+    first = agent.segments(traits)
+    first[1] = 99  # a caller's change does not reach the cache
+    again = agent.segments(traits.copy())
+    other = traits.copy()
+    other[1, 0] += 1.0
+    agent.segments(other)
+    assert len(fits) == 2
+    np.testing.assert_array_equal(again, fit(traits))
 
 
 def test_pilot_then_scale_scales_only_where_the_pilot_pays() -> None:

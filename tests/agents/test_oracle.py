@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agents.evaluation import evaluate_policy_episodes
+from agents.episodes import evaluate_policy_episodes
 from agents.oracle import OracleAgent, solve
 from lepton_env.envs.expansion import LeptonExpansionEnv
 
