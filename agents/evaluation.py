@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -287,7 +288,7 @@ def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFram
                 contender,
                 seeds,
                 cfg.eval.deterministic,
-                on_episode=lambda task=playing: progress.advance(task),
+                on_episode=partial(progress.advance, playing),
             )
             scores[contender.name] = values
             table.insert(2, "face", lepton_env.ENV_IDS[contender.env_id])
@@ -351,9 +352,7 @@ def _comparative_reports(
         {c.name: c.run_dirs for c in contenders if c.run_dirs},
         tag=cfg.report.learning_curve_tag,
     )
-    references = {
-        c.name: float(np.mean(scores[c.name])) for c in contenders if c.kind != "learned"
-    }
+    references = {c.name: float(np.mean(scores[c.name])) for c in contenders if c.kind != "learned"}
     plot_scores: dict[str, NDArray[np.float64]] = scores
     label = "Return"
     if honest.ends is not None:
@@ -370,4 +369,3 @@ def _comparative_reports(
         confidence=stats.confidence,
         seed=stats.seed,
     )
-

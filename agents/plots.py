@@ -59,9 +59,7 @@ def plot_comparison(
 
     everything = np.concatenate([np.ravel(values) for values in scores.values()])
     taus = np.linspace(everything.min(), everything.max(), 101)
-    profiles = stats.performance_profiles(
-        scores, taus, reps=reps, confidence=confidence, seed=seed
-    )
+    profiles = stats.performance_profiles(scores, taus, reps=reps, confidence=confidence, seed=seed)
     figure, axis = plt.subplots(figsize=(7, 4.5))
     for index, name in enumerate(names):
         profile = profiles[name]

@@ -168,11 +168,15 @@ def honest_scores(
                 result.zero = zero
                 result.ends = (zero_value, one_value)
                 span = one_value - zero_value
-                result.columns = result.columns.join(_mapped(summary, zero_value, span, "normalized"))
+                result.columns = result.columns.join(
+                    _mapped(summary, zero_value, span, "normalized")
+                )
                 result.columns["optimality_gap"] = [
                     float(
                         stats.optimality_gap(
-                            stats.score_matrix(normalized_score(scores[name], zero_value, one_value))
+                            stats.score_matrix(
+                                normalized_score(scores[name], zero_value, one_value)
+                            )
                         )
                     )
                     for name in summary.index

@@ -306,8 +306,8 @@ def _row(name: str, table: pd.DataFrame, runs: int, extra: str = "") -> str:
 
 def report(out: Path, reps: int = 2000) -> str:
     """Aggregate the finished runs of every claim into a markdown report (also printed)."""
-    from agents.scores import aggregate, intervals_overlap, normalized_score
     from agents.oracle import solve
+    from agents.scores import aggregate, intervals_overlap, normalized_score
 
     lines = []
     toy_runs = read_runs(out / "toy")

@@ -112,3 +112,46 @@ def test_tensorboard_reference_lines_read_back_as_learning_curves(tmp_path) -> N
     assert entered["value"].tolist() == pytest.approx([1.5, 1.5])
     revenue = learning_curves({"uppsala": [tmp_path / "uppsala"]}, tag="kpi/revenue")
     assert revenue["value"].tolist() == pytest.approx([20.0, 20.0])
+
+
+class _Searched:
+    """A stand-in search baseline: only its budget matters to the summary."""
+
+    def __init__(self) -> None:
+        self.budget = {"env_steps": 4096, "wall_seconds": 1.5}
+
+
+def test_summary_prints_a_search_baselines_budget_and_keeps_it_out_of_the_zero() -> None:
+    from agents.contenders import Contender
+    from agents.evaluation import summarize
+    from agents.reports import summary_markdown
+
+    face = "LeptonExpansion-Single-v0"
+    contenders = [
+        Contender("born_global", face, {}, [object()], "baseline"),
+        Contender("search", face, {}, [_Searched()], "baseline"),
+        Contender("oracle", face, {}, [object()], "oracle"),
+    ]
+    scores = {
+        "born_global": np.array([4.0, 4.0]),
+        "search": np.array([5.0, 5.0]),
+        "oracle": np.array([6.0, 6.0]),
+    }
+    episodes = pd.DataFrame(
+        [
+            {"agent": name, "return": value, "return_profit": value - 1, "return_valuation": 1}
+            | {column: 0.0 for column in ("final_revenue", "final_market_share")}
+            | {column: 0 for column in ("regions_entered", "fines", "bankrupt", "invalid_moves")}
+            for name, values in scores.items()
+            for value in values
+        ]
+    )
+    summary, honest = summarize(contenders, scores, episodes, reps=50)
+    assert contenders[1].budget is not None and not contenders[1].is_heuristic
+    assert honest.zero == "born_global"
+    assert summary.loc["search", "normalized_iqm"] == pytest.approx(0.5)
+    assert summary.loc["search", "budget"] == "env_steps=4096, wall_seconds=1.5"
+    assert summary.loc["born_global", "budget"] == ""
+    assert summary.loc["search", "return_profit"] == pytest.approx(4.0)
+    markdown = summary_markdown(summary, honest.notes)
+    assert "| budget |" in markdown and "env_steps=4096, wall_seconds=1.5 |" in markdown

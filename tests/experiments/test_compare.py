@@ -60,6 +60,14 @@ def test_compare_on_toy_ranks_baselines_against_the_oracle(tmp_path: Path) -> No
     assert set(summary.index) == {"random", "home_only", "uppsala", "born_global", "oracle"}
     assert summary.loc["oracle", "normalized_iqm"] == pytest.approx(1.0)
     assert summary.loc["oracle", "optimality_gap"] == pytest.approx(0.0)
+    # 0 = the best heuristic (born-global on toy), the random-zero score beside it
+    assert summary.loc["born_global", "normalized_iqm"] == pytest.approx(0.0)
+    assert summary.loc["random", "random_normalized_iqm"] == pytest.approx(0.0)
+    assert summary.loc["random", "normalized_iqm"] < 0
+    # cumulative profit and terminal value apart: the components add up to the return
+    parts = summary[["return_profit", "return_valuation", "return_bankruptcy"]].sum(axis=1)
+    assert parts.to_numpy() == pytest.approx(summary["mean"].to_numpy())
+    assert summary.loc["oracle", "return_valuation"] > 0
     for name in summary.index:
         assert summary.loc[name, "iqm"] <= summary.loc["oracle", "iqm"] + 1e-9
     assert summary.loc["home_only", "regions_entered"] == 0
@@ -77,7 +85,12 @@ def test_compare_on_toy_ranks_baselines_against_the_oracle(tmp_path: Path) -> No
     improvement = pd.read_csv(tmp_path / "improvement.csv")
     row = improvement[(improvement.x == "home_only") & (improvement.y == "oracle")].iloc[0]
     assert row["probability"] == 0.0
-    assert "| oracle | oracle | discrete |" in (tmp_path / "summary.md").read_text()
+    markdown = (tmp_path / "summary.md").read_text()
+    assert "| oracle | oracle | discrete |" in markdown
+    assert "0 = the best heuristic, born_global" in markdown
+    assert "mean profit" in markdown and "mean valuation" in markdown
+    episodes = pd.read_csv(tmp_path / "episodes.csv")
+    assert {"return_profit", "return_valuation"} <= set(episodes.columns)
     assert any((tmp_path / "tb" / "uppsala").iterdir())
 
 
@@ -112,6 +125,23 @@ def test_compare_draws_learning_curves_of_saved_runs(tmp_path: Path) -> None:
     assert run_dir.exists()
 
 
+def test_without_an_oracle_the_summary_gives_the_gap_to_the_best_baseline(
+    tmp_path: Path,
+) -> None:
+    cfg = composed(
+        "evaluate",
+        [*FAST, "scenario=global", "oracle=false", "use_baselines=[home_only,born_global]"],
+    )
+    summary = run_evaluation(cfg, tmp_path, comparative=False)
+    assert "normalized_iqm" not in summary.columns
+    best = summary["iqm"].idxmax()
+    assert summary.loc[best, "gap_to_best"] == pytest.approx(0.0)
+    other = ({"home_only", "born_global"} - {best}).pop()
+    gap = summary.loc[best, "iqm"] - summary.loc[other, "iqm"]
+    assert summary.loc[other, "gap_to_best"] == pytest.approx(gap)
+    assert f"best heuristic or search baseline, {best}" in (tmp_path / "summary.md").read_text()
+
+
 def test_bad_inputs_are_named(tmp_path: Path) -> None:
     cfg = composed("compare", [*FAST, "+models.ppo=/nonexistent/run*"])
     with pytest.raises(FileNotFoundError, match=r"models\.ppo"):
@@ -144,6 +174,8 @@ def test_lepton_compare_command_writes_to_the_hydra_run_dir(tmp_path: Path) -> N
     done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "| uppsala |" in done.stdout
+    # progress on stderr: one line per contender with its episodes counted
+    assert "baseline uppsala" in done.stderr and "2/2" in done.stderr
     assert (tmp_path / "summary.md").exists()
     failed = subprocess.run(
         [*command[:-1], "+models.x=/nonexistent", f"hydra.run.dir={tmp_path}/bad"],
