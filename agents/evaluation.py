@@ -30,9 +30,9 @@ from agents.contenders import (
     baseline_contenders,
     oracle_contender,
 )
-from agents.episodes import KPI_COLUMNS, accepts_action_masks, component_columns, run_scores
-from agents.reports import format_budget, improvement_markdown, strategy_report, summary_markdown
-from agents.scores import HonestScores, aggregate, honest_scores, improvement_probabilities
+from agents.episodes import accepts_action_masks, run_scores
+from agents.reports import improvement_markdown, strategy_report, summary_markdown
+from agents.scores import HonestScores, improvement_probabilities, summarize
 
 
 def read_run_config(run_dir: Path) -> dict[str, Any]:
@@ -215,45 +215,6 @@ def _progress(enabled: bool) -> Iterator[Any]:
         disable=not enabled,
     ) as progress:
         yield progress
-
-
-def summarize(
-    contenders: list[Contender],
-    scores: dict[str, NDArray[np.float64]],
-    episodes: pd.DataFrame,
-    reps: int = 2000,
-    confidence: float = 0.95,
-    seed: int = 0,
-    random_baseline: str | None = "random",
-) -> tuple[pd.DataFrame, HonestScores]:
-    """The summary table (one row per contender) and its honest scores (their notes, ends).
-
-    Columns: ``kind``, ``face``, the :func:`~agents.scores.aggregate` statistics,
-    the :func:`~agents.scores.honest_scores` columns, the mean of each
-    ``return_<component>`` (cumulative profit, terminal value, ...), the mean
-    KPIs and ``budget`` (a search baseline's, else empty).
-    """
-    summary = aggregate(scores, reps=reps, confidence=confidence, seed=seed)
-    by_name = {contender.name: contender for contender in contenders}
-    summary.insert(0, "face", [lepton_env.ENV_IDS[by_name[n].env_id] for n in summary.index])
-    summary.insert(0, "kind", [by_name[n].kind for n in summary.index])
-    honest = honest_scores(
-        summary,
-        scores,
-        kinds={name: contender.kind for name, contender in by_name.items()},
-        heuristics=[c.name for c in contenders if c.is_heuristic],
-        random_name=random_baseline,
-    )
-    summary = summary.join(honest.columns)
-    means = episodes.groupby("agent")[[*component_columns(episodes), *KPI_COLUMNS]].mean()
-    summary = summary.join(means)
-    summary["budget"] = [format_budget(by_name[name].budget) for name in summary.index]
-    if honest.one is not None and by_name[honest.one].env_id == "LeptonExpansion-Single-v0":
-        honest.notes.append(
-            f"{honest.one} plays the Single face (one move a quarter): an agent on a face "
-            "that moves in several regions a quarter can score above 1."
-        )
-    return summary, honest
 
 
 def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFrame:

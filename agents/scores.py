@@ -3,6 +3,7 @@
 * :func:`aggregate`: per agent, the mean and the interquartile mean (IQM)
   with stratified-bootstrap percentile intervals (:mod:`agents.stats`).
 * :func:`improvement_probabilities`: ``P(X > Y)`` between agents.
+* :func:`summarize`: the comparison's summary table, one row per contender.
 * :func:`normalized_score` and :func:`honest_scores`: the normalized score
   ``(S - S_0) / (S_1 - S_0)`` with ``S_1`` the IQM of the contender of kind
   ``oracle`` and ``S_0`` the IQM of the best heuristic (so 0 is a policy
@@ -23,7 +24,11 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+import lepton_env
 from agents import stats
+from agents.contenders import Contender
+from agents.episodes import KPI_COLUMNS, component_columns
+from agents.reports import format_budget
 
 
 def aggregate(
@@ -215,3 +220,42 @@ def honest_scores(
             f"baseline, {best} ({best_value:.3f}), minus the agent's IQM (positive: behind it)."
         )
     return result
+
+
+def summarize(
+    contenders: list[Contender],
+    scores: dict[str, NDArray[np.float64]],
+    episodes: pd.DataFrame,
+    reps: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    random_baseline: str | None = "random",
+) -> tuple[pd.DataFrame, HonestScores]:
+    """The summary table (one row per contender) and its honest scores (their notes, ends).
+
+    Columns: ``kind``, ``face``, the :func:`~agents.scores.aggregate` statistics,
+    the :func:`~agents.scores.honest_scores` columns, the mean of each
+    ``return_<component>`` (cumulative profit, terminal value, ...), the mean
+    KPIs and ``budget`` (a search baseline's, else empty).
+    """
+    summary = aggregate(scores, reps=reps, confidence=confidence, seed=seed)
+    by_name = {contender.name: contender for contender in contenders}
+    summary.insert(0, "face", [lepton_env.ENV_IDS[by_name[n].env_id] for n in summary.index])
+    summary.insert(0, "kind", [by_name[n].kind for n in summary.index])
+    honest = honest_scores(
+        summary,
+        scores,
+        kinds={name: contender.kind for name, contender in by_name.items()},
+        heuristics=[c.name for c in contenders if c.is_heuristic],
+        random_name=random_baseline,
+    )
+    summary = summary.join(honest.columns)
+    means = episodes.groupby("agent")[[*component_columns(episodes), *KPI_COLUMNS]].mean()
+    summary = summary.join(means)
+    summary["budget"] = [format_budget(by_name[name].budget) for name in summary.index]
+    if honest.one is not None and by_name[honest.one].env_id == "LeptonExpansion-Single-v0":
+        honest.notes.append(
+            f"{honest.one} plays the Single face (one move a quarter): an agent on a face "
+            "that moves in several regions a quarter can score above 1."
+        )
+    return summary, honest

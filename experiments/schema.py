@@ -73,6 +73,18 @@ class EvalConfig:
 
 
 @dataclass
+class FinalTableConfig:
+    """The end-of-training table: the trained policy against the baselines."""
+
+    enabled: bool = True
+    episodes: int = 8
+    oracle: Any = "auto"
+    reps: int = 1000
+    # name -> {_target_: agents.baselines.X, ...settings}, as in lepton-compare
+    baselines: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class CheckpointConfig:
     freq: int = 5000
     keep: int = 2
@@ -115,6 +127,7 @@ class TrainConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     logger: LoggerConfig = field(default_factory=LoggerConfig)
+    final_table: FinalTableConfig = field(default_factory=FinalTableConfig)
     # Present only with sweeper=optuna (lepton-tune).
     sweeper: OptunaConfig | None = None
 
@@ -169,6 +182,15 @@ def check_values(config: TrainConfig) -> None:
     _at_least("checkpoint.freq", config.checkpoint.freq, 1)
     _at_least("checkpoint.keep", config.checkpoint.keep, 1)
     _at_least("logger.kpi_interval", config.logger.kpi_interval, 1)
+    table = config.final_table
+    _at_least("final_table.episodes", table.episodes, 1)
+    _at_least("final_table.reps", table.reps, 1)
+    _one_of("final_table.oracle", table.oracle, ("auto", True, False))
+    for name, spec in table.baselines.items():
+        if not isinstance(spec, dict) or "_target_" not in spec:
+            raise ConfigError(
+                f"final_table.baselines.{name} = {spec!r}: a mapping with a `_target_` class"
+            )
     if config.sweeper is not None:
         _at_least("sweeper.n_trials", config.sweeper.n_trials, 1)
         _one_of("sweeper.direction", config.sweeper.direction, ("maximize", "minimize"))

@@ -291,6 +291,9 @@ def train(
     monitor.close()
     _write_run_info(run_dir, {"status": "finished", "num_timesteps": steps})
     print(f"Done: {steps} steps, eval mean return {evaluation.mean_reward:.3f}; run in {run_dir}")
+    from agents.baseline_table import report_trained_policy
+
+    report_trained_policy(agent, config, train_env)
     return TrainResult(
         run_dir, steps, used_device, evaluation.mean_reward, evaluation.kpis, start or None
     )

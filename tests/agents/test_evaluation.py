@@ -123,8 +123,8 @@ class _Searched:
 
 def test_summary_prints_a_search_baselines_budget_and_keeps_it_out_of_the_zero() -> None:
     from agents.contenders import Contender
-    from agents.evaluation import summarize
     from agents.reports import summary_markdown
+    from agents.scores import summarize
 
     face = "LeptonExpansion-Single-v0"
     contenders = [

@@ -117,6 +117,9 @@ def test_every_algorithm_trains_logs_and_checkpoints(agent: str, tmp_path: Path)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"TensorBoard logs: {run_dir / 'tb'}" in result.stdout
+    # the end-of-training table (training=smoke: home-only, two seeds) on the agent's face
+    assert "Trained policy against the baselines (2 evaluation seeds)" in result.stdout
+    assert "home_only" in result.stdout
     config = check_run_dir(run_dir, 384)
     assert config.agent.name == agent
 
