@@ -48,6 +48,7 @@ def plot_comparison(
             low, high = estimate.low[column], estimate.high[column]
             axis.barh(row, high - low, left=low, height=0.6, color=colours[name], alpha=0.75)
             axis.vlines(estimate.point[column], row - 0.3, row + 0.3, color="black")
+        axis.margins(x=0.05)  # a zero-width interval's mark at the edge stays visible
         axis.set_title(title)
         axis.set_xlabel(xlabel)
         axis.grid(axis="x", alpha=0.3)
