@@ -310,3 +310,17 @@ def test_compare_config_builds_the_search_baselines(name: str) -> None:
     assert isinstance(agent, CrossEntropySearchAgent)
     assert agent.budget["family"] == spec["family"]
     assert 0 < agent.budget["env_steps"] <= spec["max_env_steps"]
+
+
+def test_dict_observations_give_the_same_actions_as_flat_ones() -> None:
+    flat_env = LeptonExpansionEnv("toy")
+    dict_env = LeptonExpansionEnv("toy", observation_mode="dict")
+    agent = CrossEntropySearchAgent(flat_env, family="rules", **SMALL)
+    flat, _ = flat_env.reset(seed=0)
+    observation, _ = dict_env.reset(seed=0)
+    batched = {key: value[None] for key, value in observation.items()}
+    masks = flat_env.action_masks()[None]
+    np.testing.assert_array_equal(
+        agent.predict(flat[None], action_masks=masks)[0],
+        agent.predict(batched, action_masks=masks)[0],
+    )
