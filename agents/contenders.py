@@ -8,6 +8,7 @@ loaded by :mod:`agents.evaluation` (model files and run directories).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,12 +54,17 @@ def action_mode_env_id(action_mode: str) -> str:
 
 
 def baseline_contenders(
-    specs: dict[str, Any], chosen: Any, env_id: str, env_kwargs: dict[str, Any]
+    specs: dict[str, Any],
+    chosen: Any,
+    env_id: str,
+    env_kwargs: dict[str, Any],
+    on_build: Callable[[str], None] | None = None,
 ) -> list[Contender]:
     """The baselines ``chosen`` (``all`` or a list of names) from ``specs``, on one face.
 
     ``specs``: name -> ``{_target_: agents.baselines.X, ...settings}``; each is
-    instantiated with the env it plays as first argument.
+    instantiated with the env it plays as first argument (a search baseline
+    searches then). ``on_build(name)`` is called before each (progress display).
     """
     from hydra.utils import instantiate
 
@@ -73,6 +79,8 @@ def baseline_contenders(
         spec = specs[name]
         if not isinstance(spec, dict) or "_target_" not in spec:
             raise ValueError(f"baselines.{name} must be a mapping with a _target_, got {spec!r}")
+        if on_build is not None:
+            on_build(str(name))
         env = gym.make(env_id, **env_kwargs)
         agent = instantiate(spec, env)
         contenders.append(Contender(str(name), env_id, dict(env_kwargs), [agent], "baseline"))

@@ -12,7 +12,7 @@ on stderr.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -129,7 +129,7 @@ class _ObservationNormalized:
 
 
 # ---------------------------------------------------------------------- the pipeline
-def build_contenders(cfg: Any) -> list[Contender]:
+def build_contenders(cfg: Any, on_build: Callable[[str], None] | None = None) -> list[Contender]:
     """The agents a ``lepton-eval`` / ``lepton-compare`` config names.
 
     ``cfg.models``: name -> run directory, glob of run directories, list of
@@ -137,7 +137,8 @@ def build_contenders(cfg: Any) -> list[Contender]:
     ``{_target_: agents.baselines.X, ...settings}`` built on the config's face,
     those named by ``cfg.use_baselines`` (``all`` or a list) played;
     ``cfg.oracle``: ``auto`` adds the exact oracle where the scenario is
-    deterministic, ``true`` requires it.
+    deterministic, ``true`` requires it. ``on_build(name)`` is called before each
+    baseline and the oracle are built (searching and solving take the time).
     """
     from omegaconf import OmegaConf
 
@@ -153,7 +154,11 @@ def build_contenders(cfg: Any) -> list[Contender]:
     chosen = cfg.use_baselines
     if not isinstance(chosen, str):
         chosen = list(chosen)
-    contenders += baseline_contenders(baselines, chosen, baseline_env_id, baseline_kwargs)
+    contenders += baseline_contenders(
+        baselines, chosen, baseline_env_id, baseline_kwargs, on_build=on_build
+    )
+    if on_build is not None and cfg.oracle not in (False, "false", None):
+        on_build("oracle")
     oracle = oracle_contender(cfg.oracle, scenario_kwargs)
     if oracle is not None:
         contenders.append(oracle)
@@ -234,9 +239,13 @@ def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFram
     seeds = list(range(cfg.eval.first_seed, cfg.eval.first_seed + cfg.eval.episodes))
     stats = cfg.stats
     with _progress(bool(cfg.report.progress)) as progress:
-        building = progress.add_task("loading models, baselines, oracle", total=1)
-        contenders = build_contenders(cfg)
-        progress.advance(building)
+        building = progress.add_task("loading models", total=None)
+
+        def announce(name: str) -> None:
+            progress.update(building, description=f"building {name}")
+
+        contenders = build_contenders(cfg, on_build=announce)
+        progress.update(building, description="built the contenders", total=1, completed=1)
         scores: dict[str, NDArray[np.float64]] = {}
         episodes = []
         strategy_dir = output_dir / "strategy"

@@ -54,7 +54,10 @@ def format_budget(budget: Any) -> str:
     """A search baseline's budget as ``key=value`` pairs (empty when there is none)."""
     if not isinstance(budget, dict) or not budget:
         return ""
-    return ", ".join(f"{key}={value}" for key, value in budget.items())
+    return ", ".join(
+        f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}"
+        for key, value in budget.items()
+    )
 
 
 def _interval_cell(row: pd.Series, column: str) -> str:

@@ -151,6 +151,10 @@ def test_summary_prints_a_search_baselines_budget_and_keeps_it_out_of_the_zero()
     assert honest.zero == "born_global"
     assert summary.loc["search", "normalized_iqm"] == pytest.approx(0.5)
     assert summary.loc["search", "budget"] == "env_steps=4096, wall_seconds=1.5"
+    contenders[1].runs[0].budget["wall_seconds"] = 30.88743984199982  # floats to 4 digits
+    assert summarize(contenders, scores, episodes, reps=50)[0].loc["search", "budget"] == (
+        "env_steps=4096, wall_seconds=30.89"
+    )
     assert summary.loc["born_global", "budget"] == ""
     assert summary.loc["search", "return_profit"] == pytest.approx(4.0)
     markdown = summary_markdown(summary, honest.notes)

@@ -13,7 +13,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from agents.baselines import BASELINES, ObservationView
-from agents.evaluation import evaluate_policy_episodes
+from agents.episodes import evaluate_policy_episodes
 from agents.oracle import solve
 from agents.protocol import Agent
 from agents.search import (

@@ -176,6 +176,7 @@ def test_lepton_compare_command_writes_to_the_hydra_run_dir(tmp_path: Path) -> N
     assert "| uppsala |" in done.stdout
     # progress on stderr: one line per contender with its episodes counted
     assert "baseline uppsala" in done.stderr and "2/2" in done.stderr
+    assert "built the contenders" in done.stderr
     assert (tmp_path / "summary.md").exists()
     failed = subprocess.run(
         [*command[:-1], "+models.x=/nonexistent", f"hydra.run.dir={tmp_path}/bad"],
