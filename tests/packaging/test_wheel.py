@@ -1,7 +1,8 @@
 """The built wheel works on its own: one namespace, configs inside, entry points anywhere.
 
-The wheel is built from the checkout without the network (``--no-build-isolation``:
-the dev extra brings setuptools and wheel) and installed with ``--target`` into a
+The wheel is built from a copy of the checkout (an in-tree ``build/`` would keep
+files deleted since) without the network (``--no-build-isolation``: the dev extra
+brings setuptools and wheel) and installed with ``--target`` into a
 folder outside the checkout; its console scripts then run from another folder with
 that folder first on ``sys.path``, so they import the wheel's copy, not the checkout.
 """
@@ -9,6 +10,7 @@ that folder first on ``sys.path``, so they import the wheel's copy, not the chec
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -34,9 +36,14 @@ def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProces
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    source = tmp_path_factory.mktemp("source") / "lepton-env"
+    skip = shutil.ignore_patterns(
+        ".*", "build", "dist", "runs", "outputs", "*.egg-info", "__pycache__"
+    )
+    shutil.copytree(REPO, source, symlinks=True, ignore=skip)
     out = tmp_path_factory.mktemp("dist")
     pip_wheel = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation"]
-    run([*pip_wheel, "--no-index", "-w", str(out), str(REPO)], cwd=out)
+    run([*pip_wheel, "--no-index", "-w", str(out), str(source)], cwd=out)
     (built,) = out.glob("lepton_env-*.whl")
     return built
 
