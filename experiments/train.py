@@ -68,6 +68,7 @@ from lepton_env.agents.factory import (
     make_vec_env,
     resolve_device,
 )
+from lepton_env.experiments.run_names import identity_differences
 from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
 
 log = logging.getLogger(__name__)
@@ -104,13 +105,13 @@ def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
     if config.resume is True and latest is None:
         raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has no checkpoint")
     if latest is not None and started.exists():
-        before = yaml.safe_load(started.read_text())
-        now = asdict(config)
-        changed = [key for key in RUN_IDENTITY if before.get(key) != now[key]]
-        if changed:
+        differences = identity_differences(
+            yaml.safe_load(started.read_text()), asdict(config), RUN_IDENTITY
+        )
+        if differences:
             raise ConfigError(
-                f"{run_dir} holds a run with different {changed}; choose another "
-                "hydra.run.dir (or run_name) for a new run"
+                f"{run_dir} holds a run that differs in {'; '.join(differences)}; "
+                "choose another hydra.run.dir (or run_name) for a new run"
             )
     return latest
 

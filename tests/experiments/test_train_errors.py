@@ -73,7 +73,7 @@ def test_a_run_directory_holds_one_run(tmp_path: Path, capsys: pytest.CaptureFix
         assert again.eval_mean_reward == pytest.approx(first.eval_mean_reward)
         with pytest.raises(ConfigError, match=r"resume = false but .* already holds a run"):
             train(compose("train", overrides=[*tiny, "resume=false"]), run_dir)
-        with pytest.raises(ConfigError, match=r"holds a run with different \['seed'\]"):
+        with pytest.raises(ConfigError, match=r"differs in seed: 0 in the run, 1 now"):
             train(compose("train", overrides=[*tiny, "seed=1"]), run_dir)
         with pytest.raises(ConfigError, match=r"resume = true but .* has no checkpoint"):
             train(compose("train", overrides=[*tiny, "resume=true"]), tmp_path / "empty")

@@ -96,7 +96,7 @@ def test_entry_points_train_tune_and_compare_from_anywhere(wheel: Path, tmp_path
         **env,
     )
     assert "Done: 64 steps" in trained.stdout
-    run_dir = elsewhere / "runs" / "toy__ppo__seed0"
+    (run_dir,) = (elsewhere / "runs").glob("toy__ppo__seed0__h*")
     assert (run_dir / "final_model.zip").is_file()
 
     tune = run([str(scripts / "lepton-tune"), "--cfg", "job", "scenario=toy"], cwd=elsewhere, **env)
