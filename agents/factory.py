@@ -25,6 +25,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv,
 
 import lepton_env
 from lepton_env.agents.protocol import Agent
+from lepton_env.experiments.schema import ConfigError
 
 if TYPE_CHECKING:
     from lepton_env.experiments.schema import TrainConfig
@@ -36,7 +37,7 @@ ENV_ID_OF_MODE = {mode: env_id for env_id, mode in lepton_env.ENV_IDS.items()}
 SMALL_MLP_POLICIES = ("MlpPolicy", "MlpLstmPolicy", "MultiInputPolicy", "MultiInputLstmPolicy")
 
 
-class AgentConfigError(ValueError):
+class AgentConfigError(ConfigError):
     """``agent.model`` cannot be instantiated (unknown class, unknown keyword ...)."""
 
 

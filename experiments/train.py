@@ -40,9 +40,9 @@ import logging
 import platform
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
 import numpy as np
@@ -51,25 +51,14 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 import lepton_env
-from lepton_env.agents.callbacks import (
-    Evaluation,
-    SharedTensorBoardFormat,
-    TrainingMonitor,
-    checkpoint_dirs,
-    custom_scalars_layout,
-    read_monitor_state,
-    save_normalization,
-)
-from lepton_env.agents.factory import (
-    AgentConfigError,
-    check_agent_keywords,
-    load_agent,
-    make_agent,
-    make_vec_env,
-    resolve_device,
-)
 from lepton_env.experiments.run_names import identity_differences
 from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
+from lepton_env.experiments.suggest import with_suggestions
+
+# torch and SB3 (about 3 s of imports) load only once the config is known to be valid, so
+# that --help, --cfg and config errors answer at once.
+if TYPE_CHECKING:
+    from lepton_env.agents.callbacks import Evaluation
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +83,8 @@ class TrainResult:
 
 def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
     """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir."""
+    from lepton_env.agents.callbacks import checkpoint_dirs
+
     checkpoints = checkpoint_dirs(run_dir / "checkpoints")
     latest = checkpoints[-1] if checkpoints else None
     started = run_dir / "config.yaml"
@@ -140,6 +131,8 @@ def _writer_and_logger(config: TrainConfig, run_dir: Path, purge_step: int | Non
     from stable_baselines3.common.logger import CSVOutputFormat, HumanOutputFormat, Logger
     from torch.utils.tensorboard import SummaryWriter
 
+    from lepton_env.agents.callbacks import SharedTensorBoardFormat
+
     writer = SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=purge_step, flush_secs=10)
     formats: list[Any] = [SharedTensorBoardFormat(writer)] if config.logger.tensorboard else []
     if config.logger.csv:
@@ -165,14 +158,28 @@ def train(
     ``on_evaluation(timesteps, evaluation)`` runs after each periodic evaluation
     (lepton-tune reports to Optuna there; an exception it raises ends the run).
     """
+    config = validate(cfg)
+    lepton_env.make_params(config.scenario.name, **config.scenario.kwargs)
     import torch
     from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.vec_env import VecNormalize
     from torch.utils.tensorboard.summary import hparams
 
-    config = validate(cfg)
+    from lepton_env.agents.callbacks import (
+        TrainingMonitor,
+        custom_scalars_layout,
+        read_monitor_state,
+        save_normalization,
+    )
+    from lepton_env.agents.factory import (
+        check_agent_keywords,
+        load_agent,
+        make_agent,
+        make_vec_env,
+        resolve_device,
+    )
+
     check_agent_keywords(config)
-    lepton_env.make_params(config.scenario.name, **config.scenario.kwargs)
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = _prepare_run_dir(config, run_dir)
     if config.torch_threads is not None:
@@ -298,15 +305,21 @@ def train(
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="train")
-def main(cfg: DictConfig) -> float:
-    """The ``lepton-train`` entry point; returns the final evaluation return (for sweeps)."""
+def train_job(cfg: DictConfig) -> float:
+    """One ``lepton-train`` job; returns the final evaluation return (for sweeps)."""
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         result = train(cfg, run_dir)
-    except (ConfigError, AgentConfigError, lepton_env.ParamsError) as error:
+    except (ConfigError, lepton_env.ParamsError) as error:
         print(f"lepton-train: bad config: {error}", file=sys.stderr)
         sys.exit(2)
     return float(np.float64(result.eval_mean_reward))
+
+
+#: The ``lepton-train`` entry point: Hydra's, with "did you mean" after a refused command line.
+main = with_suggestions(
+    train_job, "lepton-train", CONFIGS, [field.name for field in fields(TrainConfig)]
+)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
 import optuna
@@ -37,10 +38,12 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import lepton_env
-from lepton_env.agents.callbacks import Evaluation
-from lepton_env.agents.factory import AgentConfigError
 from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
+from lepton_env.experiments.suggest import with_suggestions
 from lepton_env.experiments.train import train
+
+if TYPE_CHECKING:
+    from lepton_env.agents.callbacks import Evaluation
 
 log = logging.getLogger(__name__)
 
@@ -167,15 +170,21 @@ def tune(cfg: DictConfig, run_dir: Path) -> optuna.Study:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="tune")
-def main(cfg: DictConfig) -> float:
-    """The ``lepton-tune`` entry point; returns the best value."""
+def tune_job(cfg: DictConfig) -> float:
+    """One ``lepton-tune`` study; returns the best value."""
     try:
         study = tune(cfg, Path(HydraConfig.get().runtime.output_dir))
-    except (ConfigError, AgentConfigError, lepton_env.ParamsError) as error:
+    except (ConfigError, lepton_env.ParamsError) as error:
         print(f"lepton-tune: bad config: {error}", file=sys.stderr)
         sys.exit(2)
     completed = study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))
     return float(study.best_value) if completed else float("nan")
+
+
+#: The ``lepton-tune`` entry point: Hydra's, with "did you mean" after a refused command line.
+main = with_suggestions(
+    tune_job, "lepton-tune", CONFIGS, [field.name for field in fields(TrainConfig)]
+)
 
 
 if __name__ == "__main__":
