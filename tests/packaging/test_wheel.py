@@ -64,7 +64,9 @@ def test_only_lepton_env_lands_at_the_top(wheel: Path) -> None:
 
 
 @pytest.mark.slow
-def test_entry_points_train_tune_and_compare_from_anywhere(wheel: Path, tmp_path: Path) -> None:
+def test_entry_points_train_play_tune_and_compare_from_anywhere(
+    wheel: Path, tmp_path: Path
+) -> None:
     site = tmp_path / "site"
     pip_install = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index"]
     run([*pip_install, "--target", str(site), str(wheel)], cwd=tmp_path)
@@ -98,6 +100,10 @@ def test_entry_points_train_tune_and_compare_from_anywhere(wheel: Path, tmp_path
     assert "Done: 64 steps" in trained.stdout
     (run_dir,) = (elsewhere / "runs").glob("toy__ppo__seed0__h*")
     assert (run_dir / "final_model.zip").is_file()
+    played = run([str(scripts / "lepton-play"), str(run_dir), "--quiet"], cwd=elsewhere, **env)
+    assert (
+        "LeptonExpansion-v0 {'scenario': 'toy', 'observation_mode': 'flat'} seed 0" in played.stdout
+    )
 
     tune = run([str(scripts / "lepton-tune"), "--cfg", "job", "scenario=toy"], cwd=elsewhere, **env)
     assert "n_trials" in tune.stdout
