@@ -5,7 +5,7 @@
     lepton-play model.zip --class-path sb3_contrib.MaskablePPO --env-id LeptonExpansion-v0 \\
         --scenario global --mp4 episode.mp4
     lepton-play baseline:uppsala --scenario global --gif uppsala.gif
-    python -m lepton_env.experiments.play ...                   # the same without the entry point
+    python -m lepton_env.experiments.play ...   # the same without the entry point
 
 Each quarter prints the env's ``ansi`` render (cash, quality, and per region:
 mode, share, brand, localization, compliance) after a line with the reward

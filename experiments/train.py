@@ -1,17 +1,19 @@
 """lepton-train: train one agent on one scenario, watch it in TensorBoard.
 
-    lepton-train                                       # PPO on `global`, a few minutes on a CPU
-    lepton-train agent=sac scenario=global seed=3      # any agent, scenario, seed
+    lepton-train                                   # PPO on `global`, 50,000 steps, ~30 s of CPU
+    lepton-train agent=sac scenario=global seed=3  # any agent, scenario, seed
     lepton-train total_timesteps=200000 hydra.run.dir=runs/mine
-    lepton-train -m seed=0,1,2 agent=ppo,sac           # a sweep (launcher=local|slurm|ray)
-    python -m lepton_env.experiments.train ...                    # the same without the entry point
+    lepton-train -m seed=0,1,2 agent=ppo,sac       # a sweep (launcher=local|slurm|ray)
+    python -m lepton_env.experiments.train ...     # the same without the entry point
 
 The config tree is ``configs/train.yaml`` (groups: scenario, env, agent,
 training, logger, launcher, sweeper, experiment); :func:`train` is the
-importable logic, :func:`main` the Hydra entry point.
+importable logic, :func:`main` the entry point (Hydra's, with "did you mean").
 
-Run directory (``runs/<scenario>__<agent>__seed<seed>`` by default, or
-``hydra.run.dir``; in a sweep ``runs/multirun/<time>/<job>__<name>``)::
+Run directory (``runs/<scenario>__<agent>__seed<seed>`` by default, tagged with
+the experiment preset and a hash of identity overrides, see
+:mod:`lepton_env.experiments.run_names`; or ``hydra.run.dir``; in a sweep
+``runs/multirun/<time>/<job>__<name>``)::
 
     .hydra/                    config.yaml (resolved), hydra.yaml, overrides.yaml
     train.log                  the job's log
