@@ -160,7 +160,7 @@ def write_animation(frames: Sequence[NDArray[np.uint8]], path: Path, fps: float)
     elif path.suffix.lower() == ".mp4":
         try:
             iio.imwrite(path, np.stack(frames), extension=".mp4", fps=fps)
-        except (ImportError, OSError, RuntimeError) as error:
+        except (ImportError, OSError, RuntimeError, ValueError) as error:
             raise ValueError(
                 f"writing {path} needs ffmpeg: pip install imageio-ffmpeg ({error})"
             ) from None

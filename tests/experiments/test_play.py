@@ -67,6 +67,14 @@ def test_a_baseline_gif(tmp_path: Path, capsys) -> None:
     assert iio.imread(gif).shape[0] == 6
 
 
+def test_a_baseline_mp4(tmp_path: Path) -> None:
+    pytest.importorskip("imageio_ffmpeg", reason="MP4 needs: pip install imageio-ffmpeg")
+    iio = pytest.importorskip("imageio.v3", reason="needs imageio: pip install -e '.[dev]'")
+    mp4 = tmp_path / "uppsala.mp4"
+    assert main(["baseline:uppsala", "--mp4", str(mp4), "--quiet"]) == 0
+    assert len(list(iio.imiter(mp4, extension=".mp4"))) == 6
+
+
 @pytest.mark.slow
 def test_a_trained_policys_gif(tmp_path: Path, capsys) -> None:
     iio = pytest.importorskip("imageio.v3", reason="needs imageio: pip install -e '.[dev]'")
