@@ -19,14 +19,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from agents.contenders import (
+from lepton_env.agents.contenders import (
     Contender,
     action_mode_env_id,
     baseline_contenders,
     oracle_contender,
 )
-from agents.episodes import COMPONENT_PREFIX, accepts_action_masks, run_scores
-from agents.scores import HonestScores, summarize
+from lepton_env.agents.episodes import COMPONENT_PREFIX, accepts_action_masks, run_scores
+from lepton_env.agents.scores import HonestScores, summarize
 
 #: The name the trained policy goes by in the table.
 TRAINED = "trained"

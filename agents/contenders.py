@@ -3,7 +3,7 @@
 A :class:`Contender` is one named agent with one or more runs (trained
 seeds) on one env face. Baselines are built from ``_target_`` specs on the
 comparison's face; the oracle where the scenario has one. Learned runs are
-loaded by :mod:`agents.evaluation` (model files and run directories).
+loaded by :mod:`lepton_env.agents.evaluation` (model files and run directories).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def baseline_contenders(
 ) -> list[Contender]:
     """The baselines ``chosen`` (``all`` or a list of names) from ``specs``, on one face.
 
-    ``specs``: name -> ``{_target_: agents.baselines.X, ...settings}``; each is
+    ``specs``: name -> ``{_target_: lepton_env.agents.baselines.X, ...settings}``; each is
     instantiated with the env it plays as first argument (a search baseline
     searches then). ``on_build(name)`` is called before each (progress display).
     """
@@ -93,7 +93,7 @@ def oracle_contender(setting: Any, scenario_kwargs: dict[str, Any]) -> Contender
     ``setting``: ``auto`` adds it where the scenario is deterministic, ``true``
     requires it, ``false`` leaves it out.
     """
-    from agents.oracle import NotDeterministicError, OracleAgent
+    from lepton_env.agents.oracle import NotDeterministicError, OracleAgent
 
     if setting in (False, "false", None):
         return None

@@ -1,11 +1,11 @@
 """Episode play: an agent on held-out seeds, one deterministic episode per seed.
 
 :func:`evaluate_policy_episodes` plays anything with the agent protocol's
-``predict`` (:class:`agents.protocol.Agent`) and returns one row per episode:
+``predict`` (:class:`lepton_env.agents.protocol.Agent`) and returns one row per episode:
 the return, its reward components summed over the episode (cumulative profit
 and terminal value apart), the business KPIs and, through a callback, every
 change of entry mode (the strategy report's timeline). :func:`run_scores`
-plays every run of a :class:`~agents.contenders.Contender`.
+plays every run of a :class:`~lepton_env.agents.contenders.Contender`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from lepton_env.types import EntryMode
 
 if TYPE_CHECKING:
-    from agents.contenders import Contender
+    from lepton_env.agents.contenders import Contender
 
 #: Episode KPIs under the names the training runs log (agents/callbacks.py): sums of
 #: revenue, profit, fines and invalid moves; cash and regions present at the end.

@@ -2,11 +2,11 @@
 
 :func:`run_evaluation` builds the contenders a config names (saved models
 loaded here by :func:`load_model`; baselines and the oracle by
-:mod:`agents.contenders`), plays them on held-out seeds
-(:mod:`agents.episodes`), computes the statistics and honest scores
-(:mod:`agents.scores` over :mod:`agents.stats`) and writes the reports
-(:mod:`agents.reports`), figures (:mod:`agents.plots`) and TensorBoard
-reference lines (:mod:`agents.tensorboard_reference`), showing its progress
+:mod:`lepton_env.agents.contenders`), plays them on held-out seeds
+(:mod:`lepton_env.agents.episodes`), computes the statistics and honest scores
+(:mod:`lepton_env.agents.scores` over :mod:`lepton_env.agents.stats`) and writes the reports
+(:mod:`lepton_env.agents.reports`), figures (:mod:`lepton_env.agents.plots`) and TensorBoard
+reference lines (:mod:`lepton_env.agents.tensorboard_reference`), showing its progress
 on stderr.
 """
 
@@ -24,15 +24,15 @@ import pandas as pd
 from numpy.typing import NDArray
 
 import lepton_env
-from agents.contenders import (
+from lepton_env.agents.contenders import (
     Contender,
     action_mode_env_id,
     baseline_contenders,
     oracle_contender,
 )
-from agents.episodes import accepts_action_masks, run_scores
-from agents.reports import improvement_markdown, strategy_report, summary_markdown
-from agents.scores import HonestScores, improvement_probabilities, summarize
+from lepton_env.agents.episodes import accepts_action_masks, run_scores
+from lepton_env.agents.reports import improvement_markdown, strategy_report, summary_markdown
+from lepton_env.agents.scores import HonestScores, improvement_probabilities, summarize
 
 
 def read_run_config(run_dir: Path) -> dict[str, Any]:
@@ -134,7 +134,7 @@ def build_contenders(cfg: Any, on_build: Callable[[str], None] | None = None) ->
 
     ``cfg.models``: name -> run directory, glob of run directories, list of
     them, or ``{path, class_path, env_id}``; ``cfg.baselines``: name ->
-    ``{_target_: agents.baselines.X, ...settings}`` built on the config's face,
+    ``{_target_: lepton_env.agents.baselines.X, ...settings}`` built on the config's face,
     those named by ``cfg.use_baselines`` (``all`` or a list) played;
     ``cfg.oracle``: ``auto`` adds the exact oracle where the scenario is
     deterministic, ``true`` requires it. ``on_build(name)`` is called before each
@@ -299,9 +299,9 @@ def _comparative_reports(
     honest: HonestScores,
 ) -> None:
     """Probability of improvement, TensorBoard reference lines and figures."""
-    from agents.plots import plot_comparison
-    from agents.scores import normalized_score
-    from agents.tensorboard_reference import learning_curves, log_reference
+    from lepton_env.agents.plots import plot_comparison
+    from lepton_env.agents.scores import normalized_score
+    from lepton_env.agents.tensorboard_reference import learning_curves, log_reference
 
     stats = cfg.stats
     improvement = improvement_probabilities(

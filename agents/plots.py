@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from agents import stats
+from lepton_env.agents import stats
 
 #: Line styles cycled over agents: deterministic agents' step profiles often coincide.
 LINE_STYLES = ("solid", "dashed", "dotted", "dashdot")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from agents.episodes import COMPONENT_PREFIX, EntryEvent
+from lepton_env.agents.episodes import COMPONENT_PREFIX, EntryEvent
 
 #: KPI columns of the summary and their headers.
 KPI_HEADERS = {

@@ -1,7 +1,7 @@
 """Score tables: per-agent statistics with intervals, and honest normalized scores.
 
 * :func:`aggregate`: per agent, the mean and the interquartile mean (IQM)
-  with stratified-bootstrap percentile intervals (:mod:`agents.stats`).
+  with stratified-bootstrap percentile intervals (:mod:`lepton_env.agents.stats`).
 * :func:`improvement_probabilities`: ``P(X > Y)`` between agents.
 * :func:`summarize`: the comparison's summary table, one row per contender.
 * :func:`normalized_score` and :func:`honest_scores`: the normalized score
@@ -25,10 +25,10 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 import lepton_env
-from agents import stats
-from agents.contenders import Contender
-from agents.episodes import KPI_COLUMNS, component_columns
-from agents.reports import format_budget
+from lepton_env.agents import stats
+from lepton_env.agents.contenders import Contender
+from lepton_env.agents.episodes import KPI_COLUMNS, component_columns
+from lepton_env.agents.reports import format_budget
 
 
 def aggregate(
@@ -233,8 +233,8 @@ def summarize(
 ) -> tuple[pd.DataFrame, HonestScores]:
     """The summary table (one row per contender) and its honest scores (their notes, ends).
 
-    Columns: ``kind``, ``face``, the :func:`~agents.scores.aggregate` statistics,
-    the :func:`~agents.scores.honest_scores` columns, the mean of each
+    Columns: ``kind``, ``face``, the :func:`~lepton_env.agents.scores.aggregate` statistics,
+    the :func:`~lepton_env.agents.scores.honest_scores` columns, the mean of each
     ``return_<component>`` (cumulative profit, terminal value, ...), the mean
     KPIs and ``budget`` (a search baseline's, else empty).
     """

@@ -51,7 +51,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from agents.baselines import HeuristicAgent, Intent, ObservationView
+from lepton_env.agents.baselines import HeuristicAgent, Intent, ObservationView
 from lepton_env.params import Params
 from lepton_env.types import MODE_RANK, NUM_MOVES, EntryMode, Move
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from agents.episodes import KPI_COLUMNS, TRAINING_KPI_COLUMNS
+from lepton_env.agents.episodes import KPI_COLUMNS, TRAINING_KPI_COLUMNS
 
 
 def reference_values(table: pd.DataFrame) -> dict[str, float]:
@@ -22,7 +22,8 @@ def reference_values(table: pd.DataFrame) -> dict[str, float]:
 
     Tags match the training runs' (``eval/mean_reward``, ``eval/std_reward``,
     ``eval/mean_ep_length``, and under ``eval/`` and ``kpi/`` the episode means of
-    :data:`~agents.episodes.TRAINING_KPI_COLUMNS` and :data:`~agents.episodes.KPI_COLUMNS`).
+    :data:`~lepton_env.agents.episodes.TRAINING_KPI_COLUMNS` and
+    :data:`~lepton_env.agents.episodes.KPI_COLUMNS`).
     """
     values = {
         "eval/mean_reward": float(table["return"].mean()),

@@ -22,10 +22,10 @@ Measures, on ``toy`` and ``global`` and in one run on one machine:
 Actions are uniform random over the whole action space (invalid moves are
 no-ops), drawn before timing starts. Usage::
 
-    python -m experiments.bench_env                 # full run (~5 minutes on 2 cores)
-    python -m experiments.bench_env --quick         # a short check
-    python -m experiments.bench_env --output bench_env.json
-    python -m experiments.bench_env --fingerprint   # hashes of trajectories, see below
+    python -m lepton_env.experiments.bench_env                # full run (~5 minutes on 2 cores)
+    python -m lepton_env.experiments.bench_env --quick        # a short check
+    python -m lepton_env.experiments.bench_env --output bench_env.json
+    python -m lepton_env.experiments.bench_env --fingerprint  # hashes of trajectories, see below
 
 ``--fingerprint`` prints a SHA-256 of the single env's observations, rewards,
 flags, masks and infos (every scenario and action face, masked and unmasked
@@ -43,8 +43,9 @@ import platform
 import time
 import tracemalloc
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import numpy as np
@@ -154,27 +155,26 @@ def throughput_table(
             candidates: list[tuple[str, Callable[[], Any], str]] = [
                 (
                     "ours: Gymnasium VectorEnv",
-                    lambda n=n, s=scenario: LeptonExpansionVectorEnv(n, s),
+                    partial(LeptonExpansionVectorEnv, n, scenario),
                     "gym",
                 ),
-                ("ours: SB3 VecEnv", lambda n=n, s=scenario: LeptonExpansionVecEnv(n, s), "sb3"),
+                ("ours: SB3 VecEnv", partial(LeptonExpansionVecEnv, n, scenario), "sb3"),
             ]
             if n in loop_sizes:
+                one_env = partial(LeptonExpansionEnv, scenario)
                 candidates += [
                     (
                         "Gymnasium SyncVectorEnv",
-                        lambda n=n, s=scenario: gym.make_vec(
-                            ENV_ID, num_envs=n, vectorization_mode="sync", scenario=s
+                        partial(
+                            gym.make_vec,
+                            ENV_ID,
+                            num_envs=n,
+                            vectorization_mode="sync",
+                            scenario=scenario,
                         ),
                         "gym",
                     ),
-                    (
-                        "SB3 DummyVecEnv",
-                        lambda n=n, s=scenario: DummyVecEnv(
-                            [lambda s=s: LeptonExpansionEnv(s) for _ in range(n)]
-                        ),
-                        "sb3",
-                    ),
+                    ("SB3 DummyVecEnv", partial(DummyVecEnv, [one_env] * n), "sb3"),
                 ]
             for face, build, kind in candidates:
                 rows.append(measured(scenario, face, n, batch_rate(build(), kind, seconds)))
@@ -251,7 +251,7 @@ def ppo_throughput(
             env_seconds[0] += time.perf_counter() - start
 
     venv.step_wait = timed_step_wait
-    sizes = {"n_steps": rollout_batch // n}
+    sizes: dict[str, Any] = {"n_steps": rollout_batch // n}
     if minibatch is not None:
         sizes["batch_size"] = minibatch
     model = TimedPPO("MlpPolicy", venv, **sizes, seed=0, device="cpu")
@@ -293,7 +293,7 @@ def fingerprints(steps: int = 250) -> dict[str, str]:
     for scenario in ("toy", "global", "procedural"):
         for mode in ("multi_discrete", "discrete", "continuous"):
             digest = hashlib.sha256()
-            observation_mode = "dict" if mode == "discrete" else "flat"
+            observation_mode: Literal["flat", "dict"] = "dict" if mode == "discrete" else "flat"
             env = LeptonExpansionEnv(scenario, action_mode=mode, observation_mode=observation_mode)
             choices = np.random.default_rng(1)
             _feed(digest, dict(zip("oi", env.reset(seed=3), strict=True)))
@@ -303,6 +303,7 @@ def fingerprints(steps: int = 250) -> dict[str, str]:
                 if mode == "discrete" and t % 2 == 0:
                     action: Any = int(choices.choice(np.flatnonzero(mask)))
                 elif mode == "multi_discrete" and t % 2 == 0:
+                    assert isinstance(env.action_space, gym.spaces.MultiDiscrete)
                     nvec = env.action_space.nvec
                     offsets = np.concatenate([[0], np.cumsum(nvec)[:-1]])
                     action = np.array(
@@ -423,7 +424,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ratio = ppo_runs["default"]["speedup"]
 
     report = {
-        "command": "python -m experiments.bench_env" + (" --quick" if args.quick else ""),
+        "command": "python -m lepton_env.experiments.bench_env"
+        + (" --quick" if args.quick else ""),
         "machine": {
             "cpus": os.cpu_count(),
             "load_average_at_end": os.getloadavg()[0],

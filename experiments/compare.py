@@ -11,7 +11,7 @@ optimality gap, elsewhere the gap to the best baseline; cumulative profit and
 terminal value apart, business KPIs, plots and a strategy report. Progress
 shows on stderr. The
 config is ``configs/compare.yaml``; the logic is
-:func:`agents.evaluation.run_evaluation`.
+:func:`lepton_env.agents.evaluation.run_evaluation`.
 """
 
 from __future__ import annotations
@@ -20,17 +20,23 @@ import sys
 from pathlib import Path
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from agents.evaluation import run_evaluation
+from lepton_env.experiments.suggest import with_suggestions
 
 #: The config tree, found from this file (so the entry point works from any directory).
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+#: compare.yaml's keys (also evaluate.yaml's), for "did you mean" on a misspelled one.
+KEYS = tuple(yaml.safe_load((CONFIGS / "compare.yaml").read_text()))
 
 
 def run(cfg: DictConfig, comparative: bool, command: str) -> None:
     """Run the pipeline into Hydra's run directory, printing the summary table."""
+    # The evaluation stack (torch, SB3) loads after Hydra has accepted the command line.
+    from lepton_env.agents.evaluation import run_evaluation
+
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         run_evaluation(cfg, output_dir, comparative=comparative)
@@ -42,9 +48,13 @@ def run(cfg: DictConfig, comparative: bool, command: str) -> None:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="compare")
-def main(cfg: DictConfig) -> None:
-    """The ``lepton-compare`` entry point."""
+def compare_job(cfg: DictConfig) -> None:
+    """One ``lepton-compare`` run."""
     run(cfg, comparative=True, command="lepton-compare")
+
+
+#: The ``lepton-compare`` entry point: Hydra's, with "did you mean" after a refused command line.
+main = with_suggestions(compare_job, "lepton-compare", CONFIGS, KEYS)
 
 
 if __name__ == "__main__":

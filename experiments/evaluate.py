@@ -14,13 +14,18 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from experiments.compare import CONFIGS, run
+from lepton_env.experiments.compare import CONFIGS, KEYS, run
+from lepton_env.experiments.suggest import with_suggestions
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="evaluate")
-def main(cfg: DictConfig) -> None:
-    """The ``lepton-eval`` entry point."""
+def evaluate_job(cfg: DictConfig) -> None:
+    """One ``lepton-eval`` run."""
     run(cfg, comparative=False, command="lepton-eval")
+
+
+#: The ``lepton-eval`` entry point: Hydra's, with "did you mean" after a refused command line.
+main = with_suggestions(evaluate_job, "lepton-eval", CONFIGS, KEYS)
 
 
 if __name__ == "__main__":

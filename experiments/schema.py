@@ -80,7 +80,7 @@ class FinalTableConfig:
     episodes: int = 8
     oracle: Any = "auto"
     reps: int = 1000
-    # name -> {_target_: agents.baselines.X, ...settings}, as in lepton-compare
+    # name -> {_target_: lepton_env.agents.baselines.X, ...settings}, as in lepton-compare
     baselines: dict[str, Any] = field(default_factory=dict)
 
 

@@ -1,17 +1,19 @@
 """lepton-train: train one agent on one scenario, watch it in TensorBoard.
 
-    lepton-train                                       # PPO on `global`, a few minutes on a CPU
-    lepton-train agent=sac scenario=global seed=3      # any agent, scenario, seed
+    lepton-train                                   # PPO on `global`, 50,000 steps, ~30 s of CPU
+    lepton-train agent=sac scenario=global seed=3  # any agent, scenario, seed
     lepton-train total_timesteps=200000 hydra.run.dir=runs/mine
-    lepton-train -m seed=0,1,2 agent=ppo,sac           # a sweep (launcher=local|slurm|ray)
-    python -m experiments.train ...                    # the same without the entry point
+    lepton-train -m seed=0,1,2 agent=ppo,sac       # a sweep (launcher=local|slurm|ray)
+    python -m lepton_env.experiments.train ...     # the same without the entry point
 
 The config tree is ``configs/train.yaml`` (groups: scenario, env, agent,
 training, logger, launcher, sweeper, experiment); :func:`train` is the
-importable logic, :func:`main` the Hydra entry point.
+importable logic, :func:`main` the entry point (Hydra's, with "did you mean").
 
-Run directory (``runs/<scenario>__<agent>__seed<seed>`` by default, or
-``hydra.run.dir``; in a sweep ``runs/multirun/<time>/<job>__<name>``)::
+Run directory (``runs/<scenario>__<agent>__seed<seed>`` by default, tagged with
+the experiment preset and a hash of identity overrides, see
+:mod:`lepton_env.experiments.run_names`; or ``hydra.run.dir``; in a sweep
+``runs/multirun/<time>/<job>__<name>``)::
 
     .hydra/                    config.yaml (resolved), hydra.yaml, overrides.yaml
     train.log                  the job's log
@@ -28,7 +30,7 @@ Run directory (``runs/<scenario>__<agent>__seed<seed>`` by default, or
     eval/evaluations.npz       timesteps, results (evals x episodes), ep_lengths (SB3 format)
     eval/expansion.png         the last evaluated policy's expansion (region x quarter)
 
-A model loads with its class's ``load`` (``agents.factory.load_agent(config,
+A model loads with its class's ``load`` (``lepton_env.agents.factory.load_agent(config,
 path, env)``). Re-running the same command continues a killed run from its
 last checkpoint into the same TensorBoard run (``resume=auto``, the default).
 """
@@ -40,9 +42,9 @@ import logging
 import platform
 import sys
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
 import numpy as np
@@ -51,24 +53,14 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 import lepton_env
-from agents.callbacks import (
-    Evaluation,
-    SharedTensorBoardFormat,
-    TrainingMonitor,
-    checkpoint_dirs,
-    custom_scalars_layout,
-    read_monitor_state,
-    save_normalization,
-)
-from agents.factory import (
-    AgentConfigError,
-    check_agent_keywords,
-    load_agent,
-    make_agent,
-    make_vec_env,
-    resolve_device,
-)
-from experiments.schema import ConfigError, TrainConfig, validate
+from lepton_env.experiments.run_names import identity_differences
+from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
+from lepton_env.experiments.suggest import with_suggestions
+
+# torch and SB3 (about 3 s of imports) load only once the config is known to be valid, so
+# that --help, --cfg and config errors answer at once.
+if TYPE_CHECKING:
+    from lepton_env.agents.callbacks import Evaluation
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +85,8 @@ class TrainResult:
 
 def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
     """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir."""
+    from lepton_env.agents.callbacks import checkpoint_dirs
+
     checkpoints = checkpoint_dirs(run_dir / "checkpoints")
     latest = checkpoints[-1] if checkpoints else None
     started = run_dir / "config.yaml"
@@ -104,13 +98,13 @@ def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
     if config.resume is True and latest is None:
         raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has no checkpoint")
     if latest is not None and started.exists():
-        before = yaml.safe_load(started.read_text())
-        now = asdict(config)
-        changed = [key for key in RUN_IDENTITY if before.get(key) != now[key]]
-        if changed:
+        differences = identity_differences(
+            yaml.safe_load(started.read_text()), asdict(config), RUN_IDENTITY
+        )
+        if differences:
             raise ConfigError(
-                f"{run_dir} holds a run with different {changed}; choose another "
-                "hydra.run.dir (or run_name) for a new run"
+                f"{run_dir} holds a run that differs in {'; '.join(differences)}; "
+                "choose another hydra.run.dir (or run_name) for a new run"
             )
     return latest
 
@@ -139,6 +133,8 @@ def _writer_and_logger(config: TrainConfig, run_dir: Path, purge_step: int | Non
     from stable_baselines3.common.logger import CSVOutputFormat, HumanOutputFormat, Logger
     from torch.utils.tensorboard import SummaryWriter
 
+    from lepton_env.agents.callbacks import SharedTensorBoardFormat
+
     writer = SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=purge_step, flush_secs=10)
     formats: list[Any] = [SharedTensorBoardFormat(writer)] if config.logger.tensorboard else []
     if config.logger.csv:
@@ -164,14 +160,28 @@ def train(
     ``on_evaluation(timesteps, evaluation)`` runs after each periodic evaluation
     (lepton-tune reports to Optuna there; an exception it raises ends the run).
     """
+    config = validate(cfg)
+    lepton_env.make_params(config.scenario.name, **config.scenario.kwargs)
     import torch
     from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.vec_env import VecNormalize
     from torch.utils.tensorboard.summary import hparams
 
-    config = validate(cfg)
+    from lepton_env.agents.callbacks import (
+        TrainingMonitor,
+        custom_scalars_layout,
+        read_monitor_state,
+        save_normalization,
+    )
+    from lepton_env.agents.factory import (
+        check_agent_keywords,
+        load_agent,
+        make_agent,
+        make_vec_env,
+        resolve_device,
+    )
+
     check_agent_keywords(config)
-    lepton_env.make_params(config.scenario.name, **config.scenario.kwargs)
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = _prepare_run_dir(config, run_dir)
     if config.torch_threads is not None:
@@ -291,7 +301,7 @@ def train(
     monitor.close()
     _write_run_info(run_dir, {"status": "finished", "num_timesteps": steps})
     print(f"Done: {steps} steps, eval mean return {evaluation.mean_reward:.3f}; run in {run_dir}")
-    from agents.baseline_table import report_trained_policy
+    from lepton_env.agents.baseline_table import report_trained_policy
 
     report_trained_policy(agent, config, train_env)
     return TrainResult(
@@ -300,15 +310,21 @@ def train(
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="train")
-def main(cfg: DictConfig) -> float:
-    """The ``lepton-train`` entry point; returns the final evaluation return (for sweeps)."""
+def train_job(cfg: DictConfig) -> float:
+    """One ``lepton-train`` job; returns the final evaluation return (for sweeps)."""
     run_dir = Path(HydraConfig.get().runtime.output_dir)
     try:
         result = train(cfg, run_dir)
-    except (ConfigError, AgentConfigError, lepton_env.ParamsError) as error:
+    except (ConfigError, lepton_env.ParamsError) as error:
         print(f"lepton-train: bad config: {error}", file=sys.stderr)
         sys.exit(2)
     return float(np.float64(result.eval_mean_reward))
+
+
+#: The ``lepton-train`` entry point: Hydra's, with "did you mean" after a refused command line.
+main = with_suggestions(
+    train_job, "lepton-train", CONFIGS, [field.name for field in fields(TrainConfig)]
+)
 
 
 if __name__ == "__main__":

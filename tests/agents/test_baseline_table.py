@@ -9,19 +9,19 @@ import numpy as np
 import pytest
 from omegaconf import OmegaConf
 
-from agents.baseline_table import (
+from lepton_env.agents.baseline_table import (
     TRAINED,
     NormalizedObservations,
     compare_with_baselines,
     report_trained_policy,
     table_rows,
 )
-from agents.oracle import OracleAgent
-from experiments.schema import ConfigError, validate
+from lepton_env.agents.oracle import OracleAgent
+from lepton_env.experiments.schema import ConfigError, validate
 
 BASELINES = {
-    "home_only": {"_target_": "agents.baselines.HomeOnlyAgent"},
-    "born_global": {"_target_": "agents.baselines.BornGlobalAgent"},
+    "home_only": {"_target_": "lepton_env.agents.baselines.HomeOnlyAgent"},
+    "born_global": {"_target_": "lepton_env.agents.baselines.BornGlobalAgent"},
 }
 
 

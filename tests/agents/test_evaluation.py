@@ -7,11 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agents.baselines import HomeOnlyAgent
-from agents.episodes import EntryEvent, evaluate_policy_episodes
-from agents.oracle import OracleAgent
-from agents.reports import strategy_report
-from agents.tensorboard_reference import learning_curves, log_reference
+from lepton_env.agents.baselines import HomeOnlyAgent
+from lepton_env.agents.episodes import EntryEvent, evaluate_policy_episodes
+from lepton_env.agents.oracle import OracleAgent
+from lepton_env.agents.reports import strategy_report
+from lepton_env.agents.tensorboard_reference import learning_curves, log_reference
 
 
 def test_rollout_returns_and_kpis_match_a_manual_episode() -> None:
@@ -122,9 +122,9 @@ class _Searched:
 
 
 def test_summary_prints_a_search_baselines_budget_and_keeps_it_out_of_the_zero() -> None:
-    from agents.contenders import Contender
-    from agents.reports import summary_markdown
-    from agents.scores import summarize
+    from lepton_env.agents.contenders import Contender
+    from lepton_env.agents.reports import summary_markdown
+    from lepton_env.agents.scores import summarize
 
     face = "LeptonExpansion-Single-v0"
     contenders = [

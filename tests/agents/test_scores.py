@@ -1,4 +1,4 @@
-"""agents.scores: summary statistics and the honest score definitions on hand-made cases."""
+"""lepton_env.agents.scores: summary statistics and honest score definitions on hand-made cases."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agents.scores import (
+from lepton_env.agents.scores import (
     aggregate,
     honest_scores,
     improvement_probabilities,

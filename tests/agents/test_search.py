@@ -12,11 +12,11 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from agents.baselines import BASELINES, ObservationView
-from agents.episodes import evaluate_policy_episodes
-from agents.oracle import solve
-from agents.protocol import Agent
-from agents.search import (
+from lepton_env.agents.baselines import BASELINES, ObservationView
+from lepton_env.agents.episodes import evaluate_policy_episodes
+from lepton_env.agents.oracle import solve
+from lepton_env.agents.protocol import Agent
+from lepton_env.agents.search import (
     EVALUATION_FIRST_SEED,
     CategoricalCrossEntropy,
     CrossEntropySearchAgent,

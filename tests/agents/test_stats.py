@@ -1,4 +1,4 @@
-"""agents.stats: rliable's estimators and stratified-bootstrap intervals, re-implemented.
+"""lepton_env.agents.stats: rliable's estimators and stratified-bootstrap intervals, re-implemented.
 
 The reference values come from rliable itself (tests/agents/reference/
 make_rliable_reference.py, stored in rliable_reference.json): point estimates
@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from agents import stats
+from lepton_env.agents import stats
 
 REFERENCE = json.loads((Path(__file__).parent / "reference" / "rliable_reference.json").read_text())
 

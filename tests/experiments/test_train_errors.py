@@ -12,9 +12,9 @@ import pytest
 
 
 def train_command() -> list[str]:
-    """The installed ``lepton-train`` script; ``python -m experiments.train`` without one."""
+    """The installed ``lepton-train`` script, else ``python -m lepton_env.experiments.train``."""
     script = shutil.which("lepton-train")
-    return [script] if script else [sys.executable, "-m", "experiments.train"]
+    return [script] if script else [sys.executable, "-m", "lepton_env.experiments.train"]
 
 
 @pytest.mark.parametrize(
@@ -50,8 +50,8 @@ def test_a_run_directory_holds_one_run(tmp_path: Path, capsys: pytest.CaptureFix
     """resume=false refuses a used directory; another agent or seed cannot resume it."""
     from hydra import compose, initialize_config_dir
 
-    from experiments.schema import ConfigError
-    from experiments.train import CONFIGS, train
+    from lepton_env.experiments.schema import ConfigError
+    from lepton_env.experiments.train import CONFIGS, train
 
     tiny = [
         "scenario=toy",
@@ -73,7 +73,7 @@ def test_a_run_directory_holds_one_run(tmp_path: Path, capsys: pytest.CaptureFix
         assert again.eval_mean_reward == pytest.approx(first.eval_mean_reward)
         with pytest.raises(ConfigError, match=r"resume = false but .* already holds a run"):
             train(compose("train", overrides=[*tiny, "resume=false"]), run_dir)
-        with pytest.raises(ConfigError, match=r"holds a run with different \['seed'\]"):
+        with pytest.raises(ConfigError, match=r"differs in seed: 0 in the run, 1 now"):
             train(compose("train", overrides=[*tiny, "seed=1"]), run_dir)
         with pytest.raises(ConfigError, match=r"resume = true but .* has no checkpoint"):
             train(compose("train", overrides=[*tiny, "resume=true"]), tmp_path / "empty")

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lepton_env.experiments.run_names import run_tag
+
 SMALL = [
     "scenario=toy",
     "training=smoke",
@@ -21,6 +23,8 @@ SMALL = [
     "agent.model.policy_kwargs.net_arch=[16]",
     "logger.expansion_figure=false",
 ]
+#: The run name's tag for SMALL's env.* and agent.* overrides (lepton_env/experiments/run_names.py).
+TAG = run_tag(None, SMALL)
 
 
 def sweep(overrides: list[str], sweep_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -28,7 +32,7 @@ def sweep(overrides: list[str], sweep_dir: Path) -> subprocess.CompletedProcess[
         [
             sys.executable,
             "-m",
-            "experiments.train",
+            "lepton_env.experiments.train",
             "-m",
             *overrides,
             *SMALL,
@@ -56,7 +60,8 @@ def test_two_seeds_in_parallel_with_joblib(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Joblib.Parallel(n_jobs=2," in result.stderr + result.stdout
     runs = finished_runs(sweep_dir)
-    assert sorted(runs) == ["0__toy__ppo__seed0", "1__toy__ppo__seed1"]
+    assert TAG.startswith("__h")
+    assert sorted(runs) == [f"0__toy__ppo__seed0{TAG}", f"1__toy__ppo__seed1{TAG}"]
     assert [run["seed"] for run in runs.values()] == [0, 1]
     assert all(run["status"] == "finished" for run in runs.values())
     assert all((sweep_dir / name / "final_model.zip").exists() for name in runs)
@@ -81,5 +86,5 @@ def test_one_job_through_ray_on_a_local_instance(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Ray Launcher is launching 1 jobs" in result.stderr + result.stdout
     runs = finished_runs(sweep_dir)
-    assert list(runs) == ["0__toy__ppo__seed2"]
-    assert runs["0__toy__ppo__seed2"]["status"] == "finished"
+    assert list(runs) == [f"0__toy__ppo__seed2{TAG}"]
+    assert runs[f"0__toy__ppo__seed2{TAG}"]["status"] == "finished"

@@ -8,8 +8,8 @@ import optuna
 import pytest
 from hydra import compose, initialize_config_dir
 
-from experiments.schema import validate
-from experiments.tune import tune
+from lepton_env.experiments.schema import validate
+from lepton_env.experiments.tune import tune
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TINY = [
@@ -29,22 +29,30 @@ TINY = [
 
 @pytest.mark.slow
 def test_study_writes_the_best_trial_as_a_preset(tmp_path: Path) -> None:
-    presets = tmp_path / "configs" / "experiment"
+    mine = tmp_path / "my_configs" / "experiment"
     with initialize_config_dir(str(CONFIGS), version_base="1.3"):
-        cfg = compose("tune", overrides=[*TINY, f"sweeper.preset_dir={presets}"])
+        cfg = compose("tune", overrides=[*TINY, f"sweeper.preset_dir={mine}"])
         study = tune(cfg, tmp_path / "study")
         assert len(study.trials) == 2
         assert all(len(trial.intermediate_values) == 2 for trial in study.trials)
         assert (tmp_path / "study" / "trials" / "1" / "final_model.zip").exists()
+        written = tmp_path / "study" / "configs" / "experiment" / "tuned_toy_ppo.yaml"
+        assert written.read_text() == (mine / "tuned_toy_ppo.yaml").read_text()
         preset = compose(
             "train",
             overrides=[
-                f"hydra.searchpath=[file://{tmp_path / 'configs'}]",
+                f"hydra.searchpath=[file://{tmp_path / 'study' / 'configs'}]",
                 "experiment=tuned_toy_ppo",
             ],
         )
+    # The installed config tree is left alone.
+    assert not (CONFIGS / "experiment" / "tuned_toy_ppo.yaml").exists()
+    header = written.read_text().splitlines()
+    assert "best of 2 trials (2 complete, 0 pruned)" in header[1]
+    assert "Tuned on scenario 'toy' with 256 steps per trial, 4 envs, seed 0." in header[2]
     config = validate(preset)
     assert config.scenario.name == "toy"
+    assert config.total_timesteps == 256
     for key, value in study.best_params.items():
         assert config.agent.model[key] == value
 

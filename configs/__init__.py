@@ -1,0 +1,1 @@
+"""The Hydra config tree, installed as ``lepton_env.configs`` (package data)."""

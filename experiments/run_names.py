@@ -1,0 +1,95 @@
+"""Run directories that name what differs, and resume refusals that say what differs.
+
+A run is named ``<scenario>__<agent>__seed<seed>`` followed by a tag: the
+experiment preset (``__toy_ppo``) and, when the command line changes the
+run's identity further (``env=...`` or any ``scenario.*``, ``env.*``,
+``agent.*`` key), the first six hex digits of the SHA-1 of those overrides,
+sorted (``__h3f2a1c``). Budget, device, logging, evaluation and checkpoint keys
+are not part of the name: re-running with a larger ``total_timesteps``
+continues the same run. The tag is the ``${lepton_run_tag:}`` resolver of
+``configs/train.yaml``; outside a Hydra run (the compose API) it is empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from omegaconf import OmegaConf
+
+#: Groups and key prefixes whose overrides change what a run is (beyond scenario, agent, seed).
+IDENTITY_GROUPS = ("env",)
+IDENTITY_PREFIXES = ("scenario.", "env.", "agent.")
+
+
+def _override_key(override: str) -> str:
+    return override.split("=", 1)[0].lstrip("+~")
+
+
+def identity_overrides(overrides: Sequence[str]) -> list[str]:
+    """The overrides that change a run's identity, sorted (``agent=``/``scenario=`` excluded)."""
+    kept = [
+        override.strip()
+        for override in overrides
+        if _override_key(override) in IDENTITY_GROUPS
+        or _override_key(override).startswith(IDENTITY_PREFIXES)
+    ]
+    return sorted(kept)
+
+
+def run_tag(experiment: str | None, overrides: Sequence[str]) -> str:
+    """``__<experiment>`` and ``__h<sha1[:6]>`` of the identity overrides, each when present."""
+    parts = []
+    if experiment:
+        parts.append(experiment.replace("/", "-"))
+    identity = identity_overrides(overrides)
+    if identity:
+        digest = hashlib.sha1("\n".join(identity).encode()).hexdigest()
+        parts.append(f"h{digest[:6]}")
+    return "".join(f"__{part}" for part in parts)
+
+
+def current_run_tag() -> str:
+    """:func:`run_tag` of the running Hydra job; empty outside one (compose API, notebooks)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    if not HydraConfig.initialized():
+        return ""
+    hydra_cfg = HydraConfig.get()
+    experiment = hydra_cfg.runtime.choices.get("experiment")
+    return run_tag(experiment, list(hydra_cfg.overrides.task))
+
+
+def register_resolvers() -> None:
+    """Make ``${lepton_run_tag:}`` available to configs (idempotent)."""
+    if not OmegaConf.has_resolver("lepton_run_tag"):
+        OmegaConf.register_new_resolver("lepton_run_tag", current_run_tag)
+
+
+def _leaves(node: Any, prefix: str) -> dict[str, Any]:
+    if isinstance(node, Mapping):
+        leaves: dict[str, Any] = {}
+        for key, value in node.items():
+            leaves.update(_leaves(value, f"{prefix}.{key}" if prefix else str(key)))
+        return leaves or {prefix: {}}
+    return {prefix: node}
+
+
+def identity_differences(
+    before: Mapping[str, Any], now: Mapping[str, Any], keys: Sequence[str]
+) -> list[str]:
+    """Every leaf under ``keys`` whose value differs, as ``key: <before> (run) != <now> (now)``.
+
+    A key present on one side only shows ``<absent>`` on the other.
+    """
+    absent = "<absent>"
+    differences = []
+    for key in keys:
+        old = _leaves(before.get(key, absent), key)
+        new = _leaves(now.get(key, absent), key)
+        for leaf in sorted(old.keys() | new.keys()):
+            was, is_ = old.get(leaf, absent), new.get(leaf, absent)
+            if was != is_:
+                differences.append(f"{leaf}: {was!r} in the run, {is_!r} now")
+    return differences
