@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import sys
 from collections.abc import Callable
@@ -144,6 +145,25 @@ def _writer_and_logger(config: TrainConfig, run_dir: Path, purge_step: int | Non
     return writer, Logger(folder=str(run_dir), output_formats=formats)
 
 
+def use_numba_workqueue() -> None:
+    """Run the env's parallel numba passes on numba's own thread pool, not on OpenMP.
+
+    Numba's default layer here is OpenMP, the runtime torch uses too: the env's
+    first parallel pass reset torch's thread count to every core, undoing
+    ``torch_threads``, and on the loaded 2-core machine torch's spinning OpenMP
+    threads then made a 256 x 10 softmax 170 times slower (0.05 ms -> 7.8 ms;
+    whole-pipeline throughput about 1,300 env-steps/s). The ``workqueue`` layer
+    runs the same chunks on other threads, so trajectories are unchanged
+    (``bench_env --fingerprint``). A ``NUMBA_THREADING_LAYER`` set by the user wins;
+    it must run before the first parallel pass of the process to take effect.
+    """
+    if "NUMBA_THREADING_LAYER" in os.environ:
+        return
+    from numba import config as numba_config
+
+    numba_config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
+
+
 def _write_run_info(run_dir: Path, info: dict[str, Any]) -> None:
     path = run_dir / "run.json"
     previous = json.loads(path.read_text()) if path.exists() else {}
@@ -184,6 +204,7 @@ def train(
     check_agent_keywords(config)
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = _prepare_run_dir(config, run_dir)
+    use_numba_workqueue()
     if config.torch_threads is not None:
         torch.set_num_threads(config.torch_threads)
     device = resolve_device(config)
