@@ -53,6 +53,20 @@ class EnvConfig:
 
 
 @dataclass
+class BudgetConfig:
+    """An agent's default budget: what ``training=default`` reads (env steps, summed over envs).
+
+    Each agent has its own, since one count cannot suit both a PPO preset that
+    steps 20,000 envs a second and SAC's one gradient step per env step.
+    """
+
+    total_timesteps: int = 50000
+    eval_freq: int = 10000
+    checkpoint_freq: int = 10000
+    kpi_interval: int = 1000
+
+
+@dataclass
 class AgentConfig:
     name: str = "ppo"
     faces: list[str] = field(default_factory=lambda: list(ACTION_MODES))
@@ -61,6 +75,7 @@ class AgentConfig:
     # The `_target_` class and its keyword arguments: free-form, checked by instantiation.
     model: dict[str, Any] = field(default_factory=dict)
     search_space: dict[str, Any] = field(default_factory=dict)
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
 
 
 @dataclass
@@ -169,6 +184,8 @@ def check_values(config: TrainConfig) -> None:
         )
     if "_target_" not in agent.model:
         raise ConfigError(f"agent.model of agent {agent.name!r} needs a `_target_` class path")
+    for key in ("total_timesteps", "eval_freq", "checkpoint_freq", "kpi_interval"):
+        _at_least(f"agent.budget.{key}", getattr(agent.budget, key), 1)
     if agent.action_noise_sigma is not None:
         _at_least("agent.action_noise_sigma", agent.action_noise_sigma, 0.0)
     _at_least("eval.freq", config.eval.freq, 1)

@@ -1,0 +1,118 @@
+"""The tuned presets (configs/experiment/<scenario>_<agent>.yaml) and the default they feed.
+
+Config-compose checks only: no learning run here (those live in
+``experiments/bench_learning.py`` and ``experiments/bench_training.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig
+
+from lepton_env.agents.factory import make_agent, make_vec_env
+from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
+
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+#: Preset -> (scenario, agent): PPO, MaskablePPO and an off-policy agent on both worlds.
+PRESETS = {
+    "global_ppo": ("global", "ppo"),
+    "global_maskable_ppo": ("global", "maskable_ppo"),
+    "global_sac": ("global", "sac"),
+    "procedural_ppo": ("procedural", "ppo"),
+    "procedural_maskable_ppo": ("procedural", "maskable_ppo"),
+    "procedural_sac": ("procedural", "sac"),
+}
+ON_POLICY = [name for name, (_, agent) in PRESETS.items() if agent != "sac"]
+
+
+@pytest.fixture
+def compose_train() -> Iterator[object]:
+    def _compose(overrides: list[str]) -> DictConfig:
+        return compose("train", overrides=overrides, return_hydra_config=True)
+
+    with initialize_config_dir(str(CONFIGS), version_base="1.3"):
+        yield _compose
+
+
+def preset(compose_train, name: str, *more: str) -> TrainConfig:
+    return validate(compose_train([f"experiment={name}", *more]))
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_preset_composes_for_its_world_and_agent(name: str, compose_train) -> None:
+    config = preset(compose_train, name)
+    assert (config.scenario.name, config.agent.name) == PRESETS[name]
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_preset_records_its_budget_and_how_it_was_tuned(name: str) -> None:
+    header = (CONFIGS / "experiment" / f"{name}.yaml").read_text().split("\n\n")[0]
+    assert "# Budget:" in header
+    assert "# Tuned:" in header
+
+
+@pytest.mark.parametrize("name", ON_POLICY)
+def test_on_policy_presets_take_large_batches_on_the_batched_core(name: str, compose_train) -> None:
+    config = preset(compose_train, name)
+    model = config.agent.model
+    rollout = model["n_steps"] * config.env.num_envs
+    assert config.env.vec_backend == "lepton"
+    assert 64 <= config.env.num_envs <= 512
+    assert rollout >= 8192
+    # Whole minibatches: SB3 warns and drops the remainder otherwise.
+    assert rollout % model["batch_size"] == 0
+    assert model["n_epochs"] <= 4
+
+
+@pytest.mark.parametrize("name", [n for n in PRESETS if n.startswith("procedural")])
+def test_procedural_presets_train_on_train_and_evaluate_on_test(name: str, compose_train) -> None:
+    config = preset(compose_train, name)
+    assert config.scenario.kwargs["split"] == "train"
+    assert config.eval.scenario_kwargs == {"split": "test"}
+
+
+def test_the_default_run_is_the_global_ppo_preset(compose_train) -> None:
+    default = validate(compose_train([]))
+    tuned = preset(compose_train, "global_ppo")
+    assert default.agent.model == tuned.agent.model
+    assert (default.env.num_envs, default.env.vec_backend) == (
+        tuned.env.num_envs,
+        tuned.env.vec_backend,
+    )
+    assert default.total_timesteps == tuned.total_timesteps
+
+
+def test_the_default_budget_is_the_agents(compose_train) -> None:
+    default = validate(compose_train([]))
+    budget = default.agent.budget
+    assert default.total_timesteps == budget.total_timesteps
+    assert default.eval.freq == budget.eval_freq
+    assert default.checkpoint.freq == budget.checkpoint_freq
+    assert default.logger.kpi_interval == budget.kpi_interval
+    # An agent file without a budget block keeps the former default of 50,000 steps.
+    assert validate(compose_train(["agent=dqn"])).total_timesteps == 50000
+    # A training option other than `default` sets its own budget.
+    assert validate(compose_train(["training=long"])).total_timesteps == 1_000_000
+
+
+def test_a_budget_out_of_range_names_the_key(compose_train) -> None:
+    with pytest.raises(ConfigError, match=r"agent.budget.eval_freq = 0: must be >= 1"):
+        validate(compose_train(["agent.budget.eval_freq=0"]))
+
+
+def test_the_default_preset_builds_its_env_and_agent(compose_train) -> None:
+    config = validate(compose_train([]))
+    env = make_vec_env(config, seed=0)
+    try:
+        agent = make_agent(config, env)
+        assert env.num_envs == config.env.num_envs
+        model = config.agent.model
+        assert (agent.n_steps, agent.batch_size) == (model["n_steps"], model["batch_size"])  # type: ignore[attr-defined]
+        actions, _ = agent.predict(env.reset(), deterministic=True)
+        assert actions.shape == (config.env.num_envs, *env.action_space.shape)
+    finally:
+        env.close()
