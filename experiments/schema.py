@@ -15,6 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 import lepton_env
+from agents.targets import TargetNotAllowedError, check_prefixes, check_targets
+from experiments.hyperparams import HyperparameterError, check_hyperparameters
 
 ACTION_MODES = tuple(lepton_env.ENV_IDS.values())
 VEC_BACKENDS = ("dummy", "subproc", "lepton")
@@ -104,6 +106,8 @@ class TrainConfig:
     seed: int = 0
     resume: Any = "auto"
     run_name: str = "run"
+    trust: bool = False
+    allowed_targets: list[str] = field(default_factory=list)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     env: EnvConfig = field(default_factory=EnvConfig)
     agent: AgentConfig = field(default_factory=AgentConfig)
@@ -156,6 +160,13 @@ def check_values(config: TrainConfig) -> None:
         )
     if "_target_" not in agent.model:
         raise ConfigError(f"agent.model of agent {agent.name!r} needs a `_target_` class path")
+    try:
+        allowed = check_prefixes(config.allowed_targets)
+        check_targets(env.reward, "env.reward", allowed)
+        check_targets(agent.model, "agent.model", allowed)
+        check_hyperparameters(agent.model, agent.name)
+    except (TargetNotAllowedError, HyperparameterError) as error:
+        raise ConfigError(str(error)) from None
     if agent.action_noise_sigma is not None:
         _at_least("agent.action_noise_sigma", agent.action_noise_sigma, 0.0)
     _at_least("eval.freq", config.eval.freq, 1)

@@ -19,12 +19,15 @@ Run directory (``runs/<scenario>__<agent>__seed<seed>`` by default, or
     config.yaml                the validated config this run started with (resume checks it)
     tb/                        TensorBoard events: rollout/ train/ time/ (SB3), kpi/, eval/,
                                final/, HPARAMS, text (config, version, device), custom scalars
-    checkpoints/step_<N>/      model.zip, replay_buffer.pkl (off-policy), vecnormalize.pkl
-                               (if normalizing), monitor.json (counters, eval history)
+    checkpoints/step_<N>/      model.zip, replay_buffer.npz (off-policy), vecnormalize.pkl
+                               and .npz (if normalizing), monitor.json (counters, eval
+                               history), manifest.json (each file's size and SHA-256)
     best_model.zip             the best model on the held-out evaluation seeds
     final_model.zip            the model at the end of training
-    vecnormalize.pkl           (with env.normalize.enabled) its VecNormalize statistics;
-                               best_vecnormalize.pkl those of best_model.zip
+    vecnormalize.pkl           (with env.normalize.enabled) its VecNormalize statistics
+                               (and .npz, read without unpickling); best_vecnormalize.*
+                               those of best_model.zip
+    .lock, .lock.json          the writer lock and its holder (pid, host, start)
     eval/evaluations.npz       timesteps, results (evals x episodes), ep_lengths (SB3 format)
     eval/expansion.png         the last evaluated policy's expansion (region x quarter)
 
@@ -68,6 +71,14 @@ from agents.factory import (
     make_vec_env,
     resolve_device,
 )
+from agents.loading import UntrustedFileError
+from experiments.run_safety import (
+    RunDirectoryBusy,
+    restore_normalization,
+    restore_replay_buffer,
+    resume_point,
+    run_lock,
+)
 from experiments.schema import ConfigError, TrainConfig, validate
 
 log = logging.getLogger(__name__)
@@ -93,16 +104,15 @@ class TrainResult:
 
 def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
     """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir."""
-    checkpoints = checkpoint_dirs(run_dir / "checkpoints")
-    latest = checkpoints[-1] if checkpoints else None
+    latest = resume_point(run_dir)
     started = run_dir / "config.yaml"
-    if config.resume is False and (latest is not None or started.exists()):
+    if config.resume is False and (checkpoint_dirs(run_dir / "checkpoints") or started.exists()):
         raise ConfigError(
             f"resume = false but {run_dir} already holds a run; pass resume=true to continue "
             "it or choose another hydra.run.dir"
         )
     if config.resume is True and latest is None:
-        raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has no checkpoint")
+        raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has no intact checkpoint")
     if latest is not None and started.exists():
         before = yaml.safe_load(started.read_text())
         now = asdict(config)
@@ -163,7 +173,18 @@ def train(
 
     ``on_evaluation(timesteps, evaluation)`` runs after each periodic evaluation
     (lepton-tune reports to Optuna there; an exception it raises ends the run).
+    The run holds ``run_dir``'s writer lock throughout (experiments/run_safety.py).
     """
+    validate(cfg)
+    with run_lock(run_dir):
+        return _train(cfg, run_dir, on_evaluation)
+
+
+def _train(
+    cfg: DictConfig,
+    run_dir: Path,
+    on_evaluation: Callable[[int, Evaluation], None] | None = None,
+) -> TrainResult:
     import torch
     from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.vec_env import VecNormalize
@@ -196,9 +217,9 @@ def train(
     )
     normalize = config.env.normalize
     if normalize.enabled:
-        saved_stats = checkpoint / "vecnormalize.pkl" if checkpoint is not None else None
-        if saved_stats is not None and saved_stats.exists():
-            train_env = VecNormalize.load(str(saved_stats), train_env)
+        restored = restore_normalization(checkpoint, train_env, config.trust)
+        if restored is not None:
+            train_env = restored
         else:
             train_env = VecNormalize(
                 train_env, norm_obs=normalize.norm_obs, norm_reward=normalize.norm_reward
@@ -236,9 +257,8 @@ def train(
         writer.add_text("config", "    " + resolved.replace("\n", "\n    "), 0)
         writer.add_text("version", f"lepton-env {lepton_env.__version__}", 0)
     else:
-        agent = load_agent(config, str(checkpoint / "model.zip"), monitor, device)
-        if (checkpoint / "replay_buffer.pkl").exists():
-            agent.load_replay_buffer(str(checkpoint / "replay_buffer.pkl"))  # type: ignore[attr-defined]
+        agent = load_agent(config, str(checkpoint / "model.zip"), monitor, device, config.trust)
+        restore_replay_buffer(agent, checkpoint, config.trust)
         if hasattr(agent, "num_timesteps"):
             # SB3 counts a step after the env returns it; the monitor's count is the run's.
             agent.num_timesteps = start
@@ -305,6 +325,9 @@ def main(cfg: DictConfig) -> float:
     except (ConfigError, AgentConfigError, lepton_env.ParamsError) as error:
         print(f"lepton-train: bad config: {error}", file=sys.stderr)
         sys.exit(2)
+    except (RunDirectoryBusy, UntrustedFileError) as error:
+        print(f"lepton-train: {error}", file=sys.stderr)
+        sys.exit(3)
     return float(np.float64(result.eval_mean_reward))
 
 
