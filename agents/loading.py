@@ -178,9 +178,19 @@ def load_algorithm(
     replace the pickled entries of the same name. Raises
     :class:`UntrustedFileError` naming the entries it could not rebuild.
     """
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
     keywords: dict[str, Any] = {"device": device}
     if env is not None:
         keywords["env"] = env
+    if not (isinstance(cls, type) and issubclass(cls, BaseAlgorithm)):
+        # A user's agent reads its own format; what its load runs is not ours to check.
+        if not trust:
+            raise UntrustedFileError(
+                f"{path}: {getattr(cls, '__qualname__', cls)} is not an SB3 algorithm, so "
+                f"its own load reads the file and may unpickle it: {TRUST_HINT}"
+            )
+        return cls.load(str(path), **({"env": env} if env is not None else {}))
     if trust:
         return cls.load(str(path), **keywords)
     data = read_zip_data(path)
