@@ -35,6 +35,8 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
+from lepton_env import rng
+from lepton_env.envs.actions import ActionError
 from lepton_env.envs.expansion import ActionMode, InvalidAction, ObservationMode, step_infos
 from lepton_env.envs.vector import BatchedExpansion, batch_kpi_infos
 from lepton_env.mechanisms.competitors import Persona
@@ -119,7 +121,18 @@ class LeptonExpansionVecEnv(VecEnv):
         self.reset_infos = [{"action_mask": masks[i]} for i in range(self.num_envs)]
         return self.batch.observe_all()
 
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
+        """Seed the envs ``seed, seed + 1, ...`` at the next ``reset()`` (SB3's convention)."""
+        if seed is not None:
+            seed = rng.check_seed(seed, count=self.num_envs)
+        return super().seed(seed)
+
     def step_async(self, actions: NDArray[Any]) -> None:
+        if actions is None:
+            raise ActionError(
+                f"actions = None: expected one action per env, shape "
+                f"({self.num_envs}, *{self.action_space.shape})"
+            )
         self._actions = actions
 
     def step_wait(self) -> VecEnvStepReturn:
