@@ -42,6 +42,7 @@ from stable_baselines3.common.vec_env import (
 from torch.utils.tensorboard import SummaryWriter
 
 from agents.loading import save_replay_buffer, save_vec_normalize
+from agents.resume_state import save_resume_state
 from lepton_env.types import EntryMode
 
 #: Names of the entry modes, in ``entries_by_mode`` order (index 0, "none", never counts).
@@ -487,9 +488,21 @@ class TrainingMonitor(VecEnvWrapper):
             self.log_kpis()
         if steps >= self.state.next_eval and self.agent is not None:
             self.run_evaluation()
-        if steps >= self.state.next_checkpoint and self.agent is not None:
+        if steps >= self.state.next_checkpoint and self.agent is not None and not self.at_rollouts:
             self.save_checkpoint()
         return observation, rewards, dones, infos
+
+    @property
+    def at_rollouts(self) -> bool:
+        """Whether checkpoints wait for a rollout boundary (SB3 agents; see :meth:`attach`)."""
+        from stable_baselines3.common.base_class import BaseAlgorithm
+
+        return isinstance(self.agent, BaseAlgorithm)
+
+    def checkpoint_if_due(self) -> None:
+        """A checkpoint, if one is due: called at rollout boundaries (``RolloutBoundary``)."""
+        if self.agent is not None and self.state.num_timesteps >= self.state.next_checkpoint:
+            self.save_checkpoint()
 
     def close(self) -> None:
         if self._progress is not None:
@@ -565,11 +578,15 @@ class TrainingMonitor(VecEnvWrapper):
         )
 
     def save_checkpoint(self) -> Path:
-        """checkpoints/step_<N>/: model.zip, replay_buffer.pkl, vecnormalize.pkl, monitor.json.
+        """checkpoints/step_<N>/: model.zip, replay_buffer.npz, vecnormalize.pkl/.npz,
+        monitor.json, resume.npz/.json (SB3 agents) and manifest.json (sizes, SHA-256).
 
         Written to a temporary folder and renamed, so a kill mid-write leaves
-        the previous checkpoint as the latest complete one. The TensorBoard
+        the previous checkpoint as the latest complete one; the manifest, written
+        last, lets a resume detect a checkpoint damaged later. The TensorBoard
         writer is flushed first: nothing logged before the checkpoint is lost.
+        For an SB3 agent it is taken at a rollout boundary, so ``N`` counts only
+        steps the agent has trained on.
         """
         self.state.next_checkpoint = self._advance(self.state.next_checkpoint, self.checkpoint_freq)
         steps = self.state.num_timesteps
@@ -585,6 +602,8 @@ class TrainingMonitor(VecEnvWrapper):
             save_replay_buffer(self.agent.replay_buffer, partial / "replay_buffer.npz")
         save_normalization(self.venv, partial / "vecnormalize.pkl")
         (partial / "monitor.json").write_text(json.dumps(asdict(self.state)))
+        if self.at_rollouts:
+            save_resume_state(self.agent, self.venv, self, partial)
         write_manifest(partial)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(partial, final)

@@ -93,3 +93,47 @@ def restore_replay_buffer(agent: Any, checkpoint: Path, trust: bool) -> None:
         if (checkpoint / name).exists():
             load_replay_buffer(agent, checkpoint / name, trust)
             return
+
+
+def continue_exactly(agent: Any, monitor: Any, checkpoint: Path | None) -> None:
+    """Put a resumed SB3 agent and the monitor back where the checkpoint left them.
+
+    Random generators, the rollout's last observation, the episode-statistics
+    window, pending log values and, on the ``lepton`` backend, the envs' episodes
+    (agents/resume_state.py): the resumed run then logs what the uninterrupted one did.
+    """
+    from agents.resume_state import restore_resume_state
+
+    if checkpoint is not None:
+        restore_resume_state(agent, monitor.venv, monitor, checkpoint)
+
+
+def prune_events(tb_dir: Path, last_step: int) -> int:
+    """Remove from ``tb_dir``'s event files every event after ``last_step``; the number removed.
+
+    A killed run logged past its last checkpoint; TensorBoard hides those points
+    (``purge_step``) but readers such as tbparse do not, and would see two values
+    at the steps the resumed run logs again. Each file is rewritten beside itself
+    and renamed over the original, so a kill mid-way loses nothing.
+    """
+    from tensorboard.backend.event_processing.event_file_loader import RawEventFileLoader
+    from tensorboard.compat.proto import event_pb2
+    from tensorboard.summary.writer.record_writer import RecordWriter
+
+    removed = 0
+    for path in sorted(tb_dir.rglob("*tfevents*")):
+        if not path.is_file() or path.name.endswith(".pruning"):
+            continue
+        records = list(RawEventFileLoader(str(path)).Load())
+        kept = [r for r in records if event_pb2.Event.FromString(r).step <= last_step]
+        if len(kept) == len(records):
+            continue
+        removed += len(records) - len(kept)
+        partial = path.with_name(path.name + ".pruning")
+        with partial.open("wb") as handle:
+            writer = RecordWriter(handle)
+            for record in kept:
+                writer.write(record)
+            writer.flush()
+        partial.replace(path)
+    return removed

@@ -72,11 +72,14 @@ from agents.factory import (
     resolve_device,
 )
 from agents.loading import UntrustedFileError
+from agents.resume_state import RolloutBoundary
 from experiments.run_safety import (
     RunDirectoryBusy,
+    continue_exactly,
     restore_normalization,
     restore_replay_buffer,
     resume_point,
+    prune_events,
     run_lock,
 )
 from experiments.schema import ConfigError, TrainConfig, validate
@@ -228,8 +231,10 @@ def _train(
             eval_env, training=False, norm_obs=normalize.norm_obs, norm_reward=False
         )
     region_names = train_env.get_attr("params", indices=[0])[0].region_names
-    # Hide what a killed run logged after its checkpoint; keep the checkpoint step itself.
+    # Drop what a killed run logged after its checkpoint; keep the checkpoint step itself.
     purge_step = start + 1 if start else None
+    if start:
+        prune_events(run_dir / "tb", start)
     writer, sb3_logger = _writer_and_logger(config, run_dir, purge_step)
     monitor = TrainingMonitor(
         train_env,
@@ -285,8 +290,12 @@ def _train(
     try:
         if remaining > 0 and isinstance(agent, BaseAlgorithm):
             agent.set_logger(sb3_logger)
+            continue_exactly(agent, monitor, checkpoint)
             agent.learn(
-                remaining, reset_num_timesteps=checkpoint is None, tb_log_name=config.run_name
+                remaining,
+                reset_num_timesteps=checkpoint is None,
+                tb_log_name=config.run_name,
+                callback=RolloutBoundary(monitor.checkpoint_if_due),
             )
         elif remaining > 0:
             agent.learn(remaining)

@@ -21,7 +21,7 @@ True). The KPIs of every env at the last step are in :attr:`kpis` as arrays;
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -39,6 +39,8 @@ from lepton_env import rng
 from lepton_env.envs.actions import ActionError
 from lepton_env.envs.expansion import ActionMode, InvalidAction, ObservationMode, step_infos
 from lepton_env.envs.vector import BatchedExpansion, batch_kpi_infos
+from lepton_env.observation import encode_flat
+from lepton_env.state import FIELDS, State
 from lepton_env.mechanisms.competitors import Persona
 from lepton_env.params import Params
 from lepton_env.reward import RewardFunction
@@ -257,6 +259,49 @@ class LeptonExpansionVecEnv(VecEnv):
     def kpis(self) -> dict[str, Any]:
         """KPIs of every env at the last step, as arrays over the batch (empty before a step)."""
         return self._kpis
+
+    def snapshot(self) -> dict[str, NDArray[Any]]:
+        """Everything the next steps depend on, as arrays: the batch's state (``state/<field>``),
+        which envs have an episode key, and the episodes' running return and length.
+
+        With :meth:`restore` a training run resumed from a checkpoint continues the same
+        episodes it was in (the counter-based RNG needs no generator state).
+        """
+        state = self.batch.state
+        if state is None:
+            raise RuntimeError("call reset() before snapshot()")
+        arrays = {f"state/{f.name}": np.array(getattr(state, f.name)) for f in FIELDS}
+        arrays["has_key"] = self.batch._has_key.copy()
+        arrays["episode_returns"] = self._episode_returns.copy()
+        arrays["episode_lengths"] = self._episode_lengths.copy()
+        return arrays
+
+    def restore(self, arrays: Mapping[str, NDArray[Any]]) -> VecEnvObs:
+        """Continue from a :meth:`snapshot`; returns the current observation."""
+        if self.batch.state is None:
+            self.reset()
+        current = self.batch.state
+        assert current is not None
+        fields = {}
+        for f in FIELDS:
+            key = f"state/{f.name}"
+            expected = getattr(current, f.name)
+            if key not in arrays or arrays[key].shape != expected.shape:
+                found = arrays[key].shape if key in arrays else "absent"
+                raise ValueError(f"snapshot {key}: shape {found}, this env's is {expected.shape}")
+            fields[f.name] = np.array(arrays[key], dtype=expected.dtype)
+        state = State(**fields)
+        batch = self.batch
+        batch.state = state
+        batch._valid = batch.model.valid_moves(state)
+        batch._observation = encode_flat(batch.model, state)
+        batch._spare = None
+        batch._masks = None
+        batch._has_key[:] = arrays["has_key"]
+        self._episode_returns[:] = arrays["episode_returns"]
+        self._episode_lengths[:] = arrays["episode_lengths"]
+        self._actions = None
+        return batch.observe_all()
 
     # ---------------------------------------------------------------- helpers
     def _indices(self, indices: VecEnvIndices) -> list[int]:
