@@ -228,7 +228,8 @@ def save_vec_normalize(normalizer: Any, pickle_path: str | Path) -> None:
     """
     normalizer.save(str(pickle_path))
     arrays: dict[str, Any] = {}
-    observation = normalizer.obs_rms
+    # SB3 keeps no observation statistics when it does not normalize observations.
+    observation = normalizer.obs_rms if normalizer.norm_obs else {}
     parts = observation if isinstance(observation, dict) else {"": observation}
     for name, rms in parts.items():
         prefix = f"obs/{name}/" if name else "obs/"
@@ -273,7 +274,7 @@ def load_vec_normalize(pickle_path: str | Path, venv: Any, trust: bool = False) 
                 epsilon=settings["epsilon"],
                 norm_obs_keys=settings["norm_obs_keys"],
             )
-            observation = normalizer.obs_rms
+            observation = normalizer.obs_rms if normalizer.norm_obs else {}
             parts = observation if isinstance(observation, dict) else {"": observation}
             for name, rms in parts.items():
                 prefix = f"obs/{name}/" if name else "obs/"

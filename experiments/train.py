@@ -115,7 +115,8 @@ def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
             "it or choose another hydra.run.dir"
         )
     if config.resume is True and latest is None:
-        raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has no intact checkpoint")
+        none = "no intact checkpoint" if checkpoint_dirs(run_dir / "checkpoints") else "no checkpoint"
+        raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has {none}")
     if latest is not None and started.exists():
         before = yaml.safe_load(started.read_text())
         now = asdict(config)
