@@ -11,7 +11,7 @@ and its own counters) from which a killed run resumes.
 Tags written here (episode sums unless noted)::
 
     kpi/revenue  kpi/profit  kpi/cash (final)  kpi/fines  kpi/partner_failures
-    kpi/invalid_moves  kpi/regions_present (final)  kpi/market_share/<region> (final)
+    kpi/invalid_moves  kpi/unfunded_moves  kpi/regions_present (final)  kpi/market_share/<region> (final)
     kpi/entries/<mode>  kpi/reward/<component>
     eval/mean_reward  eval/std_reward  eval/mean_ep_length  eval/<the kpi/ names>
     eval/expansion (figure: entry mode by region and quarter, first evaluation seed)
@@ -48,7 +48,7 @@ from lepton_env.types import EntryMode
 #: Names of the entry modes, in ``entries_by_mode`` order (index 0, "none", never counts).
 MODE_NAMES = tuple(mode.name.lower() for mode in EntryMode)
 #: KPIs summed over an episode.
-SUMMED_KPIS = ("revenue", "profit", "fines", "partner_failures", "invalid_moves")
+SUMMED_KPIS = ("revenue", "profit", "fines", "partner_failures", "invalid_moves", "unfunded_moves")
 #: KPIs read at the episode's last quarter.
 FINAL_KPIS = ("cash", "regions_present")
 
@@ -146,9 +146,9 @@ def custom_scalars_layout(region_names: Sequence[str]) -> dict[str, Any]:
         },
         "Entries and risk": {
             "entries by mode": ["Multiline", [f"kpi/entries/{m}" for m in MODE_NAMES[1:]]],
-            "fines, partner failures, invalid moves": [
+            "fines, partner failures, invalid and unfunded moves": [
                 "Multiline",
-                ["kpi/fines", "kpi/partner_failures", "kpi/invalid_moves"],
+                ["kpi/fines", "kpi/partner_failures", "kpi/invalid_moves", "kpi/unfunded_moves"],
             ],
             "reward components": ["Multiline", [r"kpi/reward/.*"]],
         },
