@@ -11,7 +11,8 @@ and its own counters) from which a killed run resumes.
 Tags written here (episode sums unless noted)::
 
     kpi/revenue  kpi/profit  kpi/cash (final)  kpi/fines  kpi/partner_failures
-    kpi/invalid_moves  kpi/unfunded_moves  kpi/regions_present (final)  kpi/market_share/<region> (final)
+    kpi/invalid_moves  kpi/unfunded_moves
+    kpi/regions_present (final)  kpi/market_share/<region> (final)
     kpi/entries/<mode>  kpi/reward/<component>
     eval/mean_reward  eval/std_reward  eval/mean_ep_length  eval/<the kpi/ names>
     eval/expansion (figure: entry mode by region and quarter, first evaluation seed)

@@ -202,9 +202,7 @@ def load_agent(
         if sigma is not None:
             dims = int(np.prod(env.action_space.shape or ()))
             known["action_noise"] = NormalActionNoise(np.zeros(dims), np.full(dims, sigma))
-        loaded: Agent = load_algorithm(
-            cls, path, env=env, known=known, trust=trust, device=device
-        )
+        loaded: Agent = load_algorithm(cls, path, env=env, known=known, trust=trust, device=device)
         return loaded
     kwargs: dict[str, Any] = {"env": env}
     if _accepted(cls.load, "device"):

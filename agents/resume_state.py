@@ -90,9 +90,7 @@ def _episode_window(arrays: dict[str, Any], name: str, window: Any) -> None:
 
 def _read_window(arrays: Any, name: str, maxlen: int) -> deque[Any]:
     size = int(arrays[f"{name}/size"])
-    columns = {
-        key: arrays[f"{name}/{key}"] for key in ("r", "l", "t") if f"{name}/{key}" in arrays
-    }
+    columns = {key: arrays[f"{name}/{key}"] for key in ("r", "l", "t") if f"{name}/{key}" in arrays}
     return deque(
         ({key: column[index] for key, column in columns.items()} for index in range(size)),
         maxlen=maxlen,
@@ -104,7 +102,8 @@ def save_resume_state(agent: Any, venv: Any, monitor: Any, folder: Path) -> None
     import torch
 
     arrays: dict[str, Any] = {"torch_rng": torch.get_rng_state().numpy()}
-    name, keys, position, has_gauss, gauss = np.random.get_state()
+    # SB3 shuffles minibatches with NumPy's global generator: its state is part of the run.
+    name, keys, position, has_gauss, gauss = np.random.get_state()  # noqa: NPY002
     arrays["numpy_rng_keys"] = keys
     version, python_state, python_gauss = random.getstate()
     _put(arrays, "last_obs", agent._last_obs)
@@ -167,7 +166,8 @@ def restore_resume_state(agent: Any, venv: Any, monitor: Any, folder: Path) -> b
             normalizer.returns = arrays["normalize_returns"].copy()
         torch.set_rng_state(torch.from_numpy(arrays["torch_rng"].copy()))
         name, position, has_gauss, gauss = record["numpy_rng"]
-        np.random.set_state((name, arrays["numpy_rng_keys"].copy(), position, has_gauss, gauss))
+        keys = arrays["numpy_rng_keys"].copy()
+        np.random.set_state((name, keys, position, has_gauss, gauss))  # noqa: NPY002
         sums = _get(arrays, "monitor_sums") or {}
         window = agent._stats_window_size
         agent.ep_info_buffer = _read_window(arrays, "ep_info", window)

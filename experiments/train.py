@@ -76,10 +76,10 @@ from agents.resume_state import RolloutBoundary
 from experiments.run_safety import (
     RunDirectoryBusy,
     continue_exactly,
+    prune_events,
     restore_normalization,
     restore_replay_buffer,
     resume_point,
-    prune_events,
     run_lock,
 )
 from experiments.schema import ConfigError, TrainConfig, validate
@@ -115,7 +115,9 @@ def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
             "it or choose another hydra.run.dir"
         )
     if config.resume is True and latest is None:
-        none = "no intact checkpoint" if checkpoint_dirs(run_dir / "checkpoints") else "no checkpoint"
+        none = (
+            "no intact checkpoint" if checkpoint_dirs(run_dir / "checkpoints") else "no checkpoint"
+        )
         raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has {none}")
     if latest is not None and started.exists():
         before = yaml.safe_load(started.read_text())

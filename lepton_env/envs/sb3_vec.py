@@ -39,12 +39,12 @@ from lepton_env import rng
 from lepton_env.envs.actions import ActionError
 from lepton_env.envs.expansion import ActionMode, InvalidAction, ObservationMode, step_infos
 from lepton_env.envs.vector import BatchedExpansion, batch_kpi_infos
-from lepton_env.observation import encode_flat
-from lepton_env.state import FIELDS, State
 from lepton_env.mechanisms.competitors import Persona
+from lepton_env.observation import encode_flat
 from lepton_env.params import Params
 from lepton_env.reward import RewardFunction
 from lepton_env.scenarios import ScenarioGenerator
+from lepton_env.state import FIELDS, State
 
 #: Attributes shared by every env of the batch, readable with ``get_attr``.
 SHARED_ATTRIBUTES = (

@@ -226,7 +226,10 @@ class BatchedExpansion:
             raise ActionError(
                 f"actions = None: expected one action per env, shape ({self.num_envs}, *{single})"
             )
-        shape = np.shape(actions)  # type: ignore[arg-type]
+        try:
+            shape = np.shape(actions)  # type: ignore[call-overload]
+        except ValueError:
+            raise ActionError(f"actions = {actions!r}: not a rectangular array") from None
         if len(shape) != 1 + len(single):
             raise ActionError(
                 f"actions has shape {shape}, expected ({self.num_envs}, *{single}): "

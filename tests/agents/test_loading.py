@@ -65,8 +65,15 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A PPO model after one rollout (so its runtime entries are pickled too)."""
     folder = tmp_path_factory.mktemp("model")
     env = gym.make(ENV_ID, scenario="toy")
-    model = PPO("MlpPolicy", env, n_steps=32, batch_size=32, n_epochs=1, seed=0,
-                policy_kwargs={"net_arch": [8]})
+    model = PPO(
+        "MlpPolicy",
+        env,
+        n_steps=32,
+        batch_size=32,
+        n_epochs=1,
+        seed=0,
+        policy_kwargs={"net_arch": [8]},
+    )
     model.learn(32)
     model.save(folder / "model.zip")
     return folder / "model.zip"
@@ -79,9 +86,7 @@ def _spaces() -> dict[str, Any]:
 
 def test_a_model_loads_without_unpickling_and_predicts_the_same(trained: Path) -> None:
     data = read_zip_data(trained)
-    assert {"policy_class", "lr_schedule", "clip_range", "_last_obs"} <= set(
-        pickled_entries(data)
-    )
+    assert {"policy_class", "lr_schedule", "clip_range", "_last_obs"} <= set(pickled_entries(data))
     safe = load_algorithm(PPO, trained, spaces=_spaces())
     reference = PPO.load(trained, device="cpu")
     for name, tensor in reference.policy.state_dict().items():
@@ -115,8 +120,11 @@ def test_a_crafted_pickled_entry_runs_only_with_trust(trained: Path, tmp_path: P
 def test_a_crafted_policy_entry_alone_is_ignored(trained: Path, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
     crafted = tmp_path / "crafted.zip"
-    _rewrite(trained, crafted, lambda data: data["lr_schedule"].update(
-        {":serialized:": _payload(marker)}))
+    _rewrite(
+        trained,
+        crafted,
+        lambda data: data["lr_schedule"].update({":serialized:": _payload(marker)}),
+    )
     model = load_algorithm(PPO, crafted, spaces=_spaces())
     assert model.learning_rate == pytest.approx(3e-4)
     assert not marker.exists()
@@ -127,8 +135,11 @@ def _run_dir(tmp_path: Path, trained: Path, model: dict[str, Any]) -> Path:
     run_dir.mkdir()
     config = {
         "scenario": {"name": "toy", "kwargs": {}},
-        "env": {"action_mode": "multi_discrete", "observation_mode": "flat",
-                "normalize": {"enabled": True, "norm_obs": True}},
+        "env": {
+            "action_mode": "multi_discrete",
+            "observation_mode": "flat",
+            "normalize": {"enabled": True, "norm_obs": True},
+        },
         "agent": {"model": model},
     }
     (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
@@ -138,10 +149,11 @@ def _run_dir(tmp_path: Path, trained: Path, model: dict[str, Any]) -> Path:
 
 def test_a_crafted_run_directory_runs_no_code(trained: Path, tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    run_dir = _run_dir(tmp_path, trained, {"_target_": "stable_baselines3.PPO",
-                                          "policy": "MlpPolicy"})
+    run_dir = _run_dir(
+        tmp_path, trained, {"_target_": "stable_baselines3.PPO", "policy": "MlpPolicy"}
+    )
     (run_dir / "best_vecnormalize.pkl").write_bytes(pickle.dumps(_Touch(marker)))
-    with pytest.raises(UntrustedFileError, match="best_vecnormalize.pkl.*trust=True"):
+    with pytest.raises(UntrustedFileError, match=r"best_vecnormalize\.pkl.*trust=True"):
         load_model(run_dir)
     assert not marker.exists()
 
@@ -151,8 +163,11 @@ def test_a_crafted_run_directory_runs_no_code(trained: Path, tmp_path: Path) -> 
     [
         {"_target_": "shutil.copyfile", "policy": "MlpPolicy"},
         {"_target_": "stable_baselines3.PPO.load", "policy": "MlpPolicy"},
-        {"_target_": "stable_baselines3.PPO", "policy": "MlpPolicy",
-         "policy_kwargs": {"activation_fn": {"_target_": "os.system", "_args_": ["true"]}}},
+        {
+            "_target_": "stable_baselines3.PPO",
+            "policy": "MlpPolicy",
+            "policy_kwargs": {"activation_fn": {"_target_": "os.system", "_args_": ["true"]}},
+        },
     ],
 )
 def test_a_run_directory_naming_an_unlisted_target_is_refused(
@@ -183,8 +198,9 @@ def test_vec_normalize_round_trips_through_npz(tmp_path: Path) -> None:
 
 def test_a_pickled_replay_buffer_needs_trust(tmp_path: Path) -> None:
     env = gym.make("LeptonExpansion-Continuous-v0", scenario="toy")
-    agent = SAC("MlpPolicy", env, buffer_size=16, learning_starts=4, seed=0,
-                policy_kwargs={"net_arch": [8]})
+    agent = SAC(
+        "MlpPolicy", env, buffer_size=16, learning_starts=4, seed=0, policy_kwargs={"net_arch": [8]}
+    )
     agent.learn(6)
     save_replay_buffer(agent.replay_buffer, tmp_path / "buffer.npz")
     copy = SAC("MlpPolicy", env, buffer_size=16, policy_kwargs={"net_arch": [8]})

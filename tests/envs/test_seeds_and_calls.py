@@ -41,17 +41,18 @@ ACTIONS = st.one_of(
     st.text(max_size=3),
     st.floats(allow_nan=True),
     st.lists(st.integers(min_value=-3, max_value=12), max_size=6),
-    st.lists(st.lists(st.integers(min_value=-1, max_value=12), min_size=4, max_size=4),
-             min_size=0, max_size=3),
+    st.lists(
+        st.lists(st.integers(min_value=-1, max_value=12), min_size=4, max_size=4),
+        min_size=0,
+        max_size=3,
+    ),
     st.lists(st.floats(allow_nan=True, width=32), min_size=4, max_size=4),
 )
 
 
 def _valid_single(seed: Any) -> bool:
     return (
-        isinstance(seed, int | np.integer)
-        and not isinstance(seed, bool)
-        and 0 <= int(seed) < 2**64
+        isinstance(seed, int | np.integer) and not isinstance(seed, bool) and 0 <= int(seed) < 2**64
     )
 
 
@@ -117,16 +118,21 @@ def test_malformed_actions_are_refused_by_name(faces: dict[str, Any], action: An
 
 def test_the_reported_cases() -> None:
     single = gym.make(ENV_ID, scenario="toy")
-    with pytest.raises(ValueError, match=r"seed = 18446744073709551616: allowed range \[0, 2\*\*64 - 1\]"):
+    with pytest.raises(
+        ValueError, match=r"seed = 18446744073709551616: allowed range \[0, 2\*\*64 - 1\]"
+    ):
         single.reset(seed=2**64)
     single.reset(seed=2**64 - 1)
-    vector = gym.make_vec(ENV_ID, num_envs=2, vectorization_mode="vector_entry_point",
-                          scenario="toy")
+    vector = gym.make_vec(
+        ENV_ID, num_envs=2, vectorization_mode="vector_entry_point", scenario="toy"
+    )
     with pytest.raises(TypeError, match="seed = '12'"):
         vector.reset(seed="12")
     sb3 = lepton_env.make_vec_env(ENV_ID, num_envs=2, scenario="toy")
     sb3.reset()
-    with pytest.raises(ActionError, match=r"actions = None: expected one action per env, shape \(2, \*\(4,\)\)"):
+    with pytest.raises(
+        ActionError, match=r"actions = None: expected one action per env, shape \(2, \*\(4,\)\)"
+    ):
         sb3.step(None)
     with pytest.raises(ActionError, match=r"actions has shape \(4,\), expected \(2, \*\(4,\)\)"):
         sb3.step(np.zeros(4, dtype=np.int64))

@@ -38,20 +38,49 @@ def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(train_module, "run_lock", built)
 
 
+NUMBER = "must be a number in"
+INTEGER = "must be an integer in"
+WIDTHS = "must be a list of positive integer layer widths"
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("agent.model.gamma=2.0", "agent.model.gamma = 2.0 (agent 'ppo'): must be a number in (0, 1]"),
-        ("agent.model.gamma=0", "agent.model.gamma = 0 (agent 'ppo'): must be a number in (0, 1]"),
-        ("agent.model.clip_range=-0.2", "agent.model.clip_range = -0.2 (agent 'ppo'): must be a number in (0, inf)"),
-        ("agent.model.learning_rate=abc", "agent.model.learning_rate = 'abc' (agent 'ppo'): must be a number in (0, inf)"),
-        ("agent.model.learning_rate=-1", "agent.model.learning_rate = -1 (agent 'ppo'): must be a number in (0, inf)"),
-        ("agent.model.policy_kwargs.net_arch=[-4]", "agent.model.policy_kwargs.net_arch = [-4] (agent 'ppo'): must be a list of positive integer layer widths"),
-        ("agent.model.batch_size=0", "agent.model.batch_size = 0 (agent 'ppo'): must be an integer in (0, inf)"),
-        ("agent.model.n_steps=1.5", "agent.model.n_steps = 1.5 (agent 'ppo'): must be an integer in (0, inf)"),
-        ("agent.model.gae_lambda=1.5", "agent.model.gae_lambda = 1.5 (agent 'ppo'): must be a number in [0, 1]"),
-        ("env.reward._target_=shutil.copyfile", "env.reward._target_ = 'shutil.copyfile': not an allowed target"),
-        ("agent.model._target_=stable_baselines3.PPO.load", "agent.model._target_ = 'stable_baselines3.PPO.load': not an allowed target"),
+        ("agent.model.gamma=2.0", f"agent.model.gamma = 2.0 (agent 'ppo'): {NUMBER} (0, 1]"),
+        ("agent.model.gamma=0", f"agent.model.gamma = 0 (agent 'ppo'): {NUMBER} (0, 1]"),
+        (
+            "agent.model.clip_range=-0.2",
+            f"agent.model.clip_range = -0.2 (agent 'ppo'): {NUMBER} (0, inf)",
+        ),
+        (
+            "agent.model.learning_rate=abc",
+            f"agent.model.learning_rate = 'abc' (agent 'ppo'): {NUMBER} (0, inf)",
+        ),
+        (
+            "agent.model.learning_rate=-1",
+            f"agent.model.learning_rate = -1 (agent 'ppo'): {NUMBER} (0, inf)",
+        ),
+        (
+            "agent.model.policy_kwargs.net_arch=[-4]",
+            f"agent.model.policy_kwargs.net_arch = [-4] (agent 'ppo'): {WIDTHS}",
+        ),
+        (
+            "agent.model.batch_size=0",
+            f"agent.model.batch_size = 0 (agent 'ppo'): {INTEGER} (0, inf)",
+        ),
+        ("agent.model.n_steps=1.5", f"agent.model.n_steps = 1.5 (agent 'ppo'): {INTEGER} (0, inf)"),
+        (
+            "agent.model.gae_lambda=1.5",
+            f"agent.model.gae_lambda = 1.5 (agent 'ppo'): {NUMBER} [0, 1]",
+        ),
+        (
+            "env.reward._target_=shutil.copyfile",
+            "env.reward._target_ = 'shutil.copyfile': not an allowed target",
+        ),
+        (
+            "agent.model._target_=stable_baselines3.PPO.load",
+            "agent.model._target_ = 'stable_baselines3.PPO.load': not an allowed target",
+        ),
     ],
 )
 def test_bad_values_are_rejected_before_any_env(

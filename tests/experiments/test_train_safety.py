@@ -58,7 +58,8 @@ def start_and_kill(run_dir: Path) -> int:
     )
     deadline = time.monotonic() + 300
     while not list((run_dir / "checkpoints").glob("step_*/manifest.json")):
-        assert process.poll() is None, process.stderr.read().decode()[-2000:] if process.stderr else ""
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode()[-2000:] if process.stderr else "")
         assert time.monotonic() < deadline, "no checkpoint written"
         time.sleep(0.05)
     time.sleep(0.5)  # let it log past the checkpoint, as a real kill would
@@ -119,9 +120,9 @@ def test_a_corrupt_latest_checkpoint_falls_back_with_a_warning(
     uninterrupted: Path, tmp_path: Path, damage: str, problem: str
 ) -> None:
     run_dir = _checkpointed_run(uninterrupted, tmp_path)
-    older, latest = sorted(
-        (run_dir / "checkpoints").glob("step_*"), key=lambda p: int(p.name[5:])
-    )[-2:]
+    older, latest = sorted((run_dir / "checkpoints").glob("step_*"), key=lambda p: int(p.name[5:]))[
+        -2:
+    ]
     model, monitor = latest / "model.zip", latest / "monitor.json"
     if damage == "truncate_model":
         model.write_bytes(model.read_bytes()[: model.stat().st_size // 2])
@@ -140,7 +141,10 @@ def test_a_corrupt_latest_checkpoint_falls_back_with_a_warning(
     (run_dir / "run.json").write_text(json.dumps({"status": "running"}))
     resumed = subprocess.run(
         command(run_dir, f"total_timesteps={TOTAL + ROLLOUT}"),
-        env=ENV, capture_output=True, text=True, timeout=600,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "falling back to an older one" in resumed.stderr
@@ -150,19 +154,26 @@ def test_a_corrupt_latest_checkpoint_falls_back_with_a_warning(
 def test_a_second_writer_is_refused_naming_the_first(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from experiments.run_safety import run_lock\n"
-         "with run_lock(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(300)",
-         str(run_dir)],
-        env=ENV, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path\n"
+            "from experiments.run_safety import run_lock\n"
+            "with run_lock(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(300)",
+            str(run_dir),
+        ],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(RunDirectoryBusy, match=f"pid {holder.pid} on "):
             with run_lock(run_dir):
                 pass
-        refused = subprocess.run(command(run_dir), env=ENV, capture_output=True, text=True,
-                                 timeout=300)
+        refused = subprocess.run(
+            command(run_dir), env=ENV, capture_output=True, text=True, timeout=300
+        )
         assert refused.returncode == 3
         assert f"is being written by pid {holder.pid}" in refused.stderr
         assert not (run_dir / "tb").exists()
