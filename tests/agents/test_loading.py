@@ -212,3 +212,25 @@ def test_a_pickled_replay_buffer_needs_trust(tmp_path: Path) -> None:
     with pytest.raises(UntrustedFileError, match="trust=True"):
         load_replay_buffer(copy, tmp_path / "replay_buffer.pkl")
     assert not marker.exists()
+
+
+def test_lepton_compare_passes_trust_and_allowed_targets(trained: Path, tmp_path: Path) -> None:
+    from hydra import compose, initialize_config_dir
+
+    from agents.evaluation import build_contenders
+
+    run_dir = _run_dir(
+        tmp_path, trained, {"_target_": "stable_baselines3.PPO", "policy": "MlpPolicy"}
+    )
+    venv = DummyVecEnv([lambda: gym.make(ENV_ID, scenario="toy")])
+    VecNormalize(venv, norm_obs=True).save(str(run_dir / "best_vecnormalize.pkl"))  # no .npz
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    common = [f"+models.ppo={run_dir}", "use_baselines=[]", "oracle=false"]
+    with initialize_config_dir(str(configs), version_base="1.3"):
+        with pytest.raises(UntrustedFileError, match=r"best_vecnormalize\.pkl"):
+            build_contenders(compose("compare", overrides=common))
+        [contender] = build_contenders(compose("compare", overrides=[*common, "trust=true"]))
+        assert contender.kind == "learned" and len(contender.runs) == 1
+        custom = ["oracle=false", "+baselines.mine._target_=my_pkg.Agent", "use_baselines=[mine]"]
+        with pytest.raises(TargetNotAllowedError, match=r"baselines\.mine\._target_"):
+            build_contenders(compose("compare", overrides=custom))
