@@ -136,6 +136,9 @@ def _one_of(name: str, value: Any, allowed: tuple[Any, ...] | list[Any]) -> None
 def check_values(config: TrainConfig) -> None:
     """Ranges and choices of every value that has one; raises :class:`ConfigError`."""
     _at_least("seed", config.seed, 0)
+    if config.seed > 2**32 - 1:
+        # SB3 seeds NumPy's global generator with it, which takes 32-bit seeds.
+        raise ConfigError(f"seed = {config.seed}: must be in [0, 2**32 - 1]")
     _one_of("resume", config.resume, RESUME_CHOICES)
     _at_least("total_timesteps", config.total_timesteps, 1)
     device = config.device
@@ -172,6 +175,11 @@ def check_values(config: TrainConfig) -> None:
     _at_least("eval.freq", config.eval.freq, 1)
     _at_least("eval.episodes", config.eval.episodes, 1)
     _at_least("eval.first_seed", config.eval.first_seed, 0)
+    if config.eval.first_seed + config.eval.episodes > 2**64:
+        raise ConfigError(
+            f"eval.first_seed = {config.eval.first_seed}: with eval.episodes = "
+            f"{config.eval.episodes} the held-out seeds pass 2**64 - 1"
+        )
     if config.seed + env.num_envs > config.eval.first_seed:
         raise ConfigError(
             f"seed = {config.seed}: training seeds seed..seed+num_envs-1 must stay below "

@@ -73,6 +73,8 @@ WIDTHS = "must be a list of positive integer layer widths"
             "agent.model.gae_lambda=1.5",
             f"agent.model.gae_lambda = 1.5 (agent 'ppo'): {NUMBER} [0, 1]",
         ),
+        ("seed=4294967296", "seed = 4294967296: must be in [0, 2**32 - 1]"),
+        ("eval.first_seed=18446744073709551615", "the held-out seeds pass 2**64 - 1"),
         (
             "env.reward._target_=shutil.copyfile",
             "env.reward._target_ = 'shutil.copyfile': not an allowed target",
