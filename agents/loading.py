@@ -20,6 +20,7 @@ pickles (``*vecnormalize.npz``, ``replay_buffer.npz``), which
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 import zipfile
@@ -57,6 +58,8 @@ DEFAULT_BUFFERS = (
     "RecurrentRolloutBuffer",
     "RecurrentDictRolloutBuffer",
 )
+#: Keyword arguments only ``learn`` uses, SB3 pickles and a run's config gives.
+TRAINING_ONLY = ("train_freq", "target_entropy")
 _CONSTANT = re.compile(r"^ConstantSchedule\(val=([-+0-9.eEinfa]+)\)$")
 _INIT = re.compile(r"^<function (\w+)\.__init__ at ")
 
@@ -132,6 +135,8 @@ def _substitute(
     known: Mapping[str, Any],
 ) -> Any:
     """A pickle-free value for one serialized entry, or ``_MISSING``."""
+    if key == "policy_kwargs":
+        return _policy_kwargs(cls, data, known)
     if key in known:
         return known[key]
     if key in spaces:
@@ -152,12 +157,37 @@ def _substitute(
     if schedule is not None:
         # SB3's _setup_model wraps a float back into a FloatSchedule(ConstantSchedule).
         return float(schedule.group(1))
-    if key == "train_freq":
-        import inspect
-
-        default = inspect.signature(cls).parameters.get("train_freq")
+    if key == "target_entropy" and "action_space" in spaces:
+        # SAC / TQC "auto": -dim(A) (Haarnoja et al. 2018), as their _setup_model computes it.
+        return np.float32(-np.prod(spaces["action_space"].shape))
+    if key in TRAINING_ONLY:
+        # Used by learn only; a bare file gets the class default, a run its config's value.
+        default = inspect.signature(cls).parameters.get(key)
         return _MISSING if default is None else default.default
     return _MISSING
+
+
+def _policy_kwargs(cls: Any, data: Mapping[str, Any], known: Mapping[str, Any]) -> Any:
+    """``policy_kwargs`` as the class's constructor builds them from the config's.
+
+    A2C adds its RMSprop optimizer, QR-DQN its Adam epsilon, to the policy's
+    keywords (classes, so SB3 pickles the entry): the library's own constructor,
+    given the config's keywords and the file's plain JSON entries, rebuilds them.
+    """
+    if "policy_kwargs" not in known:
+        return _MISSING
+    parameters = inspect.signature(cls).parameters
+    plain = {
+        name: value
+        for name, value in data.items()
+        if name in parameters and not (isinstance(value, dict) and ":serialized:" in value)
+    }
+    settings = {**plain, **{k: v for k, v in known.items() if k in parameters}}
+    settings.update(policy=known.get("policy", "MlpPolicy"), env=None, _init_setup_model=False)
+    settings["policy_kwargs"] = dict(known["policy_kwargs"] or {})
+    for name in ("device", "verbose", "seed", "tensorboard_log"):
+        settings.pop(name, None)
+    return cls(**settings).policy_kwargs
 
 
 def load_algorithm(

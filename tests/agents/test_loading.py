@@ -234,3 +234,61 @@ def test_lepton_compare_passes_trust_and_allowed_targets(trained: Path, tmp_path
         custom = ["oracle=false", "+baselines.mine._target_=my_pkg.Agent", "use_baselines=[mine]"]
         with pytest.raises(TargetNotAllowedError, match=r"baselines\.mine\._target_"):
             build_contenders(compose("compare", overrides=custom))
+
+
+@pytest.mark.parametrize(
+    ("target", "face", "action_mode", "keywords"),
+    [
+        ("stable_baselines3.A2C", ENV_ID, "multi_discrete", {"n_steps": 4}),
+        (
+            "sb3_contrib.QRDQN",
+            "LeptonExpansion-Single-v0",
+            "discrete",
+            {"buffer_size": 64, "learning_starts": 8, "batch_size": 16},
+        ),
+        (
+            "sb3_contrib.TQC",
+            "LeptonExpansion-Continuous-v0",
+            "continuous",
+            {"buffer_size": 64, "learning_starts": 8},
+        ),
+    ],
+)
+def test_pickled_keywords_are_rebuilt_from_the_run_config(
+    tmp_path: Path, target: str, face: str, action_mode: str, keywords: dict[str, Any]
+) -> None:
+    """A2C's RMSprop and QR-DQN's Adam epsilon sit in pickled policy_kwargs, TQC's
+    target_entropy is a pickled float32: the run's config and the class rebuild them."""
+    from hydra.utils import get_class
+
+    cls = get_class(target)
+    env = gym.make(face, scenario="toy")
+    model = cls("MlpPolicy", env, policy_kwargs={"net_arch": [8]}, seed=0, **keywords)
+    model.learn(16)
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    config = {
+        "scenario": {"name": "toy", "kwargs": {}},
+        "env": {"action_mode": action_mode, "observation_mode": "flat"},
+        "agent": {
+            "model": {
+                "_target_": target,
+                "policy": "MlpPolicy",
+                "policy_kwargs": {"net_arch": [8]},
+                **keywords,
+            }
+        },
+    }
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    model.save(run_dir / "best_model.zip")
+    if "policy_kwargs" in pickled_entries(read_zip_data(run_dir / "best_model.zip")):
+        # without the run's config the network's keywords are unknown: refused
+        with pytest.raises(UntrustedFileError, match=r"\['policy_kwargs'\]"):
+            load_algorithm(cls, run_dir / "best_model.zip", env=env)
+    loaded, *_ = load_model(run_dir)
+    for name, tensor in model.policy.state_dict().items():
+        assert torch.equal(tensor, loaded.policy.state_dict()[name]), name
+    assert getattr(loaded, "target_entropy", None) == getattr(model, "target_entropy", None)
+    if hasattr(model.policy, "optimizer"):
+        assert type(loaded.policy.optimizer) is type(model.policy.optimizer)
+        assert loaded.policy.optimizer.defaults["eps"] == model.policy.optimizer.defaults["eps"]
