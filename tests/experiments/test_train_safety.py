@@ -151,7 +151,33 @@ def test_a_corrupt_latest_checkpoint_falls_back_with_a_warning(
     assert json.loads((run_dir / "run.json").read_text())["num_timesteps"] == TOTAL + ROLLOUT
 
 
-def test_a_second_writer_is_refused_naming_the_first(tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_two_concurrent_runs_into_one_directory(tmp_path: Path) -> None:
+    """The second is refused, naming the first, which finishes with one point per step."""
+    run_dir = tmp_path / "run"
+    first = subprocess.Popen(
+        command(run_dir), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (run_dir / ".lock.json").exists():
+            assert first.poll() is None and time.monotonic() < deadline, "the first never locked"
+            time.sleep(0.05)
+        second = subprocess.run(
+            command(run_dir), env=ENV, capture_output=True, text=True, timeout=300
+        )
+        assert second.returncode == 3
+        assert f"is being written by pid {first.pid} on " in second.stderr
+        assert first.wait(timeout=600) == 0, first.stderr.read()[-2000:] if first.stderr else ""
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert json.loads((run_dir / "run.json").read_text())["num_timesteps"] == TOTAL
+    points = scalars(run_dir)
+    assert not points.duplicated(["tag", "step"]).any()
+
+
+def test_a_killed_writer_leaves_no_stale_lock(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     holder = subprocess.Popen(
         [
