@@ -24,7 +24,7 @@ from agents.callbacks import CheckpointWarning, checkpoint_problem, latest_valid
 from experiments.run_safety import RunDirectoryBusy, prune_events, run_lock
 
 TOTAL = 4096
-ROLLOUT = 4 * 16
+
 ARGS = [
     "scenario=toy",
     "training=smoke",
@@ -35,14 +35,33 @@ ARGS = [
     "logger.expansion_figure=false",
     "env.num_envs=4",
     "agent.model.policy_kwargs.net_arch=[16]",
-    "agent.model.n_steps=16",
-    "agent.model.batch_size=32",
+    "env.vec_backend=lepton",
 ]
+#: Per agent: a rollout of 4 envs x 16 steps (PPO), of 4 envs x train_freq 4 (DQN).
+AGENTS = {
+    "ppo": ["agent=ppo", "agent.model.n_steps=16", "agent.model.batch_size=32"],
+    "dqn": [
+        "agent=dqn",
+        "agent.model.learning_starts=256",
+        "agent.model.buffer_size=4096",
+        "agent.model.batch_size=32",
+        "agent.model.target_update_interval=256",
+    ],
+}
+ROLLOUTS = {"ppo": 4 * 16, "dqn": 4 * 4}
 ENV = {**os.environ, "MPLBACKEND": "Agg"}
 
 
-def command(run_dir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "experiments.train", *ARGS, *extra, f"hydra.run.dir={run_dir}"]
+def command(run_dir: Path, *extra: str, agent: str = "ppo") -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "experiments.train",
+        *ARGS,
+        *AGENTS[agent],
+        *extra,
+        f"hydra.run.dir={run_dir}",
+    ]
 
 
 def scalars(run_dir: Path) -> pd.DataFrame:
@@ -51,10 +70,10 @@ def scalars(run_dir: Path) -> pd.DataFrame:
     return table[~table["tag"].str.startswith("time/")].reset_index(drop=True)
 
 
-def start_and_kill(run_dir: Path) -> int:
+def start_and_kill(run_dir: Path, agent: str) -> int:
     """Start a run, SIGKILL it once it has a checkpoint; the newest checkpoint's step."""
     process = subprocess.Popen(
-        command(run_dir), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        command(run_dir, agent=agent), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     deadline = time.monotonic() + 300
     while not list((run_dir / "checkpoints").glob("step_*/manifest.json")):
@@ -70,19 +89,43 @@ def start_and_kill(run_dir: Path) -> int:
     return int(newest.name.removeprefix("step_"))
 
 
-@pytest.fixture(scope="module")
+_FINISHED: dict[str, Path] = {}
+
+
+def finished_run(agent: str, factory: pytest.TempPathFactory) -> Path:
+    """An uninterrupted run of ``agent`` (made once per test session)."""
+    if agent not in _FINISHED:
+        run_dir = factory.mktemp(f"uninterrupted_{agent}") / "run"
+        subprocess.run(
+            command(run_dir, agent=agent), env=ENV, check=True, capture_output=True, timeout=600
+        )
+        _FINISHED[agent] = run_dir
+    return _FINISHED[agent]
+
+
+@pytest.fixture
 def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    run_dir = tmp_path_factory.mktemp("uninterrupted") / "run"
-    subprocess.run(command(run_dir), env=ENV, check=True, capture_output=True, timeout=600)
-    return run_dir
+    return finished_run("ppo", tmp_path_factory)
 
 
 @pytest.mark.slow
-def test_kill_and_resume_equals_the_uninterrupted_run(uninterrupted: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("agent", "tags"),
+    [
+        ("ppo", {"kpi/revenue", "eval/mean_reward", "train/loss", "rollout/ep_rew_mean"}),
+        ("dqn", {"kpi/revenue", "eval/mean_reward", "train/loss", "rollout/exploration_rate"}),
+    ],
+)
+def test_kill_and_resume_equals_the_uninterrupted_run(
+    agent: str, tags: set[str], tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    uninterrupted = finished_run(agent, tmp_path_factory)
     run_dir = tmp_path / "run"
-    killed_at = start_and_kill(run_dir)
-    assert killed_at < TOTAL and killed_at % ROLLOUT == 0, "checkpoint off a rollout boundary"
-    resumed = subprocess.run(command(run_dir), env=ENV, capture_output=True, text=True, timeout=600)
+    killed_at = start_and_kill(run_dir, agent)
+    assert killed_at < TOTAL and killed_at % ROLLOUTS[agent] == 0, "off a rollout boundary"
+    resumed = subprocess.run(
+        command(run_dir, agent=agent), env=ENV, capture_output=True, text=True, timeout=600
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     for folder in (uninterrupted, run_dir):
         assert json.loads((folder / "run.json").read_text())["num_timesteps"] == TOTAL
@@ -93,9 +136,7 @@ def test_kill_and_resume_equals_the_uninterrupted_run(uninterrupted: Path, tmp_p
     after = found[found["step"] > killed_at].set_index(["tag", "step"])["value"].sort_index()
     reference = expected[expected["step"] > killed_at].set_index(["tag", "step"])["value"]
     reference = reference.sort_index()
-    assert {"kpi/revenue", "eval/mean_reward", "train/loss", "rollout/ep_rew_mean"} <= set(
-        reference.index.get_level_values("tag")
-    )
+    assert tags <= set(reference.index.get_level_values("tag"))
     pd.testing.assert_index_equal(after.index, reference.index)
     np.testing.assert_array_equal(after.to_numpy(), reference.to_numpy())
 
@@ -140,7 +181,7 @@ def test_a_corrupt_latest_checkpoint_falls_back_with_a_warning(
     # The run resumes from the older checkpoint and finishes, warning on stderr.
     (run_dir / "run.json").write_text(json.dumps({"status": "running"}))
     resumed = subprocess.run(
-        command(run_dir, f"total_timesteps={TOTAL + ROLLOUT}"),
+        command(run_dir, f"total_timesteps={TOTAL + ROLLOUTS['ppo']}"),
         env=ENV,
         capture_output=True,
         text=True,
@@ -148,7 +189,9 @@ def test_a_corrupt_latest_checkpoint_falls_back_with_a_warning(
     )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "falling back to an older one" in resumed.stderr
-    assert json.loads((run_dir / "run.json").read_text())["num_timesteps"] == TOTAL + ROLLOUT
+    assert (
+        json.loads((run_dir / "run.json").read_text())["num_timesteps"] == TOTAL + ROLLOUTS["ppo"]
+    )
 
 
 @pytest.mark.slow
