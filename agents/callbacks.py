@@ -42,8 +42,8 @@ from stable_baselines3.common.vec_env import (
 )
 from torch.utils.tensorboard import SummaryWriter
 
-from agents.loading import save_replay_buffer, save_vec_normalize
-from agents.resume_state import save_resume_state
+from lepton_env.agents.loading import save_replay_buffer, save_vec_normalize
+from lepton_env.agents.resume_state import save_resume_state
 from lepton_env.types import EntryMode
 
 #: Names of the entry modes, in ``entries_by_mode`` order (index 0, "none", never counts).

@@ -1,7 +1,7 @@
 """Evaluation: deterministic rollouts on held-out seeds, business KPIs, and honest statistics.
 
 * :func:`evaluate_policy_episodes` plays an agent (anything with the
-  :class:`~agents.protocol.Agent` ``predict``) on one episode per seed and
+  :class:`~lepton_env.agents.protocol.Agent` ``predict``) on one episode per seed and
   returns per-episode returns, KPIs and the entry timeline.
 * :func:`aggregate` reports per agent the mean, the interquartile mean (IQM)
   and 95% stratified-bootstrap confidence intervals, computed by rliable
@@ -383,8 +383,8 @@ def load_model(
     """
     from hydra.utils import get_class
 
-    from agents.loading import load_algorithm
-    from agents.targets import check_target
+    from lepton_env.agents.loading import load_algorithm
+    from lepton_env.agents.targets import check_target
 
     location = Path(path)
     run_dir: Path | None = None
@@ -442,7 +442,7 @@ def _config_values(model: dict[str, Any], allowed_targets: Sequence[str]) -> dic
     """``agent.model``'s keywords as objects (nested targets checked, then instantiated)."""
     from hydra.utils import instantiate
 
-    from agents.targets import check_targets
+    from lepton_env.agents.targets import check_targets
 
     values = {key: value for key, value in model.items() if key != "_target_"}
     check_targets(values, "agent.model", allowed_targets)
@@ -463,7 +463,7 @@ class _ObservationNormalized:
     ) -> None:
         from stable_baselines3.common.vec_env import DummyVecEnv
 
-        from agents.loading import load_vec_normalize
+        from lepton_env.agents.loading import load_vec_normalize
 
         venv = DummyVecEnv([lambda: gym.make(env_id, **env_kwargs)])
         self.normalizer = load_vec_normalize(stats, venv, trust)
@@ -715,7 +715,7 @@ def build_contenders(cfg: Any) -> list[Contender]:
 
     ``cfg.models``: name -> run directory, glob of run directories, list of
     them, or ``{path, class_path, env_id}``; ``cfg.baselines``: name ->
-    ``{_target_: agents.baselines.X, ...settings}`` built on the config's face,
+    ``{_target_: lepton_env.agents.baselines.X, ...settings}`` built on the config's face,
     those named by ``cfg.use_baselines`` (``all`` or a list) played;
     ``cfg.oracle``: ``auto`` adds the exact oracle where the scenario is
     deterministic, ``true`` requires it.
@@ -723,7 +723,7 @@ def build_contenders(cfg: Any) -> list[Contender]:
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    from agents.targets import check_prefixes, check_targets
+    from lepton_env.agents.targets import check_prefixes, check_targets
 
     overrides: dict[str, Any] = dict(OmegaConf.to_container(cfg.scenario.kwargs) or {})  # type: ignore[arg-type]
     scenario_kwargs = {"scenario": cfg.scenario.name, **overrides}
@@ -810,7 +810,7 @@ def _learned(
 
 
 def _oracle_contender(setting: Any, scenario_kwargs: dict[str, Any]) -> Contender | None:
-    from agents.oracle import NotDeterministicError, OracleAgent
+    from lepton_env.agents.oracle import NotDeterministicError, OracleAgent
 
     if setting in (False, "false", None):
         return None

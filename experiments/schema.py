@@ -15,8 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 import lepton_env
-from agents.targets import TargetNotAllowedError, check_prefixes, check_targets
-from experiments.hyperparams import HyperparameterError, check_hyperparameters
+from lepton_env.agents.targets import TargetNotAllowedError, check_prefixes, check_targets
+from lepton_env.experiments.hyperparams import HyperparameterError, check_hyperparameters
 
 ACTION_MODES = tuple(lepton_env.ENV_IDS.values())
 VEC_BACKENDS = ("dummy", "subproc", "lepton")

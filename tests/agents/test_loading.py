@@ -18,8 +18,8 @@ from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
 
 import lepton_env  # noqa: F401  (registers the env ids)
-from agents.evaluation import load_model
-from agents.loading import (
+from lepton_env.agents.evaluation import load_model
+from lepton_env.agents.loading import (
     UntrustedFileError,
     load_algorithm,
     load_replay_buffer,
@@ -29,7 +29,7 @@ from agents.loading import (
     save_replay_buffer,
     save_vec_normalize,
 )
-from agents.targets import TargetNotAllowedError
+from lepton_env.agents.targets import TargetNotAllowedError
 
 ENV_ID = "LeptonExpansion-v0"
 
@@ -217,7 +217,7 @@ def test_a_pickled_replay_buffer_needs_trust(tmp_path: Path) -> None:
 def test_lepton_compare_passes_trust_and_allowed_targets(trained: Path, tmp_path: Path) -> None:
     from hydra import compose, initialize_config_dir
 
-    from agents.evaluation import build_contenders
+    from lepton_env.agents.evaluation import build_contenders
 
     run_dir = _run_dir(
         tmp_path, trained, {"_target_": "stable_baselines3.PPO", "policy": "MlpPolicy"}

@@ -10,10 +10,10 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-import experiments.train as train_module
-from agents.targets import TargetNotAllowedError, check_target, check_targets
-from experiments.hyperparams import Bound, HyperparameterError, check_hyperparameters
-from experiments.schema import ConfigError
+import lepton_env.experiments.train as train_module
+from lepton_env.agents.targets import TargetNotAllowedError, check_target, check_targets
+from lepton_env.experiments.hyperparams import Bound, HyperparameterError, check_hyperparameters
+from lepton_env.experiments.schema import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
@@ -101,7 +101,7 @@ def test_sac_keys_are_bounded(compose_train: Any, no_env: None, tmp_path: Path) 
 
 
 def test_every_shipped_agent_passes_the_bounds(compose_train: Any) -> None:
-    from experiments.schema import validate
+    from lepton_env.experiments.schema import validate
 
     for agent in sorted(path.stem for path in (CONFIGS / "agent").glob("*.yaml")):
         validate(compose_train([f"agent={agent}"]))
@@ -121,7 +121,7 @@ def test_a_listed_prefix_is_allowed_and_matches_whole_components() -> None:
 
 
 def test_allowed_targets_lets_a_user_package_in(compose_train: Any) -> None:
-    from experiments.schema import validate
+    from lepton_env.experiments.schema import validate
 
     override = "agent.model._target_=my_agents.tabular.TabularQAgent"
     with pytest.raises(ConfigError, match="allowed_targets"):

@@ -20,8 +20,12 @@ import pandas as pd
 import pytest
 from tbparse import SummaryReader
 
-from agents.callbacks import CheckpointWarning, checkpoint_problem, latest_valid_checkpoint
-from experiments.run_safety import RunDirectoryBusy, prune_events, run_lock
+from lepton_env.agents.callbacks import (
+    CheckpointWarning,
+    checkpoint_problem,
+    latest_valid_checkpoint,
+)
+from lepton_env.experiments.run_safety import RunDirectoryBusy, prune_events, run_lock
 
 TOTAL = 4096
 
@@ -56,7 +60,7 @@ def command(run_dir: Path, *extra: str, agent: str = "ppo") -> list[str]:
     return [
         sys.executable,
         "-m",
-        "experiments.train",
+        "lepton_env.experiments.train",
         *ARGS,
         *AGENTS[agent],
         *extra,
@@ -227,7 +231,7 @@ def test_a_killed_writer_leaves_no_stale_lock(tmp_path: Path) -> None:
             sys.executable,
             "-c",
             "import sys, time; from pathlib import Path\n"
-            "from experiments.run_safety import run_lock\n"
+            "from lepton_env.experiments.run_safety import run_lock\n"
             "with run_lock(Path(sys.argv[1])):\n print('held', flush=True); time.sleep(300)",
             str(run_dir),
         ],
