@@ -117,6 +117,8 @@ COUNT_KPIS = (
     "new_laws",
     "closures",
     "invalid_moves",
+    # valid moves (each allowed by its mask) refused because together they exceed cash + credit
+    "unfunded_moves",
 )
 (
     _REVENUE,
@@ -144,6 +146,7 @@ COUNT_KPIS = (
     _LAWS,
     _CLOSURES,
     _INVALID,
+    _UNFUNDED,
 ) = range(len(COUNT_KPIS))
 
 _RANK = np.array(MODE_RANK, dtype=np.int64)
@@ -317,6 +320,7 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
     s.cash[b] = p.initial_cash
     s.product_quality[b] = p.initial_quality
     s.rnd_intensity[b] = p.initial_rnd
+    s.unfunded_moves[b] = 0
     noise = p.trait_noise
     size_stream = rng.stream_key(key, 0, Stream.MARKET_SIZE_NOISE)
     distance_stream = rng.stream_key(key, 0, Stream.DISTANCE_NOISE)
@@ -631,6 +635,7 @@ def encode_env(
         s.quarter[b] / p.horizon,
         np.arcsinh(revenue_total / p.reward_scale) / 2.0,
         present / regions,
+        s.unfunded_moves[b] / regions,
     )
     for f in range(len(values)):
         flat[row, firm + f] = _clipped(values[f], _FIRM_LOW[f], _FIRM_HIGH[f])
@@ -857,8 +862,11 @@ def _step_env(
         committed += region_cost
         funded = committed <= budget
         accepted = chosen_valid and funded
-        if move != _HOLD and not accepted:
+        if move != _HOLD and not chosen_valid:
             counts[_INVALID, b] += 1
+        elif not funded and (move != _HOLD or region_cost > 0.0):
+            # allowed by the per-region mask, refused by the joint budget: not an invalid move
+            counts[_UNFUNDED, b] += 1
         if not accepted:
             move = _HOLD
         if not funded:
@@ -1101,6 +1109,7 @@ def _step_env(
     out.episode_key[o] = key
     out.cash[o] = cash
     out.revenue[o] = net_total
+    out.unfunded_moves[o] = counts[_UNFUNDED, b]
     money[_REVENUE, b] = net_total
     money[_GROSS, b] = gross_total
     money[_PROFIT, b] = profit
@@ -1233,6 +1242,7 @@ def _one_row(s: Any) -> Any:
         np.empty_like(s.competitor_quality[:1]),
         np.empty_like(s.competitor_brand[:1]),
         np.empty_like(s.competitor_price[:1]),
+        np.empty_like(s.unfunded_moves[:1]),
     )
 
 
@@ -1245,6 +1255,7 @@ def _copy_row(src: Any, i: int, dst: Any, j: int) -> None:
     dst.revenue[j] = src.revenue[i]
     dst.product_quality[j] = src.product_quality[i]
     dst.rnd_intensity[j] = src.rnd_intensity[i]
+    dst.unfunded_moves[j] = src.unfunded_moves[i]
     for r in range(src.entry_mode.shape[1]):
         dst.market_size[j, r] = src.market_size[i, r]
         dst.psychic_distance[j, r] = src.psychic_distance[i, r]
@@ -1429,9 +1440,10 @@ _DTYPES = {
     "competitor_quality": np.float32,
     "competitor_brand": np.float32,
     "competitor_price": np.float32,
+    "unfunded_moves": np.int16,
 }
 _AXES = {name: "" for name in ("episode_key", "quarter", "cash", "revenue")}
-_AXES.update(product_quality="", rnd_intensity="")
+_AXES.update(product_quality="", rnd_intensity="", unfunded_moves="")
 _AXES.update({name: "K" for name in _DTYPES if name.startswith("competitor_")})
 _AXES.update(partner_quality="P", partner_estimate="P")
 _AXES.update({name: "R" for name in _DTYPES if name not in _AXES})

@@ -181,6 +181,8 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
+        if seed is not None:
+            seed = rng.check_seed(seed)
         super().reset(seed=seed)
         if seed is not None:
             self._key = rng.episode_key(np.array([seed]), self.params.seed_offset)
@@ -197,6 +199,8 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if self.state is None:
             raise RuntimeError("call reset() before step()")
+        if action is None:
+            raise ActionError(f"action = None: expected an element of {self.action_space}")
         batch_action = np.asarray(action)[None, ...]
         checked = self.actions.check(batch_action)
         decoded, face_invalid = self._decode(checked)

@@ -7,6 +7,7 @@ import pytest
 
 from lepton_env import make_params
 from lepton_env.core import Model
+from lepton_env.features import FIRM_FEATURES, REGION_FEATURES
 from lepton_env.mechanisms.entry import (
     acquisition_price,
     acquisition_target,
@@ -16,6 +17,7 @@ from lepton_env.mechanisms.entry import (
     serving_mode,
     share_ceiling,
 )
+from lepton_env.observation import encode_flat
 from lepton_env.state import State
 from lepton_env.types import EntryMode, Move
 
@@ -208,5 +210,15 @@ def test_moves_are_funded_in_region_order_until_credit_runs_out(act) -> None:
     assert valid[NEAR, Move.ENTER_GREENFIELD] and valid[FAR, Move.ENTER_GREENFIELD]
     output = model.step(state, act(3, {NEAR: Move.ENTER_GREENFIELD, FAR: Move.ENTER_GREENFIELD}))
     np.testing.assert_array_equal(output.state.entry_mode[0], [4, 4, 0])
-    assert output.kpis["invalid_moves"][0] == 1
+    # far's greenfield was allowed by its mask: refused for the joint budget, not invalid
+    assert output.kpis["invalid_moves"][0] == 0
+    assert output.kpis["unfunded_moves"][0] == 1
     assert output.kpis["entry_cost"][0] == pytest.approx(38.0)
+    assert output.state.unfunded_moves[0] == 1
+    # the firm's `unfunded` feature: 1 refused move / 3 regions; gone after a funded quarter
+    firm = model.params.num_regions * len(REGION_FEATURES)
+    column = firm + [f.name for f in FIRM_FEATURES].index("unfunded")
+    assert encode_flat(model, output.state)[0, column] == pytest.approx(1 / 3)
+    after = model.step(output.state, act(3))
+    assert after.kpis["unfunded_moves"][0] == 0
+    assert encode_flat(model, after.state)[0, column] == 0.0
