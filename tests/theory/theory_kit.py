@@ -32,6 +32,7 @@ class Episodes:
 
     params: Params
     returns: NDArray[np.float64]  # (n,)
+    present_values: NDArray[np.float64]  # (n,) rewards discounted at the cost of capital
     components: dict[str, NDArray[np.float64]]  # (n,) each, summed over the episode
     kpis: dict[str, NDArray[np.float64]]  # (n, T) each, per-env KPIs quarter by quarter
     market_share: NDArray[np.float64]  # (n, T, R) after each quarter
@@ -55,6 +56,8 @@ def play(
     rnd_level = round(p.initial_rnd * (p.rnd_levels - 1))
     rows = n * len(policies)
     returns = np.zeros(rows)
+    present_values = np.zeros(rows)
+    delta = (1.0 + p.discount_rate) ** -0.25
     alive = np.ones(rows, dtype=bool)
     bankrupt = np.zeros(rows, dtype=bool)
     components: dict[str, NDArray[np.float64]] = {}
@@ -68,6 +71,7 @@ def play(
         action = np.concatenate([moves, np.full((rows, 1), rnd_level)], axis=1)
         _, reward, terminated, truncated, info = venv.step(action)
         returns += np.where(alive, reward, 0.0)
+        present_values += delta ** (quarter + 1) * np.where(alive, reward, 0.0)
         for name, value in info["reward_components"].items():
             if not name.startswith("_"):
                 components.setdefault(name, np.zeros(rows))
@@ -84,6 +88,7 @@ def play(
         Episodes(
             p,
             returns[block],
+            present_values[block],
             {k: v[block] for k, v in components.items()},
             {k: v[block] for k, v in kpis.items()},
             share[block],
@@ -110,15 +115,16 @@ def clearly_less(
 
 
 # ---------------------------------------------------------------------- fixed policies
-def scheduled(plan: dict[int, dict[int, Move]], every_quarter: dict[int, Move] | None = None) -> Policy:
-    """``plan[quarter][region]``: that move then (where valid; HOLD otherwise), and
-    ``every_quarter[region]`` in all other quarters (where valid)."""
+def scheduled(plan: dict[int, dict[int, Move]], upkeep: bool = False) -> Policy:
+    """``plan[quarter][region]``: that move then, where valid (HOLD otherwise). ``upkeep``:
+    in a region with no planned move, localize while it can, then market."""
 
     def policy(quarter: int, valid: NDArray[np.bool_]) -> NDArray[np.int64]:
         moves = np.zeros(valid.shape[:2], dtype=np.int64)
-        chosen = dict(every_quarter or {})
-        chosen.update(plan.get(quarter, {}))
-        for region, move in chosen.items():
+        if upkeep:
+            moves = np.where(valid[:, :, Move.MARKETING], int(Move.MARKETING), moves)
+            moves = np.where(valid[:, :, Move.LOCALIZE], int(Move.LOCALIZE), moves)
+        for region, move in plan.get(quarter, {}).items():
             moves[:, region] = np.where(valid[:, region, move], int(move), 0)
         return moves
 
