@@ -115,15 +115,14 @@ def clearly_less(
 
 
 # ---------------------------------------------------------------------- fixed policies
-def scheduled(plan: dict[int, dict[int, Move]], upkeep: bool = False) -> Policy:
-    """``plan[quarter][region]``: that move then, where valid (HOLD otherwise). ``upkeep``:
-    in a region with no planned move, localize while it can, then market."""
+def scheduled(plan: dict[int, dict[int, Move]], upkeep: Sequence[Move] = ()) -> Policy:
+    """``plan[quarter][region]``: that move then, where valid (HOLD otherwise). In a
+    region with no planned move, the first valid move of ``upkeep``."""
 
     def policy(quarter: int, valid: NDArray[np.bool_]) -> NDArray[np.int64]:
         moves = np.zeros(valid.shape[:2], dtype=np.int64)
-        if upkeep:
-            moves = np.where(valid[:, :, Move.MARKETING], int(Move.MARKETING), moves)
-            moves = np.where(valid[:, :, Move.LOCALIZE], int(Move.LOCALIZE), moves)
+        for move in reversed(upkeep):
+            moves = np.where(valid[:, :, move], int(move), moves)
         for region, move in plan.get(quarter, {}).items():
             moves[:, region] = np.where(valid[:, region, move], int(move), 0)
         return moves
