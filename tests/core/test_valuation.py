@@ -176,9 +176,9 @@ def test_buying_a_share_costs_more_than_the_valuation_it_adds() -> None:
 
 
 def test_removed_multiples_name_their_replacement() -> None:
-    with pytest.raises(ParamsError, match="acquisition_revenue_multiple.*control_premium"):
+    with pytest.raises(ParamsError, match=r"acquisition_revenue_multiple.*control_premium"):
         make_params("toy", acquisition_revenue_multiple=3.0)
-    with pytest.raises(ParamsError, match="valuation_multiple.*discount_rate"):
+    with pytest.raises(ParamsError, match=r"valuation_multiple.*discount_rate"):
         make_params("toy", valuation_multiple=4.0)
 
 

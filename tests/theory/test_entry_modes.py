@@ -27,7 +27,10 @@ MODES = (Move.ENTER_PILOT, Move.ENTER_PARTNERSHIP, Move.ENTER_ACQUISITION, Move.
 def _by_region_and_mode(**setting: Any) -> dict[tuple[int, Move], Episodes]:
     """Enter one region at quarter 0 in one mode, then localize and market there."""
     keys = [(region, mode) for region in FOREIGN for mode in MODES]
-    policies = [scheduled({0: {region: mode}}, upkeep=(Move.LOCALIZE, Move.MARKETING)) for region, mode in keys]
+    policies = [
+        scheduled({0: {region: mode}}, upkeep=(Move.LOCALIZE, Move.MARKETING))
+        for region, mode in keys
+    ]
     return dict(zip(keys, play(policies, **setting), strict=True))
 
 

@@ -8,7 +8,6 @@ and entering a region only to leave it the next quarter never pays.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from theory_kit import STANDARD_ERRORS, Policy, clearly_positive, hold, play, scheduled
 

@@ -44,7 +44,10 @@ class Episodes:
 
 
 def play(
-    policies: Sequence[Policy], scenario: str = "global", seeds: Sequence[int] = SEEDS, **params: Any
+    policies: Sequence[Policy],
+    scenario: str = "global",
+    seeds: Sequence[int] = SEEDS,
+    **params: Any,
 ) -> list[Episodes]:
     """Each policy over ``seeds``, all in one batch; the R&D level stays at its start."""
     p = make_params(scenario, **params)
