@@ -234,11 +234,11 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
         "Reward",
         {
             "reward_scale": "Design: keeps quarterly rewards of order one for learners.",
-            "discount_rate": f"{_A}: 20 % a year, between the cost of capital of listed US "
-            "software and semiconductor firms (about 10 %; Damodaran, 'Cost of capital by "
-            "sector', NYU Stern data) and the 25-35 % target returns of late-stage venture "
-            "capital (Damodaran 2009, 'Valuing young, start-up and growth companies'), for a "
-            "growth-stage AI firm expanding abroad. Discounts the valuation's cash flows.",
+            "discount_rate": "25 % a year: the low end of the 25-35 % target returns of "
+            "late-stage (bridge / pre-IPO) venture capital (Damodaran 2009, 'Valuing young, "
+            "start-up and growth companies'), for a growth-stage AI firm expanding abroad; "
+            "listed US software firms' cost of capital is about 10 % (Damodaran, 'Cost of "
+            "capital by sector', NYU Stern data). Discounts the valuation's cash flows.",
             "valuation_quarters": f"{_A}: H = 40 quarters, a ten-year explicit forecast (Koller, "
             "Goedhart & Wessels, *Valuation*) with no continuing value after it, long enough to "
             "price the Bass adoption ahead of young markets; `toy` values one year so that its "

@@ -89,7 +89,7 @@ def default_economics() -> dict[str, Any]:
         "obsolescence": 0.03,
         "initial_rnd": 0.5,
         "reward_scale": 1000.0,
-        "discount_rate": 0.20,
+        "discount_rate": 0.25,
         "valuation_quarters": 40,
         "bankruptcy_penalty": 10.0,
     }
