@@ -66,12 +66,12 @@ def test_acquisition_targets_the_largest_active_rival() -> None:
 
 
 def _far_demand_value() -> float:
-    """Toy far at t=0, by hand: ``sum_{k=1..4} 1.1^(-k/4) 200 1.2^((k-1)/4) a_k`` with
+    """Toy far at t=0, by hand: ``sum_{k=1..4} 1.25^(-k/4) 200 1.2^((k-1)/4) a_k`` with
     ``a_k`` Bass steps (p 0.01, q 0.1) from 0.3."""
     total, adopted = 0.0, 0.3
     for k in range(1, 5):
         adopted += (0.01 + 0.1 * adopted) * (1.0 - adopted)
-        total += 1.1 ** (-k / 4) * 200.0 * 1.2 ** ((k - 1) / 4) * adopted
+        total += 1.25 ** (-k / 4) * 200.0 * 1.2 ** ((k - 1) / 4) * adopted
     return total
 
 
@@ -156,7 +156,7 @@ def test_acquisition_buys_the_largest_rival(rich_model: Model, act) -> None:
     assert state.brand[0, FAR] == pytest.approx(0.9 * 0.8 * 6.0)
     assert state.localization[0, FAR] == 1.0
     # price: 20 + 0.05 * 200 + 1.35 x target share x gross margin 0.65 x the discounted
-    # demand of the next four quarters (toy: 10 % a year, a one-year window)
+    # demand of the next four quarters (toy: 25 % a year, a one-year window)
     expected_price = 30.0 + 1.35 * float(rivals[target]) * 0.65 * _far_demand_value()
     assert output.kpis["entry_cost"][0] == pytest.approx(expected_price, rel=1e-6)
     # the firm starts from the bought share
