@@ -180,7 +180,7 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
             "exit_cost_fraction": f"{_A}: share of the entry cost written off on exit.",
             "greenfield_build_quarters": f"{_A}: time to build a subsidiary.",
             "control_premium": "Betton, Eckbo & Thorburn (2008), 'Corporate takeovers', "
-            "Handbook of Empirical Corporate Finance 2: average offer premia of about 30-50 % "
+            "Handbook of Empirical Corporate Finance 2: average offer premia of about 30-45 % "
             "over the target's pre-bid value; 35 % here, paid over the target's discounted "
             "value (the valuation section).",
             "acquisition_filing_fee": f"{_A}: share of the price lost when FDI screening "

@@ -22,7 +22,7 @@ Two uses, one logic, so that no trade makes value from nothing:
 * the **acquisition price** of a local competitor holding share ``s_T`` is the deal
   cost plus its value with a control premium ``pi`` (Betton, Eckbo & Thorburn 2008,
   "Corporate takeovers", *Handbook of Empirical Corporate Finance* 2, ch. 15: average
-  offer premia of 30-50 %): ``price = F_3 + c_3 M_r + (1 + pi) V_r(t, s_T)`` with the
+  offer premia of 30-45 %): ``price = F_3 + c_3 M_r + (1 + pi) V_r(t, s_T)`` with the
   gross margin ``1 - v`` (``v`` the variable cost rate);
 * the **firm's value** (the terminal valuation and the potential of the valuation
   reward) sums its own positions, each at its own margin (``1 - v`` less a partner's
