@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from theory_kit import Episodes, clearly_less, play, scheduled
 
 from lepton_env import make_params
@@ -34,15 +35,23 @@ def _by_region_and_mode(**setting: Any) -> dict[tuple[int, Move], Episodes]:
     return dict(zip(keys, play(policies, **setting), strict=True))
 
 
-RESULTS = _by_region_and_mode(initial_cash=1e5, fdi_screening=np.zeros(PARAMS.num_regions))
-# screening's vetoes add variance: more seeds
-SCREENED = _by_region_and_mode(initial_cash=1e5, seeds=range(30_000, 30_160))
+@pytest.fixture(scope="module")
+def unscreened() -> dict[tuple[int, Move], Episodes]:
+    return _by_region_and_mode(initial_cash=1e5, fdi_screening=np.zeros(PARAMS.num_regions))
 
 
-def test_acquisition_reaches_share_faster_and_costs_more_than_greenfield() -> None:
+@pytest.fixture(scope="module")
+def screened() -> dict[tuple[int, Move], Episodes]:
+    # screening's vetoes add variance: more seeds
+    return _by_region_and_mode(initial_cash=1e5, seeds=range(30_000, 30_160))
+
+
+def test_acquisition_reaches_share_faster_and_costs_more_than_greenfield(
+    unscreened: dict[tuple[int, Move], Episodes],
+) -> None:
     for region in FOREIGN:
-        bought = RESULTS[region, Move.ENTER_ACQUISITION]
-        built = RESULTS[region, Move.ENTER_GREENFIELD]
+        bought = unscreened[region, Move.ENTER_ACQUISITION]
+        built = unscreened[region, Move.ENTER_GREENFIELD]
         name = PARAMS.region_names[region]
         for quarter in (0, 3, 7):  # after one, four and eight quarters
             assert clearly_less(
@@ -51,11 +60,13 @@ def test_acquisition_reaches_share_faster_and_costs_more_than_greenfield() -> No
         assert clearly_less(built.kpis["entry_cost"][:, 0], bought.kpis["entry_cost"][:, 0]), name
 
 
-def test_acquisition_is_the_best_entry_in_some_regions_not_all() -> None:
+def test_acquisition_is_the_best_entry_in_some_regions_not_all(
+    screened: dict[tuple[int, Move], Episodes],
+) -> None:
     best, beaten = [], []
     for region in FOREIGN:
-        bought = SCREENED[region, Move.ENTER_ACQUISITION].present_values
-        others = [SCREENED[region, m].present_values for m in MODES if m != Move.ENTER_ACQUISITION]
+        bought = screened[region, Move.ENTER_ACQUISITION].present_values
+        others = [screened[region, m].present_values for m in MODES if m != Move.ENTER_ACQUISITION]
         if all(clearly_less(other, bought) for other in others):
             best.append(PARAMS.region_names[region])
         if any(clearly_less(bought, other) for other in others):
