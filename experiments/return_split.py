@@ -6,8 +6,8 @@ plays ``--episodes`` episodes on the batched SB3 face with the default
 component (reward units: $M over ``reward_scale``) and the valuation's share of
 the return. Usage::
 
-    python -m experiments.return_split                      # toy and global, 64 episodes
-    python -m experiments.return_split --scenario global --episodes 256
+    python -m lepton_env.experiments.return_split                      # toy and global, 64 episodes
+    python -m lepton_env.experiments.return_split --scenario global --episodes 256
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from agents import baselines
-from agents.oracle import NotDeterministicError, OracleAgent
+from lepton_env.agents import baselines
+from lepton_env.agents.oracle import NotDeterministicError, OracleAgent
 from lepton_env import make_vec_env
 
 BASELINES: dict[str, type[baselines.HeuristicAgent]] = {

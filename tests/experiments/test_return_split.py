@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from agents.baselines import HomeOnlyAgent
-from experiments.return_split import episode_components, split_table
+from lepton_env.agents.baselines import HomeOnlyAgent
+from lepton_env.experiments.return_split import episode_components, split_table
 from lepton_env import make_params, make_vec_env, rng
 from lepton_env.core import Action, Model
 
