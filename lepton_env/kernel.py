@@ -39,6 +39,7 @@ from lepton_env.mechanisms import (
     rnd,
     share,
     shocks,
+    valuation,
 )
 from lepton_env.params import FIELDS as PARAM_FIELDS
 from lepton_env.params import Params
@@ -84,8 +85,21 @@ class StateRef(structref.StructRefProxy):
 
 #: Per-scenario constants the compiled quarter looks up instead of recomputing per env:
 #: ``(1 + g_r) ** (t / 4)`` for t = 0 .. horizon + 1 (R, horizon + 2), ``exp(-lambda_r)``
-#: and the closure probability ``1 - exp(-rho_r)`` (R,).
-_DERIVED_NAMES = ["growth_factor", "law_free_probability", "closure_probability"]
+#: and the closure probability ``1 - exp(-rho_r)`` (R,); for the valuation
+#: (:mod:`lepton_env.mechanisms.valuation`), the adoption every episode follows (Bass
+#: diffusion from ``initial_adoption``, as the state stores it: float32) and, along it, the
+#: discounted demand ``W_r(t)`` and potential ``P_r(t)`` (R, horizon + 2), the quarterly
+#: discount factor and the annuity ``A``.
+_DERIVED_NAMES = [
+    "growth_factor",
+    "law_free_probability",
+    "closure_probability",
+    "adoption_path",
+    "demand_value",
+    "potential_value",
+    "valuation_discount",
+    "valuation_annuity",
+]
 structref.define_proxy(CompiledParams, _ParamsType, _PARAM_NAMES + _DERIVED_NAMES)
 structref.define_proxy(StateRef, _StateType, _STATE_NAMES)
 
@@ -104,6 +118,8 @@ MONEY_KPIS = (
     "fines",
     "overhead",
     "total_potential",
+    "firm_value",
+    "previous_firm_value",
 )
 #: Per-env counts (int64), rows of the ``counts`` output.
 COUNT_KPIS = (
@@ -134,6 +150,8 @@ COUNT_KPIS = (
     _FINES,
     _OVERHEAD,
     _POTENTIAL,
+    _FIRM_VALUE,
+    _PREVIOUS_FIRM_VALUE,
 ) = range(len(MONEY_KPIS))
 (
     _PRESENT,
@@ -200,7 +218,17 @@ def compile_params(params: Params) -> CompiledParams:
         np.asarray(params.geopolitical_risk, dtype=np.float64),
         int(params.horizon) + 2,
     )
-    return _make_params((*values, *derived))
+    valued = _valuation_tables(
+        np.asarray(params.market_potential, dtype=np.float64),
+        np.asarray(params.market_growth, dtype=np.float64),
+        np.asarray(params.initial_adoption, dtype=np.float64),
+        np.asarray(params.bass_innovation, dtype=np.float64),
+        np.asarray(params.bass_imitation, dtype=np.float64),
+        float(params.discount_rate),
+        int(params.valuation_quarters),
+        int(params.horizon) + 2,
+    )
+    return _make_params((*values, *derived, *valued))
 
 
 @njit(cache=True)
@@ -210,7 +238,7 @@ def _derived(
     risk: NDArray[np.float64],
     quarters: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """The values of :data:`_DERIVED_NAMES`, by the mechanisms' own functions."""
+    """The first values of :data:`_DERIVED_NAMES`, by the mechanisms' own functions."""
     table = np.empty((growth.shape[0], quarters))
     law_free, closing = np.empty_like(law_rate), np.empty_like(risk)
     for r in range(growth.shape[0]):
@@ -219,6 +247,41 @@ def _derived(
         law_free[r] = np.exp(-law_rate[r])
         closing[r] = shocks.closure_probability(risk[r])
     return table, law_free, closing
+
+
+@njit(cache=True)
+def _valuation_tables(
+    potential: NDArray[np.float64],
+    growth: NDArray[np.float64],
+    adoption: NDArray[np.float64],
+    innovation: NDArray[np.float64],
+    imitation: NDArray[np.float64],
+    rate: float,
+    window: int,
+    quarters: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], float, float]:
+    """The valuation's values of :data:`_DERIVED_NAMES`: the adoption path as the state
+    stores it (reset's float32 of ``initial_adoption``, then the step's float32 of each
+    Bass step) and ``W_r(t)``, ``P_r(t)`` along it, by the valuation's own functions."""
+    regions = potential.shape[0]
+    path = np.empty((regions, quarters))
+    demand_value, potential_value = np.empty((regions, quarters)), np.empty((regions, quarters))
+    delta = valuation.quarterly_discount(rate)
+    for r in range(regions):
+        adopted = np.float64(np.float32(adoption[r]))
+        for q in range(quarters):
+            path[r, q] = adopted
+            demand_value[r, q] = valuation.discounted_demand(
+                potential[r], growth[r], np.float64(q), adopted, innovation[r], imitation[r],
+                delta, window,
+            )  # fmt: skip
+            potential_value[r, q] = valuation.discounted_potential(
+                potential[r], growth[r], np.float64(q), delta, window
+            )
+            adopted = np.float64(
+                np.float32(diffusion.bass_adoption(adopted, innovation[r], imitation[r]))
+            )
+    return path, demand_value, potential_value, delta, valuation.annuity(delta, window)
 
 
 @njit(cache=True)
@@ -307,6 +370,48 @@ def _firm_target(
         p.data_localization_pilot_ceiling,
     )
     return min(target, ceiling)
+
+
+@njit(cache=True, inline="always")
+def _valuation_terms(p: Any, s: Any, b: int, r: int) -> tuple[float, float]:
+    """``(W_r(t), P_r(t))`` of region ``r`` of state ``s`` (:mod:`~lepton_env.mechanisms.
+    valuation`): looked up while the adoption is on the scenario's path (always, in an
+    episode the kernel runs), computed from the state's own adoption otherwise."""
+    quarter = s.quarter[b]
+    adopted = np.float64(s.adoption[b, r])
+    if 0 <= quarter < p.adoption_path.shape[1] and adopted == p.adoption_path[r, quarter]:
+        return p.demand_value[r, quarter], p.potential_value[r, quarter]
+    window, time = p.valuation_quarters, np.float64(quarter)
+    demand_value = valuation.discounted_demand(
+        p.market_potential[r], p.market_growth[r], time, adopted, p.bass_innovation[r],
+        p.bass_imitation[r], p.valuation_discount, window,
+    )  # fmt: skip
+    potential_value = valuation.discounted_potential(
+        p.market_potential[r], p.market_growth[r], time, p.valuation_discount, window
+    )
+    return demand_value, potential_value
+
+
+@njit(cache=True, inline="always")
+def _position_value(p: Any, s: Any, b: int, r: int) -> float:
+    """The value ($M) of the firm's position in region ``r`` of ``s``: its share of the
+    discounted expected demand at its margin, less its mode's discounted operating cost;
+    0 where it is absent."""
+    mode = int(s.entry_mode[b, r])
+    if mode == _NONE:
+        return 0.0
+    cut = p.partner_revenue_share if mode == _PARTNERSHIP else 0.0
+    demand_value, potential_value = _valuation_terms(p, s, b, r)
+    return valuation.position_value(
+        np.float64(s.firm_share[b, r]),
+        1.0 - p.variable_cost_rate - cut,
+        np.float64(s.market_size[b, r]),
+        demand_value,
+        potential_value,
+        p.operating_cost_fixed[mode],
+        p.operating_cost_market[mode],
+        p.valuation_annuity,
+    )
 
 
 # ---------------------------------------------------------------------- reset
@@ -440,20 +545,25 @@ def _region_costs(
     p: Any, s: Any, b: int, r: int, potential: float, cost: NDArray[np.float64]
 ) -> None:
     """``cost`` ($M) of each move in region ``r`` of potential ``potential``, (NUM_MOVES,)."""
-    demand = potential * np.float64(s.adoption[b, r])
     cost[_HOLD] = 0.0
     for mode in (_PILOT, _PARTNERSHIP, _GREENFIELD):
         cost[mode] = entry.entry_cost(
             p.entry_cost_fixed[mode], p.entry_cost_market[mode], potential
         )
     target = entry.acquisition_target(s.competitor_share[b, r], s.competitor_active[b, r])
-    cost[_ACQUISITION] = entry.acquisition_price(
-        p.entry_cost_fixed[_ACQUISITION],
-        p.entry_cost_market[_ACQUISITION],
-        p.acquisition_revenue_multiple,
+    demand_value, _ = _valuation_terms(p, s, b, r)
+    target_value = valuation.share_value(
         np.float64(s.competitor_share[b, r, target]),
-        demand,
-        potential,
+        1.0 - p.variable_cost_rate,
+        np.float64(s.market_size[b, r]),
+        demand_value,
+    )
+    cost[_ACQUISITION] = valuation.acquisition_price(
+        entry.entry_cost(
+            p.entry_cost_fixed[_ACQUISITION], p.entry_cost_market[_ACQUISITION], potential
+        ),
+        p.control_premium,
+        target_value,
     )
     mode = int(s.entry_mode[b, r])
     cost[_EXIT_MOVE] = entry.exit_cost(
@@ -827,8 +937,10 @@ def _step_env(
         counts[c, b] = 0
     for m in range(NUM_MODES):
         by_mode[b, m] = 0
+    previous_value = 0.0
     for r in range(regions):
         potential = _potential(p, s, b, r)
+        previous_value += _position_value(p, s, b, r)
         _region_costs(p, s, b, r, potential, cost)
         if known:  # the masks of ``s``, which this env's row is overwritten with below
             for move in range(NUM_MOVES):
@@ -1123,10 +1235,14 @@ def _step_env(
     money[_FINES, b] = fines
     money[_OVERHEAD, b] = p.overhead
     money[_POTENTIAL, b] = potential_total
+    money[_PREVIOUS_FIRM_VALUE, b] = previous_value
     # what the faces need of the new state, while its row is in cache
+    firm_value = 0.0
     for r in range(regions):
+        firm_value += _position_value(p, out, o, r)
         potentials[r] = _potential(p, out, o, r)
         _region_masks(p, out, o, r, potentials[r], cost, next_valid[b, r])
+    money[_FIRM_VALUE, b] = firm_value
     encode_env(p, out, o, observation, b, column, potentials)
 
 

@@ -105,8 +105,10 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
 
     ## Rewards
     By default (:class:`~lepton_env.reward.ProfitReward`) quarterly profit over
-    ``reward_scale``, plus at the horizon a valuation of ``valuation_multiple``
-    times annual revenue, minus ``bankruptcy_penalty`` on bankruptcy. The parts
+    ``reward_scale``, plus at the horizon the firm's value (KPI ``firm_value``: its
+    positions' discounted cash flow over ``valuation_quarters`` at ``discount_rate``,
+    the valuation that also prices acquisitions), minus ``bankruptcy_penalty`` on
+    bankruptcy. The parts
     are in ``info["reward_components"]``; pass ``reward_function=`` to swap it.
 
     ## Starting State
