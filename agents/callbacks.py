@@ -11,7 +11,8 @@ and its own counters) from which a killed run resumes.
 Tags written here (episode sums unless noted)::
 
     kpi/revenue  kpi/profit  kpi/cash (final)  kpi/fines  kpi/partner_failures
-    kpi/invalid_moves  kpi/regions_present (final)  kpi/market_share/<region> (final)
+    kpi/invalid_moves  kpi/unfunded_moves
+    kpi/regions_present (final)  kpi/market_share/<region> (final)
     kpi/entries/<mode>  kpi/reward/<component>
     eval/mean_reward  eval/std_reward  eval/mean_ep_length  eval/<the kpi/ names>
     eval/expansion (figure: entry mode by region and quarter, first evaluation seed)
@@ -41,12 +42,14 @@ from stable_baselines3.common.vec_env import (
 )
 from torch.utils.tensorboard import SummaryWriter
 
+from lepton_env.agents.loading import save_replay_buffer, save_vec_normalize
+from lepton_env.agents.resume_state import save_resume_state
 from lepton_env.types import EntryMode
 
 #: Names of the entry modes, in ``entries_by_mode`` order (index 0, "none", never counts).
 MODE_NAMES = tuple(mode.name.lower() for mode in EntryMode)
 #: KPIs summed over an episode.
-SUMMED_KPIS = ("revenue", "profit", "fines", "partner_failures", "invalid_moves")
+SUMMED_KPIS = ("revenue", "profit", "fines", "partner_failures", "invalid_moves", "unfunded_moves")
 #: KPIs read at the episode's last quarter.
 FINAL_KPIS = ("cash", "regions_present")
 
@@ -144,9 +147,9 @@ def custom_scalars_layout(region_names: Sequence[str]) -> dict[str, Any]:
         },
         "Entries and risk": {
             "entries by mode": ["Multiline", [f"kpi/entries/{m}" for m in MODE_NAMES[1:]]],
-            "fines, partner failures, invalid moves": [
+            "fines, partner failures, invalid and unfunded moves": [
                 "Multiline",
-                ["kpi/fines", "kpi/partner_failures", "kpi/invalid_moves"],
+                ["kpi/fines", "kpi/partner_failures", "kpi/invalid_moves", "kpi/unfunded_moves"],
             ],
             "reward components": ["Multiline", [r"kpi/reward/.*"]],
         },
@@ -309,6 +312,96 @@ def read_monitor_state(checkpoint: Path) -> MonitorState:
     return MonitorState(**data)
 
 
+#: What every checkpoint holds, whatever the agent.
+REQUIRED_FILES = ("model.zip", "monitor.json")
+MANIFEST = "manifest.json"
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(checkpoint: Path) -> None:
+    """manifest.json: every file of the checkpoint with its size and SHA-256 (written last)."""
+    files = {
+        path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        for path in sorted(checkpoint.iterdir())
+        if path.is_file() and path.name != MANIFEST
+    }
+    (checkpoint / MANIFEST).write_text(json.dumps({"files": files}, indent=1))
+
+
+def checkpoint_problem(checkpoint: Path) -> str | None:
+    """Why ``checkpoint`` cannot be resumed from (None: it is complete and intact).
+
+    Checks the files its manifest lists (present, same size, same SHA-256), that
+    ``monitor.json`` parses and ``model.zip`` is a zip with a ``data`` entry;
+    a checkpoint written before manifests existed gets the last two checks.
+    """
+    for name in REQUIRED_FILES:
+        path = checkpoint / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if path.stat().st_size == 0:
+            return f"{name} is empty"
+    manifest = checkpoint / MANIFEST
+    if manifest.is_file():
+        try:
+            listed = json.loads(manifest.read_text())["files"]
+        except (ValueError, KeyError, TypeError):
+            return f"{MANIFEST} is unreadable"
+        for name, expected in listed.items():
+            path = checkpoint / name
+            if not path.is_file():
+                return f"{name} is missing"
+            size = path.stat().st_size
+            if size != expected["bytes"]:
+                return f"{name} has {size} bytes, {expected['bytes']} when written"
+            if _sha256(path) != expected["sha256"]:
+                return f"{name} differs from what was written (SHA-256)"
+    try:
+        read_monitor_state(checkpoint)
+    except (ValueError, KeyError, TypeError) as error:
+        return f"monitor.json is unreadable ({type(error).__name__}: {error})"
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(checkpoint / "model.zip") as archive:
+            if "data" not in archive.namelist():
+                return "model.zip has no data entry"
+            if archive.testzip() is not None:
+                return "model.zip has a corrupt entry"
+    except zipfile.BadZipFile as error:
+        return f"model.zip is not a readable zip ({error})"
+    return None
+
+
+class CheckpointWarning(UserWarning):
+    """A checkpoint was skipped as corrupt or incomplete; an older one is used."""
+
+
+def latest_valid_checkpoint(directory: Path) -> Path | None:
+    """The newest intact checkpoint in ``directory``; warns for each newer one skipped."""
+    import warnings
+
+    for checkpoint in reversed(checkpoint_dirs(directory)):
+        problem = checkpoint_problem(checkpoint)
+        if problem is None:
+            return checkpoint
+        warnings.warn(
+            f"checkpoint {checkpoint} is unusable ({problem}); falling back to an older one",
+            CheckpointWarning,
+            stacklevel=2,
+        )
+    return None
+
+
 # --------------------------------------------------------------------------- the monitor
 class TrainingMonitor(VecEnvWrapper):
     """Wraps the training VecEnv; logs KPIs, evaluates and checkpoints on a step schedule.
@@ -396,9 +489,21 @@ class TrainingMonitor(VecEnvWrapper):
             self.log_kpis()
         if steps >= self.state.next_eval and self.agent is not None:
             self.run_evaluation()
-        if steps >= self.state.next_checkpoint and self.agent is not None:
+        if steps >= self.state.next_checkpoint and self.agent is not None and not self.at_rollouts:
             self.save_checkpoint()
         return observation, rewards, dones, infos
+
+    @property
+    def at_rollouts(self) -> bool:
+        """Whether checkpoints wait for a rollout boundary (SB3 agents; see :meth:`attach`)."""
+        from stable_baselines3.common.base_class import BaseAlgorithm
+
+        return isinstance(self.agent, BaseAlgorithm)
+
+    def checkpoint_if_due(self) -> None:
+        """A checkpoint, if one is due: called at rollout boundaries (``RolloutBoundary``)."""
+        if self.agent is not None and self.state.num_timesteps >= self.state.next_checkpoint:
+            self.save_checkpoint()
 
     def close(self) -> None:
         if self._progress is not None:
@@ -474,11 +579,15 @@ class TrainingMonitor(VecEnvWrapper):
         )
 
     def save_checkpoint(self) -> Path:
-        """checkpoints/step_<N>/: model.zip, replay_buffer.pkl, vecnormalize.pkl, monitor.json.
+        """checkpoints/step_<N>/: model.zip, replay_buffer.npz, vecnormalize.pkl/.npz,
+        monitor.json, resume.npz/.json (SB3 agents) and manifest.json (sizes, SHA-256).
 
         Written to a temporary folder and renamed, so a kill mid-write leaves
-        the previous checkpoint as the latest complete one. The TensorBoard
+        the previous checkpoint as the latest complete one; the manifest, written
+        last, lets a resume detect a checkpoint damaged later. The TensorBoard
         writer is flushed first: nothing logged before the checkpoint is lost.
+        For an SB3 agent it is taken at a rollout boundary, so ``N`` counts only
+        steps the agent has trained on.
         """
         self.state.next_checkpoint = self._advance(self.state.next_checkpoint, self.checkpoint_freq)
         steps = self.state.num_timesteps
@@ -490,9 +599,13 @@ class TrainingMonitor(VecEnvWrapper):
         self.writer.flush()
         self.agent.save(str(partial / "model.zip"))
         if getattr(self.agent, "replay_buffer", None) is not None:
-            self.agent.save_replay_buffer(str(partial / "replay_buffer.pkl"))
+            # Arrays, not SB3's pickle: a resume reads it without running code.
+            save_replay_buffer(self.agent.replay_buffer, partial / "replay_buffer.npz")
         save_normalization(self.venv, partial / "vecnormalize.pkl")
         (partial / "monitor.json").write_text(json.dumps(asdict(self.state)))
+        if self.at_rollouts:
+            save_resume_state(self.agent, self.venv, self, partial)
+        write_manifest(partial)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(partial, final)
         for old in checkpoint_dirs(directory)[: -self.checkpoint_keep]:
@@ -521,7 +634,7 @@ def _find_vec_normalize(venv: VecEnv) -> VecNormalize | None:
 
 
 def save_normalization(venv: VecEnv, path: Path) -> None:
-    """VecNormalize's statistics under ``venv`` (if it normalizes) to ``path``."""
+    """VecNormalize's statistics under ``venv`` (if it normalizes): ``path`` and ``.npz``."""
     normalization = _find_vec_normalize(venv)
     if normalization is not None:
-        normalization.save(str(path))
+        save_vec_normalize(normalization, path)

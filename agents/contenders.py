@@ -8,7 +8,7 @@ loaded by :mod:`lepton_env.agents.evaluation` (model files and run directories).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,14 +59,19 @@ def baseline_contenders(
     env_id: str,
     env_kwargs: dict[str, Any],
     on_build: Callable[[str], None] | None = None,
+    allowed_targets: Sequence[str] = (),
 ) -> list[Contender]:
     """The baselines ``chosen`` (``all`` or a list of names) from ``specs``, on one face.
 
     ``specs``: name -> ``{_target_: lepton_env.agents.baselines.X, ...settings}``; each is
     instantiated with the env it plays as first argument (a search baseline
-    searches then). ``on_build(name)`` is called before each (progress display).
+    searches then). ``on_build(name)`` is called before each (progress display). Every
+    ``_target_`` must be an allowed one (:mod:`lepton_env.agents.targets`, with
+    ``allowed_targets`` listed by the user) and is checked before any is built.
     """
     from hydra.utils import instantiate
+
+    from lepton_env.agents.targets import check_targets
 
     if chosen == "all":
         chosen = list(specs)
@@ -74,11 +79,14 @@ def baseline_contenders(
         raise ValueError(
             f"use_baselines = {chosen}: allowed 'all' or a list drawn from {sorted(specs)}"
         )
-    contenders = []
     for name in chosen:
         spec = specs[name]
         if not isinstance(spec, dict) or "_target_" not in spec:
             raise ValueError(f"baselines.{name} must be a mapping with a _target_, got {spec!r}")
+        check_targets(spec, f"baselines.{name}", allowed_targets)
+    contenders = []
+    for name in chosen:
+        spec = specs[name]
         if on_build is not None:
             on_build(str(name))
         env = gym.make(env_id, **env_kwargs)

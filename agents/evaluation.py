@@ -12,7 +12,7 @@ on stderr.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -49,7 +49,13 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
 
 
 def load_model(
-    path: str | Path, class_path: str | None = None, env_id: str | None = None, **env_kwargs: Any
+    path: str | Path,
+    class_path: str | None = None,
+    env_id: str | None = None,
+    *,
+    trust: bool = False,
+    allowed_targets: Sequence[str] = (),
+    **env_kwargs: Any,
 ) -> tuple[Any, str, dict[str, Any], Path | None]:
     """Load a saved model: ``(agent, env_id, env kwargs, run_dir)``.
 
@@ -58,16 +64,25 @@ def load_model(
     scenario it trained on) or a model file with ``class_path`` (e.g.
     ``sb3_contrib.MaskablePPO``) and ``env_id`` given. A saved ``VecNormalize``
     with observation normalization is applied to the observations.
+
+    Nothing in the files runs as code unless ``trust`` (agents/loading.py): the
+    class must be an allowed target (agents/targets.py; the run directory's own
+    ``allowed_targets`` do not count, only ``allowed_targets`` given here).
     """
     from hydra.utils import get_class
+
+    from lepton_env.agents.loading import load_algorithm
+    from lepton_env.agents.targets import check_target
 
     location = Path(path)
     run_dir: Path | None = None
     normalization: Path | None = None
+    known: dict[str, Any] = {}
     if location.is_dir():
         run_dir = location
         config = read_run_config(run_dir)
         class_path = class_path or config["agent"]["model"]["_target_"]
+        known = _config_values(config["agent"]["model"], allowed_targets)
         modes = {mode: env for env, mode in lepton_env.ENV_IDS.items()}
         env = config.get("env", {})
         env_id = env_id or modes[env.get("action_mode", "multi_discrete")]
@@ -99,21 +114,47 @@ def load_model(
         model_file = location
     if not model_file.exists():
         raise FileNotFoundError(f"model file {model_file} does not exist")
-    agent_class: Any = get_class(class_path)
-    agent = agent_class.load(str(model_file), device="cpu")
-    if normalization is not None and normalization.exists():
-        agent = _ObservationNormalized(agent, normalization, env_id, env_kwargs)
+    agent_class: Any = get_class(check_target(class_path, f"class_path of {path}", allowed_targets))
+    probe = gym.make(env_id, **env_kwargs)
+    spaces = {"observation_space": probe.observation_space, "action_space": probe.action_space}
+    probe.close()
+    agent = load_algorithm(agent_class, model_file, spaces=spaces, known=known, trust=trust)
+    if normalization is not None and (
+        normalization.exists() or normalization.with_suffix(".npz").exists()
+    ):
+        agent = _ObservationNormalized(agent, normalization, env_id, env_kwargs, trust)
     return agent, env_id, dict(env_kwargs), run_dir
+
+
+def _config_values(model: dict[str, Any], allowed_targets: Sequence[str]) -> dict[str, Any]:
+    """``agent.model``'s keywords as objects (nested targets checked, then instantiated)."""
+    from hydra.utils import instantiate
+
+    from lepton_env.agents.targets import check_targets
+
+    values = {key: value for key, value in model.items() if key != "_target_"}
+    check_targets(values, "agent.model", allowed_targets)
+    built: dict[str, Any] = instantiate(values, _convert_="all")
+    return built
 
 
 class _ObservationNormalized:
     """An agent behind the observation normalization it was trained with."""
 
-    def __init__(self, agent: Any, stats: Path, env_id: str, env_kwargs: dict[str, Any]) -> None:
-        from stable_baselines3.common.vec_env import DummyVecEnv, VecNormalize
+    def __init__(
+        self,
+        agent: Any,
+        stats: Path,
+        env_id: str,
+        env_kwargs: dict[str, Any],
+        trust: bool = False,
+    ) -> None:
+        from stable_baselines3.common.vec_env import DummyVecEnv
+
+        from lepton_env.agents.loading import load_vec_normalize
 
         venv = DummyVecEnv([lambda: gym.make(env_id, **env_kwargs)])
-        self.normalizer = VecNormalize.load(str(stats), venv)
+        self.normalizer = load_vec_normalize(stats, venv, trust)
         self.normalizer.training = False
         self.agent = agent
         if accepts_action_masks(agent):
@@ -142,20 +183,30 @@ def build_contenders(cfg: Any, on_build: Callable[[str], None] | None = None) ->
     """
     from omegaconf import OmegaConf
 
+    from lepton_env.agents.targets import check_prefixes
+
     overrides: dict[str, Any] = dict(OmegaConf.to_container(cfg.scenario.kwargs) or {})  # type: ignore[arg-type]
     scenario_kwargs = {"scenario": cfg.scenario.name, **overrides}
     baseline_env_id = action_mode_env_id(cfg.action_mode)
     baseline_kwargs = {**scenario_kwargs, "observation_mode": cfg.observation_mode}
     contenders = []
     models: dict[str, Any] = OmegaConf.to_container(cfg.models, resolve=True) or {}  # type: ignore[assignment]
+    trust = bool(cfg.get("trust", False))
+    listed = cfg.get("allowed_targets")
+    allowed = check_prefixes(list(listed) if listed is not None else [])
     for name, spec in models.items():
-        contenders.append(_learned(str(name), spec))
+        contenders.append(_learned(str(name), spec, trust, allowed))
     baselines: dict[str, Any] = OmegaConf.to_container(cfg.baselines, resolve=True) or {}  # type: ignore[assignment]
     chosen = cfg.use_baselines
     if not isinstance(chosen, str):
         chosen = list(chosen)
     contenders += baseline_contenders(
-        baselines, chosen, baseline_env_id, baseline_kwargs, on_build=on_build
+        baselines,
+        chosen,
+        baseline_env_id,
+        baseline_kwargs,
+        on_build=on_build,
+        allowed_targets=allowed,
     )
     if on_build is not None and cfg.oracle not in (False, "false", None):
         on_build("oracle")
@@ -167,7 +218,9 @@ def build_contenders(cfg: Any, on_build: Callable[[str], None] | None = None) ->
     return contenders
 
 
-def _learned(name: str, spec: Any) -> Contender:
+def _learned(
+    name: str, spec: Any, trust: bool = False, allowed_targets: Sequence[str] = ()
+) -> Contender:
     import glob
 
     if isinstance(spec, dict):
@@ -195,10 +248,14 @@ def _learned(name: str, spec: Any) -> Contender:
                 entry["path"],
                 entry.get("class_path"),
                 entry.get("env_id"),
+                trust=trust,
+                allowed_targets=allowed_targets,
                 **entry.get("env_kwargs", {}),
             )
         else:
-            agent, env_id, env_kwargs, run_dir = load_model(entry)
+            agent, env_id, env_kwargs, run_dir = load_model(
+                entry, trust=trust, allowed_targets=allowed_targets
+            )
         runs.append(agent)
         if run_dir is not None:
             run_dirs.append(run_dir)

@@ -180,9 +180,31 @@ def make_agent(config: TrainConfig, env: VecEnv, device: str = "cpu") -> Agent:
     return agent
 
 
-def load_agent(config: TrainConfig, path: str, env: VecEnv, device: str = "cpu") -> Agent:
-    """Read an agent written by ``save`` with its class's ``load``, attached to ``env``."""
+def load_agent(
+    config: TrainConfig, path: str, env: VecEnv, device: str = "cpu", trust: bool = False
+) -> Agent:
+    """Read an agent written by ``save``, attached to ``env``.
+
+    An SB3 algorithm is read without unpickling (agents/loading.py): its pickled
+    entries are rebuilt from the run's config and ``env``, unless ``trust``.
+    Another agent class reads its own file with its ``load``.
+    """
+    from stable_baselines3.common.base_class import BaseAlgorithm
+
+    from lepton_env.agents.loading import load_algorithm
+
     cls = agent_class(config)
+    if isinstance(cls, type) and issubclass(cls, BaseAlgorithm):
+        known = instantiate(
+            {key: value for key, value in config.agent.model.items() if key != "_target_"},
+            _convert_="all",
+        )
+        sigma = config.agent.action_noise_sigma
+        if sigma is not None:
+            dims = int(np.prod(env.action_space.shape or ()))
+            known["action_noise"] = NormalActionNoise(np.zeros(dims), np.full(dims, sigma))
+        loaded: Agent = load_algorithm(cls, path, env=env, known=known, trust=trust, device=device)
+        return loaded
     kwargs: dict[str, Any] = {"env": env}
     if _accepted(cls.load, "device"):
         kwargs["device"] = device

@@ -97,7 +97,7 @@ def play_episode(
     import gymnasium as gym
 
     from lepton_env import render
-    from lepton_env.agents.evaluation import accepts_action_masks
+    from lepton_env.agents.episodes import accepts_action_masks
     from lepton_env.types import EntryMode
 
     env = gym.make(env_id, render_mode="rgb_array" if frames else "ansi", **env_kwargs)

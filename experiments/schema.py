@@ -15,6 +15,8 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 import lepton_env
+from lepton_env.agents.targets import TargetNotAllowedError, check_prefixes, check_targets
+from lepton_env.experiments.hyperparams import HyperparameterError, check_hyperparameters
 
 ACTION_MODES = tuple(lepton_env.ENV_IDS.values())
 VEC_BACKENDS = ("dummy", "subproc", "lepton")
@@ -131,6 +133,8 @@ class TrainConfig:
     seed: int = 0
     resume: Any = "auto"
     run_name: str = "run"
+    trust: bool = False
+    allowed_targets: list[str] = field(default_factory=list)
     scenario: ScenarioConfig = field(default_factory=ScenarioConfig)
     env: EnvConfig = field(default_factory=EnvConfig)
     agent: AgentConfig = field(default_factory=AgentConfig)
@@ -160,6 +164,9 @@ def _one_of(name: str, value: Any, allowed: tuple[Any, ...] | list[Any]) -> None
 def check_values(config: TrainConfig) -> None:
     """Ranges and choices of every value that has one; raises :class:`ConfigError`."""
     _at_least("seed", config.seed, 0)
+    if config.seed > 2**32 - 1:
+        # SB3 seeds NumPy's global generator with it, which takes 32-bit seeds.
+        raise ConfigError(f"seed = {config.seed}: must be in [0, 2**32 - 1]")
     _one_of("resume", config.resume, RESUME_CHOICES)
     _at_least("total_timesteps", config.total_timesteps, 1)
     device = config.device
@@ -186,11 +193,23 @@ def check_values(config: TrainConfig) -> None:
         raise ConfigError(f"agent.model of agent {agent.name!r} needs a `_target_` class path")
     for key in ("total_timesteps", "eval_freq", "checkpoint_freq", "kpi_interval"):
         _at_least(f"agent.budget.{key}", getattr(agent.budget, key), 1)
+    try:
+        allowed = check_prefixes(config.allowed_targets)
+        check_targets(env.reward, "env.reward", allowed)
+        check_targets(agent.model, "agent.model", allowed)
+        check_hyperparameters(agent.model, agent.name)
+    except (TargetNotAllowedError, HyperparameterError) as error:
+        raise ConfigError(str(error)) from None
     if agent.action_noise_sigma is not None:
         _at_least("agent.action_noise_sigma", agent.action_noise_sigma, 0.0)
     _at_least("eval.freq", config.eval.freq, 1)
     _at_least("eval.episodes", config.eval.episodes, 1)
     _at_least("eval.first_seed", config.eval.first_seed, 0)
+    if config.eval.first_seed + config.eval.episodes > 2**64:
+        raise ConfigError(
+            f"eval.first_seed = {config.eval.first_seed}: with eval.episodes = "
+            f"{config.eval.episodes} the held-out seeds pass 2**64 - 1"
+        )
     if config.seed + env.num_envs > config.eval.first_seed:
         raise ConfigError(
             f"seed = {config.seed}: training seeds seed..seed+num_envs-1 must stay below "
@@ -208,6 +227,10 @@ def check_values(config: TrainConfig) -> None:
             raise ConfigError(
                 f"final_table.baselines.{name} = {spec!r}: a mapping with a `_target_` class"
             )
+        try:
+            check_targets(spec, f"final_table.baselines.{name}", allowed)
+        except TargetNotAllowedError as error:
+            raise ConfigError(str(error)) from None
     if config.sweeper is not None:
         _at_least("sweeper.n_trials", config.sweeper.n_trials, 1)
         _one_of("sweeper.direction", config.sweeper.direction, ("maximize", "minimize"))

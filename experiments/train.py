@@ -54,7 +54,9 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 import lepton_env
+from lepton_env.agents.loading import UntrustedFileError
 from lepton_env.experiments.run_names import identity_differences
+from lepton_env.experiments.run_safety import RunDirectoryBusy, run_lock
 from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
 from lepton_env.experiments.suggest import with_suggestions
 
@@ -87,17 +89,20 @@ class TrainResult:
 def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
     """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir."""
     from lepton_env.agents.callbacks import checkpoint_dirs
+    from lepton_env.experiments.run_safety import resume_point
 
-    checkpoints = checkpoint_dirs(run_dir / "checkpoints")
-    latest = checkpoints[-1] if checkpoints else None
+    latest = resume_point(run_dir)
     started = run_dir / "config.yaml"
-    if config.resume is False and (latest is not None or started.exists()):
+    if config.resume is False and (checkpoint_dirs(run_dir / "checkpoints") or started.exists()):
         raise ConfigError(
             f"resume = false but {run_dir} already holds a run; pass resume=true to continue "
             "it or choose another hydra.run.dir"
         )
     if config.resume is True and latest is None:
-        raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has no checkpoint")
+        none = (
+            "no intact checkpoint" if checkpoint_dirs(run_dir / "checkpoints") else "no checkpoint"
+        )
+        raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has {none}")
     if latest is not None and started.exists():
         differences = identity_differences(
             yaml.safe_load(started.read_text()), asdict(config), RUN_IDENTITY
@@ -179,9 +184,19 @@ def train(
 
     ``on_evaluation(timesteps, evaluation)`` runs after each periodic evaluation
     (lepton-tune reports to Optuna there; an exception it raises ends the run).
+    The run holds ``run_dir``'s writer lock throughout (experiments/run_safety.py).
     """
     config = validate(cfg)
     lepton_env.make_params(config.scenario.name, **config.scenario.kwargs)
+    with run_lock(run_dir):
+        return _train(cfg, run_dir, on_evaluation)
+
+
+def _train(
+    cfg: DictConfig,
+    run_dir: Path,
+    on_evaluation: Callable[[int, Evaluation], None] | None = None,
+) -> TrainResult:
     import torch
     from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.vec_env import VecNormalize
@@ -200,7 +215,15 @@ def train(
         make_vec_env,
         resolve_device,
     )
+    from lepton_env.agents.resume_state import RolloutBoundary
+    from lepton_env.experiments.run_safety import (
+        continue_exactly,
+        prune_events,
+        restore_normalization,
+        restore_replay_buffer,
+    )
 
+    config = validate(cfg)
     check_agent_keywords(config)
     run_dir.mkdir(parents=True, exist_ok=True)
     checkpoint = _prepare_run_dir(config, run_dir)
@@ -227,9 +250,9 @@ def train(
     )
     normalize = config.env.normalize
     if normalize.enabled:
-        saved_stats = checkpoint / "vecnormalize.pkl" if checkpoint is not None else None
-        if saved_stats is not None and saved_stats.exists():
-            train_env = VecNormalize.load(str(saved_stats), train_env)
+        restored = restore_normalization(checkpoint, train_env, config.trust)
+        if restored is not None:
+            train_env = restored
         else:
             train_env = VecNormalize(
                 train_env, norm_obs=normalize.norm_obs, norm_reward=normalize.norm_reward
@@ -238,8 +261,10 @@ def train(
             eval_env, training=False, norm_obs=normalize.norm_obs, norm_reward=False
         )
     region_names = train_env.get_attr("params", indices=[0])[0].region_names
-    # Hide what a killed run logged after its checkpoint; keep the checkpoint step itself.
+    # Drop what a killed run logged after its checkpoint; keep the checkpoint step itself.
     purge_step = start + 1 if start else None
+    if start:
+        prune_events(run_dir / "tb", start)
     writer, sb3_logger = _writer_and_logger(config, run_dir, purge_step)
     monitor = TrainingMonitor(
         train_env,
@@ -267,9 +292,8 @@ def train(
         writer.add_text("config", "    " + resolved.replace("\n", "\n    "), 0)
         writer.add_text("version", f"lepton-env {lepton_env.__version__}", 0)
     else:
-        agent = load_agent(config, str(checkpoint / "model.zip"), monitor, device)
-        if (checkpoint / "replay_buffer.pkl").exists():
-            agent.load_replay_buffer(str(checkpoint / "replay_buffer.pkl"))  # type: ignore[attr-defined]
+        agent = load_agent(config, str(checkpoint / "model.zip"), monitor, device, config.trust)
+        restore_replay_buffer(agent, checkpoint, config.trust)
         if hasattr(agent, "num_timesteps"):
             # SB3 counts a step after the env returns it; the monitor's count is the run's.
             agent.num_timesteps = start
@@ -296,8 +320,12 @@ def train(
     try:
         if remaining > 0 and isinstance(agent, BaseAlgorithm):
             agent.set_logger(sb3_logger)
+            continue_exactly(agent, monitor, checkpoint)
             agent.learn(
-                remaining, reset_num_timesteps=checkpoint is None, tb_log_name=config.run_name
+                remaining,
+                reset_num_timesteps=checkpoint is None,
+                tb_log_name=config.run_name,
+                callback=RolloutBoundary(monitor.checkpoint_if_due),
             )
         elif remaining > 0:
             agent.learn(remaining)
@@ -339,6 +367,9 @@ def train_job(cfg: DictConfig) -> float:
     except (ConfigError, lepton_env.ParamsError) as error:
         print(f"lepton-train: bad config: {error}", file=sys.stderr)
         sys.exit(2)
+    except (RunDirectoryBusy, UntrustedFileError) as error:
+        print(f"lepton-train: {error}", file=sys.stderr)
+        sys.exit(3)
     return float(np.float64(result.eval_mean_reward))
 
 

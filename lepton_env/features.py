@@ -62,6 +62,7 @@ FIRM_FEATURES: tuple[Feature, ...] = (
     Feature("time", 0, 1, "quarter / horizon"),
     Feature("revenue", 0, 10, "asinh(total net revenue / reward scale) / 2"),
     Feature("presence", 0, 1, "share of regions the firm is present in"),
+    Feature("unfunded", 0, 1, "moves refused last quarter for want of cash + credit / regions"),
 )
 
 

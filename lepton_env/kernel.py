@@ -39,6 +39,7 @@ from lepton_env.mechanisms import (
     rnd,
     share,
     shocks,
+    valuation,
 )
 from lepton_env.params import FIELDS as PARAM_FIELDS
 from lepton_env.params import Params
@@ -84,8 +85,21 @@ class StateRef(structref.StructRefProxy):
 
 #: Per-scenario constants the compiled quarter looks up instead of recomputing per env:
 #: ``(1 + g_r) ** (t / 4)`` for t = 0 .. horizon + 1 (R, horizon + 2), ``exp(-lambda_r)``
-#: and the closure probability ``1 - exp(-rho_r)`` (R,).
-_DERIVED_NAMES = ["growth_factor", "law_free_probability", "closure_probability"]
+#: and the closure probability ``1 - exp(-rho_r)`` (R,); for the valuation
+#: (:mod:`lepton_env.mechanisms.valuation`), the adoption every episode follows (Bass
+#: diffusion from ``initial_adoption``, as the state stores it: float32) and, along it, the
+#: discounted demand ``W_r(t)`` and potential ``P_r(t)`` (R, horizon + 2), the quarterly
+#: discount factor and the annuity ``A``.
+_DERIVED_NAMES = [
+    "growth_factor",
+    "law_free_probability",
+    "closure_probability",
+    "adoption_path",
+    "demand_value",
+    "potential_value",
+    "valuation_discount",
+    "valuation_annuity",
+]
 structref.define_proxy(CompiledParams, _ParamsType, _PARAM_NAMES + _DERIVED_NAMES)
 structref.define_proxy(StateRef, _StateType, _STATE_NAMES)
 
@@ -104,6 +118,8 @@ MONEY_KPIS = (
     "fines",
     "overhead",
     "total_potential",
+    "firm_value",
+    "previous_firm_value",
 )
 #: Per-env counts (int64), rows of the ``counts`` output.
 COUNT_KPIS = (
@@ -117,6 +133,8 @@ COUNT_KPIS = (
     "new_laws",
     "closures",
     "invalid_moves",
+    # valid moves (each allowed by its mask) refused because together they exceed cash + credit
+    "unfunded_moves",
 )
 (
     _REVENUE,
@@ -132,6 +150,8 @@ COUNT_KPIS = (
     _FINES,
     _OVERHEAD,
     _POTENTIAL,
+    _FIRM_VALUE,
+    _PREVIOUS_FIRM_VALUE,
 ) = range(len(MONEY_KPIS))
 (
     _PRESENT,
@@ -144,6 +164,7 @@ COUNT_KPIS = (
     _LAWS,
     _CLOSURES,
     _INVALID,
+    _UNFUNDED,
 ) = range(len(COUNT_KPIS))
 
 _RANK = np.array(MODE_RANK, dtype=np.int64)
@@ -197,7 +218,17 @@ def compile_params(params: Params) -> CompiledParams:
         np.asarray(params.geopolitical_risk, dtype=np.float64),
         int(params.horizon) + 2,
     )
-    return _make_params((*values, *derived))
+    valued = _valuation_tables(
+        np.asarray(params.market_potential, dtype=np.float64),
+        np.asarray(params.market_growth, dtype=np.float64),
+        np.asarray(params.initial_adoption, dtype=np.float64),
+        np.asarray(params.bass_innovation, dtype=np.float64),
+        np.asarray(params.bass_imitation, dtype=np.float64),
+        float(params.discount_rate),
+        int(params.valuation_quarters),
+        int(params.horizon) + 2,
+    )
+    return _make_params((*values, *derived, *valued))
 
 
 @njit(cache=True)
@@ -207,7 +238,7 @@ def _derived(
     risk: NDArray[np.float64],
     quarters: int,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-    """The values of :data:`_DERIVED_NAMES`, by the mechanisms' own functions."""
+    """The first values of :data:`_DERIVED_NAMES`, by the mechanisms' own functions."""
     table = np.empty((growth.shape[0], quarters))
     law_free, closing = np.empty_like(law_rate), np.empty_like(risk)
     for r in range(growth.shape[0]):
@@ -216,6 +247,41 @@ def _derived(
         law_free[r] = np.exp(-law_rate[r])
         closing[r] = shocks.closure_probability(risk[r])
     return table, law_free, closing
+
+
+@njit(cache=True)
+def _valuation_tables(
+    potential: NDArray[np.float64],
+    growth: NDArray[np.float64],
+    adoption: NDArray[np.float64],
+    innovation: NDArray[np.float64],
+    imitation: NDArray[np.float64],
+    rate: float,
+    window: int,
+    quarters: int,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], float, float]:
+    """The valuation's values of :data:`_DERIVED_NAMES`: the adoption path as the state
+    stores it (reset's float32 of ``initial_adoption``, then the step's float32 of each
+    Bass step) and ``W_r(t)``, ``P_r(t)`` along it, by the valuation's own functions."""
+    regions = potential.shape[0]
+    path = np.empty((regions, quarters))
+    demand_value, potential_value = np.empty((regions, quarters)), np.empty((regions, quarters))
+    delta = valuation.quarterly_discount(rate)
+    for r in range(regions):
+        adopted = np.float64(np.float32(adoption[r]))
+        for q in range(quarters):
+            path[r, q] = adopted
+            demand_value[r, q] = valuation.discounted_demand(
+                potential[r], growth[r], np.float64(q), adopted, innovation[r], imitation[r],
+                delta, window,
+            )  # fmt: skip
+            potential_value[r, q] = valuation.discounted_potential(
+                potential[r], growth[r], np.float64(q), delta, window
+            )
+            adopted = np.float64(
+                np.float32(diffusion.bass_adoption(adopted, innovation[r], imitation[r]))
+            )
+    return path, demand_value, potential_value, delta, valuation.annuity(delta, window)
 
 
 @njit(cache=True)
@@ -306,6 +372,48 @@ def _firm_target(
     return min(target, ceiling)
 
 
+@njit(cache=True, inline="always")
+def _valuation_terms(p: Any, s: Any, b: int, r: int) -> tuple[float, float]:
+    """``(W_r(t), P_r(t))`` of region ``r`` of state ``s`` (:mod:`~lepton_env.mechanisms.
+    valuation`): looked up while the adoption is on the scenario's path (always, in an
+    episode the kernel runs), computed from the state's own adoption otherwise."""
+    quarter = s.quarter[b]
+    adopted = np.float64(s.adoption[b, r])
+    if 0 <= quarter < p.adoption_path.shape[1] and adopted == p.adoption_path[r, quarter]:
+        return p.demand_value[r, quarter], p.potential_value[r, quarter]
+    window, time = p.valuation_quarters, np.float64(quarter)
+    demand_value = valuation.discounted_demand(
+        p.market_potential[r], p.market_growth[r], time, adopted, p.bass_innovation[r],
+        p.bass_imitation[r], p.valuation_discount, window,
+    )  # fmt: skip
+    potential_value = valuation.discounted_potential(
+        p.market_potential[r], p.market_growth[r], time, p.valuation_discount, window
+    )
+    return demand_value, potential_value
+
+
+@njit(cache=True, inline="always")
+def _position_value(p: Any, s: Any, b: int, r: int) -> float:
+    """The value ($M) of the firm's position in region ``r`` of ``s``: its share of the
+    discounted expected demand at its margin, less its mode's discounted operating cost;
+    0 where it is absent."""
+    mode = int(s.entry_mode[b, r])
+    if mode == _NONE:
+        return 0.0
+    cut = p.partner_revenue_share if mode == _PARTNERSHIP else 0.0
+    demand_value, potential_value = _valuation_terms(p, s, b, r)
+    return valuation.position_value(
+        np.float64(s.firm_share[b, r]),
+        1.0 - p.variable_cost_rate - cut,
+        np.float64(s.market_size[b, r]),
+        demand_value,
+        potential_value,
+        p.operating_cost_fixed[mode],
+        p.operating_cost_market[mode],
+        p.valuation_annuity,
+    )
+
+
 # ---------------------------------------------------------------------- reset
 @njit(cache=True)
 def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
@@ -317,6 +425,7 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
     s.cash[b] = p.initial_cash
     s.product_quality[b] = p.initial_quality
     s.rnd_intensity[b] = p.initial_rnd
+    s.unfunded_moves[b] = 0
     noise = p.trait_noise
     size_stream = rng.stream_key(key, 0, Stream.MARKET_SIZE_NOISE)
     distance_stream = rng.stream_key(key, 0, Stream.DISTANCE_NOISE)
@@ -436,20 +545,25 @@ def _region_costs(
     p: Any, s: Any, b: int, r: int, potential: float, cost: NDArray[np.float64]
 ) -> None:
     """``cost`` ($M) of each move in region ``r`` of potential ``potential``, (NUM_MOVES,)."""
-    demand = potential * np.float64(s.adoption[b, r])
     cost[_HOLD] = 0.0
     for mode in (_PILOT, _PARTNERSHIP, _GREENFIELD):
         cost[mode] = entry.entry_cost(
             p.entry_cost_fixed[mode], p.entry_cost_market[mode], potential
         )
     target = entry.acquisition_target(s.competitor_share[b, r], s.competitor_active[b, r])
-    cost[_ACQUISITION] = entry.acquisition_price(
-        p.entry_cost_fixed[_ACQUISITION],
-        p.entry_cost_market[_ACQUISITION],
-        p.acquisition_revenue_multiple,
+    demand_value, _ = _valuation_terms(p, s, b, r)
+    target_value = valuation.share_value(
         np.float64(s.competitor_share[b, r, target]),
-        demand,
-        potential,
+        1.0 - p.variable_cost_rate,
+        np.float64(s.market_size[b, r]),
+        demand_value,
+    )
+    cost[_ACQUISITION] = valuation.acquisition_price(
+        entry.entry_cost(
+            p.entry_cost_fixed[_ACQUISITION], p.entry_cost_market[_ACQUISITION], potential
+        ),
+        p.control_premium,
+        target_value,
     )
     mode = int(s.entry_mode[b, r])
     cost[_EXIT_MOVE] = entry.exit_cost(
@@ -631,6 +745,7 @@ def encode_env(
         s.quarter[b] / p.horizon,
         np.arcsinh(revenue_total / p.reward_scale) / 2.0,
         present / regions,
+        s.unfunded_moves[b] / regions,
     )
     for f in range(len(values)):
         flat[row, firm + f] = _clipped(values[f], _FIRM_LOW[f], _FIRM_HIGH[f])
@@ -822,8 +937,10 @@ def _step_env(
         counts[c, b] = 0
     for m in range(NUM_MODES):
         by_mode[b, m] = 0
+    previous_value = 0.0
     for r in range(regions):
         potential = _potential(p, s, b, r)
+        previous_value += _position_value(p, s, b, r)
         _region_costs(p, s, b, r, potential, cost)
         if known:  # the masks of ``s``, which this env's row is overwritten with below
             for move in range(NUM_MOVES):
@@ -857,8 +974,11 @@ def _step_env(
         committed += region_cost
         funded = committed <= budget
         accepted = chosen_valid and funded
-        if move != _HOLD and not accepted:
+        if move != _HOLD and not chosen_valid:
             counts[_INVALID, b] += 1
+        elif not funded and (move != _HOLD or region_cost > 0.0):
+            # allowed by the per-region mask, refused by the joint budget: not an invalid move
+            counts[_UNFUNDED, b] += 1
         if not accepted:
             move = _HOLD
         if not funded:
@@ -1101,6 +1221,7 @@ def _step_env(
     out.episode_key[o] = key
     out.cash[o] = cash
     out.revenue[o] = net_total
+    out.unfunded_moves[o] = counts[_UNFUNDED, b]
     money[_REVENUE, b] = net_total
     money[_GROSS, b] = gross_total
     money[_PROFIT, b] = profit
@@ -1114,10 +1235,14 @@ def _step_env(
     money[_FINES, b] = fines
     money[_OVERHEAD, b] = p.overhead
     money[_POTENTIAL, b] = potential_total
+    money[_PREVIOUS_FIRM_VALUE, b] = previous_value
     # what the faces need of the new state, while its row is in cache
+    firm_value = 0.0
     for r in range(regions):
+        firm_value += _position_value(p, out, o, r)
         potentials[r] = _potential(p, out, o, r)
         _region_masks(p, out, o, r, potentials[r], cost, next_valid[b, r])
+    money[_FIRM_VALUE, b] = firm_value
     encode_env(p, out, o, observation, b, column, potentials)
 
 
@@ -1233,6 +1358,7 @@ def _one_row(s: Any) -> Any:
         np.empty_like(s.competitor_quality[:1]),
         np.empty_like(s.competitor_brand[:1]),
         np.empty_like(s.competitor_price[:1]),
+        np.empty_like(s.unfunded_moves[:1]),
     )
 
 
@@ -1245,6 +1371,7 @@ def _copy_row(src: Any, i: int, dst: Any, j: int) -> None:
     dst.revenue[j] = src.revenue[i]
     dst.product_quality[j] = src.product_quality[i]
     dst.rnd_intensity[j] = src.rnd_intensity[i]
+    dst.unfunded_moves[j] = src.unfunded_moves[i]
     for r in range(src.entry_mode.shape[1]):
         dst.market_size[j, r] = src.market_size[i, r]
         dst.psychic_distance[j, r] = src.psychic_distance[i, r]
@@ -1429,9 +1556,10 @@ _DTYPES = {
     "competitor_quality": np.float32,
     "competitor_brand": np.float32,
     "competitor_price": np.float32,
+    "unfunded_moves": np.int16,
 }
 _AXES = {name: "" for name in ("episode_key", "quarter", "cash", "revenue")}
-_AXES.update(product_quality="", rnd_intensity="")
+_AXES.update(product_quality="", rnd_intensity="", unfunded_moves="")
 _AXES.update({name: "K" for name in _DTYPES if name.startswith("competitor_")})
 _AXES.update(partner_quality="P", partner_estimate="P")
 _AXES.update({name: "R" for name in _DTYPES if name not in _AXES})

@@ -179,8 +179,10 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
             "operating_cost_market": f"{_A}: the part of running cost that scales with the market.",
             "exit_cost_fraction": f"{_A}: share of the entry cost written off on exit.",
             "greenfield_build_quarters": f"{_A}: time to build a subsidiary.",
-            "acquisition_revenue_multiple": f"{_A}: price of a target as a multiple of its "
-            "annual revenue.",
+            "control_premium": "Betton, Eckbo & Thorburn (2008), 'Corporate takeovers', "
+            "Handbook of Empirical Corporate Finance 2: average offer premia of about 30-45 % "
+            "over the target's pre-bid value; 35 % here, paid over the target's discounted "
+            "value (the valuation section).",
             "acquisition_filing_fee": f"{_A}: share of the price lost when FDI screening "
             "vetoes the bid.",
             "acquisition_brand_transfer": f"{_A}: share of the target's goodwill kept.",
@@ -232,7 +234,15 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
         "Reward",
         {
             "reward_scale": "Design: keeps quarterly rewards of order one for learners.",
-            "valuation_multiple": f"{_A}: terminal value as a multiple of annual revenue.",
+            "discount_rate": "25 % a year: the low end of the 25-35 % target returns of "
+            "late-stage (bridge / pre-IPO) venture capital (Damodaran 2009, 'Valuing young, "
+            "start-up and growth companies'), for a growth-stage AI firm expanding abroad; "
+            "listed US software firms' cost of capital is about 10 % (Damodaran, 'Cost of "
+            "capital by sector', NYU Stern data). Discounts the valuation's cash flows.",
+            "valuation_quarters": f"{_A}: H = 40 quarters, a ten-year explicit forecast (Koller, "
+            "Goedhart & Wessels, *Valuation*) with no continuing value after it, long enough to "
+            "price the Bass adoption ahead of young markets; `toy` values one year so that its "
+            "five quarters of profit weigh as much as its valuation.",
             "bankruptcy_penalty": "Design: reward units lost on bankruptcy.",
         },
     ),

@@ -113,7 +113,7 @@ class Params:
     operating_cost_market: NDArray[np.float64] = _spec("share of potential / quarter", 0, INF, "5")
     exit_cost_fraction: NDArray[np.float64] = _spec("of the mode's entry cost", 0, INF, "5")
     greenfield_build_quarters: int = _spec("quarters", 0, 40, integer=True)
-    acquisition_revenue_multiple: float = _spec("x target's annual revenue", 0, INF)
+    control_premium: float = _spec("over the target's value, paid on acquisition", 0, 5)
     acquisition_filing_fee: float = _spec("fraction of price lost if vetoed", 0, 1)
     acquisition_brand_transfer: float = _spec("fraction of target brand kept", 0, 1)
 
@@ -147,7 +147,8 @@ class Params:
 
     # --- reward ------------------------------------------------------------------------
     reward_scale: float = _spec("$M per unit of reward", 1e-9, INF)
-    valuation_multiple: float = _spec("x annual revenue at the horizon", 0, INF)
+    discount_rate: float = _spec("cost of capital per year", 0, 1)
+    valuation_quarters: int = _spec("H, quarters of cash flow valued", 1, 400, integer=True)
     bankruptcy_penalty: float = _spec("reward units", 0, INF)
 
     def __post_init__(self) -> None:
@@ -176,12 +177,28 @@ class Params:
 
 FIELDS = {f.name: f for f in dataclasses.fields(Params)}
 
+#: Fields that no longer exist, with what replaced them.
+REMOVED = {
+    "acquisition_revenue_multiple": (
+        "acquisition prices are now the target's discounted share of expected demand "
+        "(lepton_env.mechanisms.valuation) with a control premium: set 'control_premium', "
+        "'discount_rate' and 'valuation_quarters' instead"
+    ),
+    "valuation_multiple": (
+        "the terminal valuation is now the discounted value of the firm's positions "
+        "(lepton_env.mechanisms.valuation): set 'discount_rate' and 'valuation_quarters' "
+        "instead"
+    ),
+}
+
 
 def check_names(overrides: dict[str, Any]) -> None:
     """Reject keyword names that are not Params fields, suggesting the closest one."""
     import difflib
 
     for name in overrides:
+        if name in REMOVED:
+            raise ParamsError(f"parameter {name!r} was removed: {REMOVED[name]}")
         if name not in FIELDS:
             close = difflib.get_close_matches(name, FIELDS, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""

@@ -35,8 +35,8 @@ def _terminal_parts(
     truncated: NDArray[np.bool_],
     params: Params,
 ) -> Components:
-    annual_revenue = 4.0 * kpis["revenue"].astype(np.float64)
-    valuation = np.where(truncated, params.valuation_multiple * annual_revenue, 0.0)
+    firm_value = kpis["firm_value"].astype(np.float64)
+    valuation = np.where(truncated, firm_value, 0.0)
     return {
         "valuation": valuation / params.reward_scale,
         "bankruptcy": np.where(terminated, -params.bankruptcy_penalty, 0.0),
@@ -47,8 +47,10 @@ def _terminal_parts(
 class ProfitReward:
     """Quarterly profit over ``reward_scale``, plus a terminal valuation.
 
-    ``r_t = profit_t / scale + 1[t = T] * multiple * 4 * revenue_T / scale
-    - 1[bankrupt] * penalty``. The default.
+    ``r_t = profit_t / scale + 1[t = T] * V_T / scale - 1[bankrupt] * penalty``, with
+    ``V_T`` the KPI ``firm_value`` at the horizon: the discounted value of the firm's
+    positions (:mod:`lepton_env.mechanisms.valuation`), the same valuation that prices
+    acquisitions. The default.
     """
 
     def __call__(
@@ -67,13 +69,14 @@ class ProfitReward:
 class ValuationReward:
     """Quarterly change in firm value, a dense form of :class:`ProfitReward`.
 
-    Firm value is cash plus a revenue multiple, ``V_t = cash_t + m * 4 * revenue_t``
-    (a bankrupt firm's multiple is worth nothing), so
-    ``r_t = (profit_t + m * 4 * (revenue_t - revenue_{t-1})) / scale``, and on bankruptcy
-    ``- m * 4 * revenue_t / scale - penalty``. The revenue term is potential-based
-    shaping with ``Phi = m * 4 * revenue / scale`` (Ng, Harada & Russell 1999): an
+    Firm value is cash plus the value of its positions, ``cash_t + V_t`` with ``V_t`` the
+    KPI ``firm_value`` (:mod:`lepton_env.mechanisms.valuation`; a bankrupt firm's
+    positions are worth nothing), so ``r_t = (profit_t + V_t - V_{t-1}) / scale``, and on
+    bankruptcy ``(profit_t - V_{t-1}) / scale - penalty``. The value term is
+    potential-based shaping with ``Phi = V / scale`` (Ng, Harada & Russell 1999): an
     episode's return is ProfitReward's minus the constant ``Phi(s_0)``, so the two rank
-    policies alike, but the valuation is paid as revenue is built instead of at the horizon.
+    policies alike, but the valuation is paid as positions are built instead of at the
+    horizon.
     """
 
     def __call__(
@@ -83,12 +86,11 @@ class ValuationReward:
         truncated: NDArray[np.bool_],
         params: Params,
     ) -> tuple[NDArray[np.float64], Components]:
-        multiple = 4.0 * params.valuation_multiple / params.reward_scale
-        revenue = kpis["revenue"].astype(np.float64)
-        previous = kpis["previous_revenue"].astype(np.float64)
+        value = kpis["firm_value"].astype(np.float64)
+        previous = kpis["previous_firm_value"].astype(np.float64)
         parts = {
             "profit": kpis["profit"].astype(np.float64) / params.reward_scale,
-            "valuation": multiple * (np.where(terminated, 0.0, revenue) - previous),
+            "valuation": (np.where(terminated, 0.0, value) - previous) / params.reward_scale,
             "bankruptcy": np.where(terminated, -params.bankruptcy_penalty, 0.0),
         }
         return parts["profit"] + parts["valuation"] + parts["bankruptcy"], parts

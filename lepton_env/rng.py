@@ -92,6 +92,28 @@ def normal_at(key: int, quarter: int, stream: int, index: int, count: int) -> fl
     return normal_of(stream_key(key, quarter, stream), index, count)
 
 
+#: Seeds are unsigned 64-bit integers: [0, SEED_LIMIT).
+SEED_LIMIT = 2**64
+
+
+def check_seed(seed: object, where: str = "seed", count: int = 1) -> int:
+    """``seed`` as a Python int, if it and the ``count - 1`` seeds after it lie in [0, 2**64).
+
+    An env face seeds its n sub-envs ``seed, seed + 1, ..., seed + n - 1``; a bool,
+    a float or a string is refused rather than read as a number or a sequence.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise TypeError(
+            f"{where} = {seed!r}: expected an integer in [0, 2**64) or None, "
+            f"got {type(seed).__name__}"
+        )
+    value = int(seed)
+    if not 0 <= value <= SEED_LIMIT - count:
+        span = f"; with {count} envs seeded {where}..{where}+{count - 1}" if count > 1 else ""
+        raise ValueError(f"{where} = {value}: allowed range [0, 2**64 - {count}]{span}")
+    return value
+
+
 def episode_key(seed: int | NDArray[np.integer], offset: int = 0) -> NDArray[np.uint64]:
     """The key of the first episode after ``reset(seed=seed)`` (offset separates seed splits)."""
     seeds = np.asarray(seed, dtype=np.uint64) + np.uint64(offset)

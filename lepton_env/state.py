@@ -50,6 +50,7 @@ class State:
     competitor_quality: NDArray[np.float32]  # (B, R, K)
     competitor_brand: NDArray[np.float32]  # (B, R, K)
     competitor_price: NDArray[np.float32]  # (B, R, K)
+    unfunded_moves: NDArray[np.int16]  # (B,) valid moves refused last quarter: cash + credit short
 
     @cached_property
     def arrays(self) -> tuple[NDArray[Any], ...]:

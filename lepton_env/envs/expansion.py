@@ -105,8 +105,10 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
 
     ## Rewards
     By default (:class:`~lepton_env.reward.ProfitReward`) quarterly profit over
-    ``reward_scale``, plus at the horizon a valuation of ``valuation_multiple``
-    times annual revenue, minus ``bankruptcy_penalty`` on bankruptcy. The parts
+    ``reward_scale``, plus at the horizon the firm's value (KPI ``firm_value``: its
+    positions' discounted cash flow over ``valuation_quarters`` at ``discount_rate``,
+    the valuation that also prices acquisitions), minus ``bankruptcy_penalty`` on
+    bankruptcy. The parts
     are in ``info["reward_components"]``; pass ``reward_function=`` to swap it.
 
     ## Starting State
@@ -181,6 +183,8 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[Any, dict[str, Any]]:
+        if seed is not None:
+            seed = rng.check_seed(seed)
         super().reset(seed=seed)
         if seed is not None:
             self._key = rng.episode_key(np.array([seed]), self.params.seed_offset)
@@ -197,6 +201,8 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
     def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
         if self.state is None:
             raise RuntimeError("call reset() before step()")
+        if action is None:
+            raise ActionError(f"action = None: expected an element of {self.action_space}")
         batch_action = np.asarray(action)[None, ...]
         checked = self.actions.check(batch_action)
         decoded, face_invalid = self._decode(checked)

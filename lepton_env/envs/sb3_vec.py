@@ -21,7 +21,7 @@ True). The KPIs of every env at the last step are in :attr:`kpis` as arrays;
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -35,12 +35,16 @@ from stable_baselines3.common.vec_env.base_vec_env import (
     VecEnvStepReturn,
 )
 
+from lepton_env import rng
+from lepton_env.envs.actions import ActionError
 from lepton_env.envs.expansion import ActionMode, InvalidAction, ObservationMode, step_infos
 from lepton_env.envs.vector import BatchedExpansion, batch_kpi_infos
 from lepton_env.mechanisms.competitors import Persona
+from lepton_env.observation import encode_flat
 from lepton_env.params import Params
 from lepton_env.reward import RewardFunction
 from lepton_env.scenarios import ScenarioGenerator
+from lepton_env.state import FIELDS, State
 
 #: Attributes shared by every env of the batch, readable with ``get_attr``.
 SHARED_ATTRIBUTES = (
@@ -119,7 +123,18 @@ class LeptonExpansionVecEnv(VecEnv):
         self.reset_infos = [{"action_mask": masks[i]} for i in range(self.num_envs)]
         return self.batch.observe_all()
 
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
+        """Seed the envs ``seed, seed + 1, ...`` at the next ``reset()`` (SB3's convention)."""
+        if seed is not None:
+            seed = rng.check_seed(seed, count=self.num_envs)
+        return super().seed(seed)
+
     def step_async(self, actions: NDArray[Any]) -> None:
+        if actions is None:
+            raise ActionError(
+                f"actions = None: expected one action per env, shape "
+                f"({self.num_envs}, *{self.action_space.shape})"
+            )
         self._actions = actions
 
     def step_wait(self) -> VecEnvStepReturn:
@@ -244,6 +259,49 @@ class LeptonExpansionVecEnv(VecEnv):
     def kpis(self) -> dict[str, Any]:
         """KPIs of every env at the last step, as arrays over the batch (empty before a step)."""
         return self._kpis
+
+    def snapshot(self) -> dict[str, NDArray[Any]]:
+        """Everything the next steps depend on, as arrays: the batch's state (``state/<field>``),
+        which envs have an episode key, and the episodes' running return and length.
+
+        With :meth:`restore` a training run resumed from a checkpoint continues the same
+        episodes it was in (the counter-based RNG needs no generator state).
+        """
+        state = self.batch.state
+        if state is None:
+            raise RuntimeError("call reset() before snapshot()")
+        arrays = {f"state/{f.name}": np.array(getattr(state, f.name)) for f in FIELDS}
+        arrays["has_key"] = self.batch._has_key.copy()
+        arrays["episode_returns"] = self._episode_returns.copy()
+        arrays["episode_lengths"] = self._episode_lengths.copy()
+        return arrays
+
+    def restore(self, arrays: Mapping[str, NDArray[Any]]) -> VecEnvObs:
+        """Continue from a :meth:`snapshot`; returns the current observation."""
+        if self.batch.state is None:
+            self.reset()
+        current = self.batch.state
+        assert current is not None
+        fields = {}
+        for f in FIELDS:
+            key = f"state/{f.name}"
+            expected = getattr(current, f.name)
+            if key not in arrays or arrays[key].shape != expected.shape:
+                found = arrays[key].shape if key in arrays else "absent"
+                raise ValueError(f"snapshot {key}: shape {found}, this env's is {expected.shape}")
+            fields[f.name] = np.array(arrays[key], dtype=expected.dtype)
+        state = State(**fields)
+        batch = self.batch
+        batch.state = state
+        batch._valid = batch.model.valid_moves(state)
+        batch._observation = encode_flat(batch.model, state)
+        batch._spare = None
+        batch._masks = None
+        batch._has_key[:] = arrays["has_key"]
+        self._episode_returns[:] = arrays["episode_returns"]
+        self._episode_lengths[:] = arrays["episode_lengths"]
+        self._actions = None
+        return batch.observe_all()
 
     # ---------------------------------------------------------------- helpers
     def _indices(self, indices: VecEnvIndices) -> list[int]:

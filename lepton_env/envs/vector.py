@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from lepton_env import render, rng
 from lepton_env.core import Model, StepOutput
-from lepton_env.envs.actions import ACTION_FACES
+from lepton_env.envs.actions import ACTION_FACES, ActionError
 from lepton_env.envs.expansion import (
     ActionMode,
     InvalidAction,
@@ -221,9 +221,23 @@ class BatchedExpansion:
         """
         if self.state is None:
             raise RuntimeError("call reset() before step()")
+        single = self.single_action_space.shape
+        if actions is None:
+            raise ActionError(
+                f"actions = None: expected one action per env, shape ({self.num_envs}, *{single})"
+            )
+        try:
+            shape = np.shape(actions)  # type: ignore[call-overload]
+        except ValueError:
+            raise ActionError(f"actions = {actions!r}: not a rectangular array") from None
+        if len(shape) != 1 + len(single):
+            raise ActionError(
+                f"actions has shape {shape}, expected ({self.num_envs}, *{single}): "
+                "one action per env"
+            )
         checked = self.actions.check(actions)
         if checked.shape[0] != self.num_envs:
-            raise ValueError(
+            raise ActionError(
                 f"actions has {checked.shape[0]} rows, expected num_envs = {self.num_envs}"
             )
         if hold_rows is not None and hold_rows.any():
@@ -406,12 +420,16 @@ class LeptonExpansionVectorEnv(gym.vector.VectorEnv[Any, Any, Any]):
     ) -> tuple[Observation, dict[str, Any]]:
         n = self.num_envs
         if isinstance(seed, int | np.integer) and not isinstance(seed, bool):
-            super().reset(seed=int(seed))
-            seeds: list[int | None] = [int(seed) + i for i in range(n)]
+            first = rng.check_seed(seed, count=n)
+            super().reset(seed=first)
+            seeds: list[int | None] = [first + i for i in range(n)]
         elif seed is None:
             seeds = [None] * n
-        elif isinstance(seed, Sequence):
-            seeds = list(seed)
+        elif isinstance(seed, Sequence) and not isinstance(seed, str | bytes):
+            seeds = [
+                None if value is None else rng.check_seed(value, f"seed[{index}]")
+                for index, value in enumerate(seed)
+            ]
             if len(seeds) != n:
                 raise ValueError(f"seed has {len(seeds)} entries, expected num_envs = {n}")
         else:

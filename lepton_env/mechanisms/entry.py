@@ -5,8 +5,10 @@ Vahlne 1977) and the entry-mode literature (Anderson & Gatignon 1986):
 export pilot < partnership < acquisition or greenfield, in rising commitment
 and control. Costs scale with the market:
     ``entry cost_m = F_m + c_m M_r``,  ``operating cost_m = f_m + o_m M_r`` per quarter.
-An acquisition buys the largest active local competitor at a revenue multiple,
-``price = F_3 + c_3 M_r + multiple * 4 * s_target * D_r``, and is vetoed by FDI
+An acquisition buys the largest active local competitor at the price a market
+would set, ``price = F_3 + c_3 M_r + (1 + premium) V_r(t, s_target)``, its share of
+the region's discounted expected demand with a control premium
+(:mod:`lepton_env.mechanisms.valuation`), and is vetoed by FDI
 screening with probability ``screening_r * S_r`` (UNCTAD, *World Investment
 Report 2023*, on the spread of FDI screening). A vetoed bid loses its filing
 fee. A greenfield subsidiary opens after a build of several quarters, serving
@@ -47,21 +49,6 @@ def acquisition_target(
         if score > best_score:
             best, best_score = slot, score
     return best
-
-
-@vectorize(cache=True)
-def acquisition_price(
-    fixed: float,
-    per_market: float,
-    revenue_multiple: float,
-    target_share: float,
-    demand: float,
-    potential: float,
-) -> float:
-    """``F_3 + c_3 M_r + multiple * 4 * s_target * D_r`` in $M."""
-    return entry_cost(fixed, per_market, potential) + revenue_multiple * (
-        4.0 * target_share * demand
-    )
 
 
 @vectorize(cache=True)

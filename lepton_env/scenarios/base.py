@@ -63,7 +63,7 @@ def default_economics() -> dict[str, Any]:
         "operating_cost_market": np.array([0.0, 0.002, 0.004, 0.01, 0.01]),
         "exit_cost_fraction": np.array([0.0, 0.5, 0.5, 0.3, 0.6]),
         "greenfield_build_quarters": 3,
-        "acquisition_revenue_multiple": 3.0,
+        "control_premium": 0.35,
         "acquisition_filing_fee": 0.05,
         "acquisition_brand_transfer": 0.8,
         "marketing_cost_fixed": 1.0,
@@ -89,7 +89,8 @@ def default_economics() -> dict[str, Any]:
         "obsolescence": 0.03,
         "initial_rnd": 0.5,
         "reward_scale": 1000.0,
-        "valuation_multiple": 4.0,
+        "discount_rate": 0.25,
+        "valuation_quarters": 40,
         "bankruptcy_penalty": 10.0,
     }
 

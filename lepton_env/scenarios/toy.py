@@ -63,5 +63,8 @@ class ToyScenario:
             overhead=2.0,
             greenfield_build_quarters=1,
             reward_scale=10.0,
+            # a one-year valuation window: with five quarters played, the profit earned and
+            # the positions' value weigh alike (a stated assumption of this didactic world)
+            valuation_quarters=4,
         )
         return build(fields, overrides)

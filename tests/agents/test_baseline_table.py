@@ -32,8 +32,10 @@ def test_a_policy_that_plays_the_optimum_scores_one() -> None:
     assert list(summary.index)[:2] == [TRAINED, "oracle"]  # tied at the top, in play order
     assert summary.loc[TRAINED, "kind"] == "learned"
     assert summary.loc[TRAINED, "normalized_iqm"] == pytest.approx(1.0)
-    assert summary.loc["born_global", "normalized_iqm"] == pytest.approx(0.0)
-    assert honest.zero == "born_global"
+    # the zero is the better heuristic, whichever it is under the scenario's economics
+    assert honest.zero in BASELINES
+    assert summary.loc[honest.zero, "normalized_iqm"] == pytest.approx(0.0)
+    assert all(summary.loc[name, "normalized_iqm"] <= 1e-12 for name in BASELINES)
     header, rows = table_rows(summary)
     assert header[:4] == ["agent", "kind", "IQM [95% CI]", "normalized IQM [95% CI]"]
     assert "mean valuation" in header
@@ -44,7 +46,8 @@ def test_without_an_oracle_the_table_gives_the_gap_to_the_best_baseline() -> Non
     summary, honest = compare_with_baselines(
         OracleAgent("toy"), "discrete", {"scenario": "toy"}, [5], BASELINES, oracle=False, reps=50
     )
-    assert honest.best == "born_global"
+    best = max(BASELINES, key=lambda name: summary.loc[name, "iqm"])
+    assert honest.best == best
     header, _ = table_rows(summary)
     assert "gap to best [95% CI]" in header
     # the optimum beats the best heuristic: a negative gap
@@ -88,7 +91,7 @@ def test_report_prints_the_table_unless_switched_off(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "Trained policy against the baselines (2 evaluation seeds)" in out
     assert TRAINED in out and "born_global" in out and "oracle" in out
-    assert "0 = the best heuristic, born_global" in out
+    assert "0 = the best heuristic, home_only" in out  # under the DCF valuation, on toy
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import pytest
 
 from lepton_env import make_params
 from lepton_env.core import Model
+from lepton_env.features import FIRM_FEATURES, REGION_FEATURES
 from lepton_env.mechanisms.entry import (
-    acquisition_price,
     acquisition_target,
     approval_probability,
     entry_cost,
@@ -16,6 +16,7 @@ from lepton_env.mechanisms.entry import (
     serving_mode,
     share_ceiling,
 )
+from lepton_env.observation import encode_flat
 from lepton_env.state import State
 from lepton_env.types import EntryMode, Move
 
@@ -59,21 +60,21 @@ def test_entry_operating_and_exit_costs_match_hand_computation() -> None:
     np.testing.assert_allclose(write_off, [[0, 1, 3.5, 7.5, 24]])
 
 
-def test_acquisition_targets_the_largest_active_rival_at_a_revenue_multiple() -> None:
+def test_acquisition_targets_the_largest_active_rival() -> None:
     shares = np.array([[[0.2, 0.5, 0.3]]], dtype=np.float32)
     active = np.array([[[True, False, True]]])
     assert acquisition_target(shares[0, 0], active[0, 0]) == 2
-    acquisition = EntryMode.ACQUISITION
-    price = acquisition_price(
-        PARAMS.entry_cost_fixed[acquisition],
-        PARAMS.entry_cost_market[acquisition],
-        PARAMS.acquisition_revenue_multiple,
-        np.array([[0.25]], np.float32),
-        np.array([[40.0]], np.float32),
-        np.array([[100.0]], np.float32),
-    )
-    # 20 + 0.05 * 100 + 3 x (4 * 0.25 * 40) annual revenue = 25 + 120
-    assert price[0, 0] == pytest.approx(145.0)
+    assert acquisition_target(shares[0, 0], np.zeros(3, dtype=bool)) == 0
+
+
+def _far_demand_value() -> float:
+    """Toy far at t=0, by hand: ``sum_{k=1..4} 1.25^(-k/4) 200 1.2^((k-1)/4) a_k`` with
+    ``a_k`` Bass steps (p 0.01, q 0.1) from 0.3."""
+    total, adopted = 0.0, 0.3
+    for k in range(1, 5):
+        adopted += (0.01 + 0.1 * adopted) * (1.0 - adopted)
+        total += 1.25 ** (-k / 4) * 200.0 * 1.2 ** ((k - 1) / 4) * adopted
+    return total
 
 
 def test_approval_falls_with_screening_times_stringency() -> None:
@@ -156,8 +157,9 @@ def test_acquisition_buys_the_largest_rival(rich_model: Model, act) -> None:
     # brand: 0.8 of the target's (toy far rivals have brand 6 and 4), then a quarter of decay
     assert state.brand[0, FAR] == pytest.approx(0.9 * 0.8 * 6.0)
     assert state.localization[0, FAR] == 1.0
-    # price: 20 + 0.05 * 200 + 3 x 4 x target share x demand (200 x 0.3)
-    expected_price = 30.0 + 3.0 * 4.0 * float(rivals[target]) * 60.0
+    # price: 20 + 0.05 * 200 + 1.35 x target share x gross margin 0.65 x the discounted
+    # demand of the next four quarters (toy: 25 % a year, a one-year window)
+    expected_price = 30.0 + 1.35 * float(rivals[target]) * 0.65 * _far_demand_value()
     assert output.kpis["entry_cost"][0] == pytest.approx(expected_price, rel=1e-6)
     # the firm starts from the bought share
     assert state.firm_share[0, FAR] > 0.5 * rivals[target]
@@ -208,5 +210,15 @@ def test_moves_are_funded_in_region_order_until_credit_runs_out(act) -> None:
     assert valid[NEAR, Move.ENTER_GREENFIELD] and valid[FAR, Move.ENTER_GREENFIELD]
     output = model.step(state, act(3, {NEAR: Move.ENTER_GREENFIELD, FAR: Move.ENTER_GREENFIELD}))
     np.testing.assert_array_equal(output.state.entry_mode[0], [4, 4, 0])
-    assert output.kpis["invalid_moves"][0] == 1
+    # far's greenfield was allowed by its mask: refused for the joint budget, not invalid
+    assert output.kpis["invalid_moves"][0] == 0
+    assert output.kpis["unfunded_moves"][0] == 1
     assert output.kpis["entry_cost"][0] == pytest.approx(38.0)
+    assert output.state.unfunded_moves[0] == 1
+    # the firm's `unfunded` feature: 1 refused move / 3 regions; gone after a funded quarter
+    firm = model.params.num_regions * len(REGION_FEATURES)
+    column = firm + [f.name for f in FIRM_FEATURES].index("unfunded")
+    assert encode_flat(model, output.state)[0, column] == pytest.approx(1 / 3)
+    after = model.step(output.state, act(3))
+    assert after.kpis["unfunded_moves"][0] == 0
+    assert encode_flat(model, after.state)[0, column] == 0.0

@@ -9,7 +9,7 @@ from lepton_env import make_params
 from lepton_env.core import Model
 from lepton_env.reward import MarketShareReward, ProfitReward, RiskAdjustedReward
 
-# reward_scale 10, valuation_multiple 4, bankruptcy_penalty 10 (default economics)
+# reward_scale 10, bankruptcy_penalty 10 (default economics)
 PARAMS = make_params("toy")
 KPIS = {
     "profit": np.array([25.0, 25.0, -40.0]),
@@ -17,6 +17,8 @@ KPIS = {
     "gross_revenue": np.array([20.0, 20.0, 2.0]),
     "total_potential": np.array([400.0, 400.0, 400.0]),
     "fines": np.array([5.0, 0.0, 0.0]),
+    "firm_value": np.array([300.0, 480.0, 50.0]),
+    "previous_firm_value": np.array([290.0, 470.0, 60.0]),
 }
 TERMINATED = np.array([False, False, True])
 TRUNCATED = np.array([False, True, False])
@@ -24,7 +26,7 @@ TRUNCATED = np.array([False, True, False])
 
 def test_profit_reward_adds_terminal_valuation_and_bankruptcy_penalty() -> None:
     reward, parts = ProfitReward()(KPIS, TERMINATED, TRUNCATED, PARAMS)
-    # 25 / 10; at the horizon + 4 x (4 x 30) / 10 = 48; bankrupt -40 / 10 - 10
+    # 25 / 10; at the horizon + firm value 480 / 10 = 48; bankrupt -40 / 10 - 10
     np.testing.assert_allclose(parts["profit"], [2.5, 2.5, -4.0])
     np.testing.assert_allclose(parts["valuation"], [0.0, 48.0, 0.0])
     np.testing.assert_allclose(parts["bankruptcy"], [0.0, 0.0, -10.0])
@@ -67,12 +69,22 @@ def test_terminal_valuation_only_in_the_last_quarter(act) -> None:
         state = output.state
         last = quarter == PARAMS.horizon
         assert bool(output.truncated[0]) == last
-        expected = 4.0 * 4.0 * output.kpis["revenue"][0] / 10.0 if last else 0.0
+        expected = output.kpis["firm_value"][0] / 10.0 if last else 0.0
         assert output.reward_components["valuation"][0] == pytest.approx(expected)
+    assert output.kpis["firm_value"][0] > 0.0
 
 
-def test_valuation_reward_is_profit_reward_shaped_by_revenue_potential() -> None:
-    """Episode returns differ by exactly Phi(s_0) = multiple * 4 * revenue_0 / scale."""
+def test_valuation_reward_pays_the_change_in_firm_value() -> None:
+    from lepton_env.reward import ValuationReward
+
+    reward, parts = ValuationReward()(KPIS, TERMINATED, TRUNCATED, PARAMS)
+    # (480 - 470) / 10 at the horizon, a bankrupt firm's positions are lost: -60 / 10
+    np.testing.assert_allclose(parts["valuation"], [1.0, 1.0, -6.0])
+    np.testing.assert_allclose(reward, [3.5, 3.5, -4.0 - 6.0 - 10.0])
+
+
+def test_valuation_reward_is_profit_reward_shaped_by_firm_value_potential() -> None:
+    """Episode returns differ by exactly Phi(s_0) = firm value of s_0 / scale."""
     from lepton_env import Action, Model, make_params
     from lepton_env.reward import ProfitReward, ValuationReward
     from lepton_env.rng import episode_key
@@ -83,7 +95,7 @@ def test_valuation_reward_is_profit_reward_shaped_by_revenue_potential() -> None
     for reward in (ProfitReward(), ValuationReward()):
         model = Model(params, reward_function=reward)
         state = model.reset(keys)
-        opening = 4.0 * params.valuation_multiple * state.revenue / params.reward_scale
+        opening = np.zeros(16)
         total = np.zeros(16)
         alive = np.ones(16, dtype=bool)
         bankrupt = np.zeros(16, dtype=bool)
@@ -96,6 +108,8 @@ def test_valuation_reward_is_profit_reward_shaped_by_revenue_potential() -> None
                     moves, action.marketing, action.localization, action.compliance, action.rnd
                 )
             output = model.step(state, action)
+            if quarter == 0:
+                opening = output.kpis["previous_firm_value"] / params.reward_scale
             total += np.where(alive, output.reward, 0.0)
             bankrupt |= alive & output.terminated
             alive &= ~(output.terminated | output.truncated)

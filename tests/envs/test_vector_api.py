@@ -64,7 +64,7 @@ def test_bad_num_envs_is_rejected(num_envs: object) -> None:
 def test_bad_arguments_name_the_field() -> None:
     with pytest.raises(ValueError, match="autoreset_mode"):
         LeptonExpansionVectorEnv(2, "toy", autoreset_mode="Disabled")
-    with pytest.raises(ValueError, match="seed = -1"):
+    with pytest.raises(ValueError, match=r"seed\[1\] = -1"):
         LeptonExpansionVectorEnv(2, "toy").reset(seed=[0, -1])
     with pytest.raises(ValueError, match="seed has 3 entries"):
         LeptonExpansionVectorEnv(2, "toy").reset(seed=[0, 1, 2])

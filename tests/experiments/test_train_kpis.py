@@ -20,6 +20,7 @@ def step(revenue: list[float], cash: list[float], entries: list[list[int]]) -> d
         "fines": two,
         "partner_failures": two,
         "invalid_moves": np.array([1, 0]),
+        "unfunded_moves": np.array([0, 1]),
         "cash": np.array(cash),
         "regions_present": np.array([1, 2]),
         "entries_by_mode": np.array(entries),
@@ -42,6 +43,7 @@ def test_episode_sums_and_final_values_by_hand() -> None:
     assert first["profit"] == 2.0  # (1 - 1) + (3 - 1)
     assert first["cash"] == 11.0  # the last quarter's
     assert first["invalid_moves"] == 2.0
+    assert first["unfunded_moves"] == 0.0
     assert first["entries/partnership"] == 1.0 and first["entries/pilot"] == 0.0
     assert first["market_share/home"] == 0.5 and first["market_share/abroad"] == 0.1
     assert first["reward/profit"] == pytest.approx(0.4)
@@ -50,6 +52,7 @@ def test_episode_sums_and_final_values_by_hand() -> None:
         step([5.0, 6.0], [12.0, 22.0], [[0, 0, 0, 0, 0], [0, 0, 0, 0, 1]]), np.array([False, True])
     )
     assert second["revenue"] == 12.0  # 2 + 4 + 6
+    assert second["unfunded_moves"] == 3.0  # one refused move in each of its three quarters
     assert second["entries/pilot"] == 1.0 and second["entries/greenfield"] == 1.0
     assert mean_kpis([first, second])["revenue"] == 8.0
 

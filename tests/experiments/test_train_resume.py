@@ -80,7 +80,7 @@ def test_killed_run_resumes_to_the_same_total(agent: str, extra: list[str], tmp_
     killed_at = int(checkpoints[-1].name.removeprefix("step_"))
     assert killed_at < TOTAL
     if agent == "sac":
-        assert (checkpoints[-1] / "replay_buffer.pkl").exists()
+        assert (checkpoints[-1] / "replay_buffer.npz").exists()
         assert (checkpoints[-1] / "vecnormalize.pkl").exists()
 
     resumed = subprocess.run(

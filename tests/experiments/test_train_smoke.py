@@ -138,7 +138,10 @@ def test_custom_agent_from_outside_the_package(tmp_path: Path) -> None:
             f"hydra.run.dir={run_dir}",
         ],
         cwd=tmp_path,
-        PYTHONPATH=str(REPO / "examples"),
+        # examples first, then whatever path already picks this checkout's packages
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(REPO / "examples"), os.environ.get("PYTHONPATH")])
+        ),
     )
     assert result.returncode == 0, result.stderr[-3000:]
     sys.path.insert(0, str(REPO / "examples"))

@@ -1,0 +1,75 @@
+"""Entry modes: an acquisition buys speed at a price, and is worth it only in some markets.
+
+Entry-mode theory (Anderson & Gatignon 1986; Hennart & Park 1993) expects buying
+a local firm to reach share faster than building one, at a higher upfront cost;
+priced at the target's value (:mod:`lepton_env.mechanisms.valuation`), whether
+it is the best entry depends on the market. Values are present values at the
+scenario's cost of capital (the value a market would see), on the rich firm
+(financing aside); speed and cost are compared with FDI screening off (approval
+aside), the best entry with the scenario's screening.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from theory_kit import Episodes, clearly_less, play, scheduled
+
+from lepton_env import make_params
+from lepton_env.types import Move
+
+PARAMS = make_params("global")
+FOREIGN = [r for r in range(PARAMS.num_regions) if r != PARAMS.home_region]
+MODES = (Move.ENTER_PILOT, Move.ENTER_PARTNERSHIP, Move.ENTER_ACQUISITION, Move.ENTER_GREENFIELD)
+
+
+def _by_region_and_mode(**setting: Any) -> dict[tuple[int, Move], Episodes]:
+    """Enter one region at quarter 0 in one mode, then localize and market there."""
+    keys = [(region, mode) for region in FOREIGN for mode in MODES]
+    policies = [
+        scheduled({0: {region: mode}}, upkeep=(Move.LOCALIZE, Move.MARKETING))
+        for region, mode in keys
+    ]
+    return dict(zip(keys, play(policies, **setting), strict=True))
+
+
+@pytest.fixture(scope="module")
+def unscreened() -> dict[tuple[int, Move], Episodes]:
+    return _by_region_and_mode(initial_cash=1e5, fdi_screening=np.zeros(PARAMS.num_regions))
+
+
+@pytest.fixture(scope="module")
+def screened() -> dict[tuple[int, Move], Episodes]:
+    # screening's vetoes add variance: more seeds
+    return _by_region_and_mode(initial_cash=1e5, seeds=range(30_000, 30_160))
+
+
+def test_acquisition_reaches_share_faster_and_costs_more_than_greenfield(
+    unscreened: dict[tuple[int, Move], Episodes],
+) -> None:
+    for region in FOREIGN:
+        bought = unscreened[region, Move.ENTER_ACQUISITION]
+        built = unscreened[region, Move.ENTER_GREENFIELD]
+        name = PARAMS.region_names[region]
+        for quarter in (0, 3, 7):  # after one, four and eight quarters
+            assert clearly_less(
+                built.market_share[:, quarter, region], bought.market_share[:, quarter, region]
+            ), f"{name}: greenfield's share is not clearly below the acquisition's at {quarter}"
+        assert clearly_less(built.kpis["entry_cost"][:, 0], bought.kpis["entry_cost"][:, 0]), name
+
+
+def test_acquisition_is_the_best_entry_in_some_regions_not_all(
+    screened: dict[tuple[int, Move], Episodes],
+) -> None:
+    best, beaten = [], []
+    for region in FOREIGN:
+        bought = screened[region, Move.ENTER_ACQUISITION].present_values
+        others = [screened[region, m].present_values for m in MODES if m != Move.ENTER_ACQUISITION]
+        if all(clearly_less(other, bought) for other in others):
+            best.append(PARAMS.region_names[region])
+        if any(clearly_less(bought, other) for other in others):
+            beaten.append(PARAMS.region_names[region])
+    assert best, "acquisition is never clearly the best entry"
+    assert beaten, f"acquisition is the best entry everywhere (best in {best})"
