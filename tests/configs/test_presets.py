@@ -75,14 +75,12 @@ def test_procedural_presets_train_on_train_and_evaluate_on_test(name: str, compo
     assert config.eval.scenario_kwargs == {"split": "test"}
 
 
-def test_the_default_run_is_the_global_ppo_preset(compose_train) -> None:
+def test_the_default_run_is_the_global_maskable_ppo_preset(compose_train) -> None:
     default = validate(compose_train([]))
-    tuned = preset(compose_train, "global_ppo")
+    tuned = preset(compose_train, "global_maskable_ppo")
+    assert default.agent.name == "maskable_ppo"
     assert default.agent.model == tuned.agent.model
-    assert (default.env.num_envs, default.env.vec_backend) == (
-        tuned.env.num_envs,
-        tuned.env.vec_backend,
-    )
+    assert default.env == tuned.env
     assert default.total_timesteps == tuned.total_timesteps
 
 

@@ -21,7 +21,9 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 @pytest.fixture
 def compose_train() -> Iterator[Any]:
     def _compose(overrides: list[str]) -> DictConfig:
-        return compose("train", overrides=["scenario=toy", "training=smoke", *overrides])
+        return compose(
+            "train", overrides=["scenario=toy", "training=smoke", "agent=ppo", *overrides]
+        )
 
     with initialize_config_dir(str(CONFIGS), version_base="1.3"):
         yield _compose

@@ -84,6 +84,7 @@ def test_a_trained_policys_gif(tmp_path: Path, capsys) -> None:
 
     tiny = [
         "scenario=toy",
+        "agent=ppo",
         "training=smoke",
         "total_timesteps=64",
         "eval.episodes=1",

@@ -15,6 +15,7 @@ from lepton_env.experiments.run_names import run_tag
 
 SMALL = [
     "scenario=toy",
+    "agent=ppo",
     "training=smoke",
     "total_timesteps=256",
     "env.num_envs=4",
