@@ -63,5 +63,9 @@ class ToyScenario:
             overhead=2.0,
             greenfield_build_quarters=1,
             reward_scale=10.0,
+            fit_prior_sd=0.0,  # fit known exactly (0): the open-loop oracle applies
+            fit_prior_sd_distance=0.0,
+            experience_distance_rate=0.0,
+            experience_precision_rate=0.0,
         )
         return build(fields, overrides)
