@@ -60,6 +60,7 @@ def _is_deterministic(params: Params) -> list[str]:
         "regulatory_shock_rate": params.regulatory_shock_rate,
         "geopolitical_risk": params.geopolitical_risk,
         "fdi_screening": params.fdi_screening,
+        "market_fit": params.fit_prior_sd + params.fit_prior_sd_distance,
     }
     return [name for name, value in rates.items() if np.any(np.asarray(value) != 0)]
 
@@ -172,3 +173,227 @@ class OracleAgent:
     def learn(self, total_timesteps: int, callback: Any = None, **kwargs: Any) -> OracleAgent:
         """Nothing to learn: the plan is exact."""
         return self
+
+
+# ---------------------------------------------------------------------- Bayes-optimal
+@dataclass(frozen=True)
+class BayesResult:
+    """The exact values of a scenario with a hidden two-point fit (``toy_pilot``)."""
+
+    bayes_return: float  # E[return] of the Bayes-optimal (history-dependent) policy
+    clairvoyant_return: float  # E over fits of the optimum knowing the fit: an upper bound
+    open_loop_return: float  # best single plan for all fits (no learning used)
+    first_action: int  # the Bayes-optimal action at quarter 0
+    worlds: int  # fit vectors enumerated
+    nodes: int  # model steps taken (all worlds)
+
+
+@dataclass(frozen=True)
+class _FitWorlds:
+    """The fit vectors of a two-point prior: every combination of ``mu +- sigma_u`` over the
+    uncertain regions ``u``, each with probability ``2^-U``."""
+
+    regions: NDArray[np.intp]  # (U,) region indices with an uncertain fit
+    low: NDArray[np.float64]  # (U,) mu - sigma_u as the kernel stores it (float32)
+    high: NDArray[np.float64]  # (U,)
+    fits: NDArray[np.float32]  # (W, R) market_fit of each world, W = 2^U, the first region
+    # of ``regions`` the most significant bit (``itertools.product`` order)
+
+
+def _fit_worlds(params: Params, state: Any) -> _FitWorlds:
+    import itertools
+
+    from lepton_env.mechanisms import fit
+
+    sd = fit.prior_sd(
+        params.fit_prior_sd, params.fit_prior_sd_distance, state.psychic_distance[0].astype(float)
+    )
+    foreign = np.arange(params.num_regions) != params.home_region
+    regions = np.flatnonzero(foreign & (sd > 0))
+    mean = params.fit_prior_mean
+    low = np.float32(mean - sd[regions]).astype(np.float64)
+    high = np.float32(mean + sd[regions]).astype(np.float64)
+    fits = np.repeat(state.market_fit[:1], 2 ** regions.size, axis=0)
+    for w, bits in enumerate(itertools.product((0, 1), repeat=regions.size)):
+        for u, bit in enumerate(bits):
+            fits[w, regions[u]] = high[u] if bit else low[u]
+    return _FitWorlds(regions, low, high, fits)
+
+
+def _signal_outcomes(
+    low: float, high: float, precision: float
+) -> list[tuple[float, float]]:
+    """The two-point signal ``fit +- precision^(-1/2)`` as the kernel draws it: each distinct
+    value with its likelihood under the low and the high fit, ``(L_low, L_high)``."""
+    if precision == 0.0:
+        return [(1.0, 1.0)]
+    step = 1.0 / np.sqrt(precision)
+    likelihood: dict[float, list[float]] = {}
+    for which, value in ((0, low), (1, high)):
+        for sign in (-1.0, 1.0):
+            likelihood.setdefault(value + sign * step, [0.0, 0.0])[which] += 0.5
+    return [(lo, hi) for lo, hi in likelihood.values()]
+
+
+def _belief_chain(
+    low: float, high: float, precisions: list[float]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The beliefs ``P(fit = high)`` reachable from 1/2 by the signals of ``precisions``, and
+    their transition matrices, ``T[k, i, j] = P(belief j next | belief i, precision k)``."""
+    beliefs = [0.5]
+    edges: dict[tuple[int, int], dict[int, float]] = {}
+    frontier = [0]
+    while frontier:
+        i = frontier.pop()
+        for k, precision in enumerate(precisions):
+            row: dict[int, float] = {}
+            for l_low, l_high in _signal_outcomes(low, high, precision):
+                chance = (1 - beliefs[i]) * l_low + beliefs[i] * l_high
+                if chance == 0.0:
+                    continue
+                posterior = beliefs[i] * l_high / chance
+                match = [j for j, b in enumerate(beliefs) if abs(b - posterior) < 1e-12]
+                if not match:
+                    beliefs.append(posterior)
+                    frontier.append(len(beliefs) - 1)
+                    match = [len(beliefs) - 1]
+                row[match[0]] = row.get(match[0], 0.0) + chance
+            edges[(k, i)] = row
+    transition = np.zeros((len(precisions), len(beliefs), len(beliefs)))
+    for (k, i), row in edges.items():
+        for j, chance in row.items():
+            transition[k, i, j] = chance
+    return np.array(beliefs), transition
+
+
+def _contract(values: NDArray[np.float64], axis: int, matrix: NDArray[np.float64]) -> NDArray:
+    """``values`` with ``axis`` replaced by ``matrix @`` it, per node when ``matrix`` is
+    (nodes, I, J) and ``values`` (nodes, ...)."""
+    moved = np.moveaxis(values, axis, -1)
+    if matrix.ndim == 2:
+        out = moved @ matrix.T
+    else:
+        shape = moved.shape
+        flat = moved.reshape(shape[0], -1, shape[-1])
+        out = np.einsum("nxj,nij->nxi", flat, matrix).reshape(*shape[:-1], matrix.shape[1])
+    return np.moveaxis(out, -1, axis)
+
+
+def solve_bayes(
+    scenario: str | Params = "toy_pilot",
+    seed: int = 0,
+    model: Model | None = None,
+    **overrides: Any,
+) -> BayesResult:
+    """The exact Bayes-optimal expected return of a scenario whose only randomness is a
+    two-point fit prior and two-point signals (``fit_two_point = 1``), e.g. ``toy_pilot``.
+
+    Bellman's equation of the belief MDP (Astrom 1965; Kaelbling, Littman & Cassandra
+    1998) solved by expectimax over the chance outcomes: with ``b`` the posterior over the
+    fit worlds ``f`` given the signals so far,
+        ``V_t(h, b) = max_a [ sum_f b(f) r_f(h, a) + sum_y P(y | b, h a) V_{t+1}(h a, b'_y) ]``
+    The physical quarter depends on the fit but never on the belief, so one batched
+    enumeration of every valid Single-face action sequence per world (as :func:`solve`)
+    gives ``r_f``; fits and signals are independent across regions, so the posterior is one
+    ``P(high)`` per uncertain region, from a small reachable set, and ``V_t`` is a table
+    (nodes x beliefs) filled backwards, batched over nodes. The same tree gives the
+    clairvoyant value ``E_f[max_plan G_f]`` and the best open-loop plan ``max_plan E_f[G_f]``.
+    Raises :class:`NotDeterministicError` if anything else is random and ``ValueError`` if
+    which moves are valid (or bankruptcy) depends on the fit: the enumeration would then
+    need the fit to know the actions.
+    """
+    model = model or Model(make_params(scenario, **overrides))
+    params = model.params
+    random_parts = [n for n in _is_deterministic(params) if n != "market_fit"]
+    if random_parts:
+        raise NotDeterministicError(f"solve_bayes needs these to be 0: {random_parts}")
+    if params.fit_two_point != 1:
+        raise NotDeterministicError("solve_bayes needs fit_two_point = 1 (a two-point prior)")
+    codec = DiscreteActions(params)
+    root = model.reset(rng.episode_key(np.array([seed]), params.seed_offset))
+    if np.any(root.entry_mode[0, np.arange(params.num_regions) != params.home_region] != 0):
+        raise ValueError("solve_bayes assumes the firm starts absent from every foreign region")
+    worlds = _fit_worlds(params, root)
+    count = worlds.fits.shape[0]
+    state = root.take(np.zeros(count, dtype=np.intp)).replace(market_fit=worlds.fits.copy())
+    tau_values = sorted({float(t) for t in params.fit_signal_precision} | {0.0})
+    chains = [
+        _belief_chain(worlds.low[u], worlds.high[u], tau_values)
+        for u in range(worlds.regions.size)
+    ]
+    # forward: the tree of action sequences, every world side by side (world-major rows)
+    frontier, nodes = 1, 0
+    cumulative = np.zeros((count, 1))
+    layers: list[dict[str, NDArray[Any]]] = []
+    leaf_best = np.full(count, -np.inf)
+    leaf_expected: list[float] = []
+    for _ in range(params.horizon):
+        masks = codec.masks(model.valid_moves(state), state.rnd_intensity)
+        masks = masks.reshape(count, frontier, -1)
+        if not np.all(masks == masks[:1]):
+            raise ValueError("the valid moves depend on the fit: give the scenario more cash")
+        parent, action = np.nonzero(masks[0])
+        if parent.size * count > MAX_FRONTIER:
+            raise ValueError(
+                f"the enumeration frontier has {parent.size * count} nodes, above MAX_FRONTIER "
+                f"= {MAX_FRONTIER}: use a smaller horizon or scenario"
+            )
+        rows = (np.arange(count)[:, None] * frontier + parent[None, :]).ravel()
+        output = model.step(state.take(rows), codec.decode(np.tile(action, count)))
+        nodes += rows.size
+        children = parent.size
+        reward = output.reward.reshape(count, children)
+        done = (output.terminated | output.truncated).reshape(count, children)
+        if not np.all(done == done[:1]):
+            raise ValueError("bankruptcy depends on the fit: give the scenario more cash")
+        done = done[0]
+        new = output.state
+        served = np.where(new.build_quarters > 0, new.interim_mode, new.entry_mode)
+        open_ = (new.closed_quarters == 0) & (new.suspended_quarters == 0)
+        tau = np.where(open_, params.fit_signal_precision[served], 0.0)[:, worlds.regions]
+        tau = tau.reshape(count, children, -1)
+        if not np.all(tau == tau[:1]):
+            raise ValueError("the signals' precision depends on the fit")
+        tau_index = np.searchsorted(tau_values, tau[0])
+        cumulative = cumulative[:, parent] + reward
+        if done.any():
+            leaf_best = np.maximum(leaf_best, cumulative[:, done].max(axis=1))
+            leaf_expected.append(float(cumulative[:, done].mean(axis=0).max()))
+        alive = np.flatnonzero(~done)
+        layers.append(
+            {"parent": parent, "action": action, "reward": reward, "alive": alive,
+             "tau": tau_index}  # fmt: skip
+        )
+        if alive.size == 0:
+            break
+        state = new.take((np.arange(count)[:, None] * children + alive[None, :]).ravel())
+        cumulative, frontier = cumulative[:, alive], alive.size
+    # backward: V_t over (nodes, belief of region 0, belief of region 1, ...)
+    sizes = tuple(beliefs.size for beliefs, _ in chains)
+    later: NDArray[np.float64] | None = None
+    first_action = 0
+    for layer in reversed(layers):
+        children = layer["parent"].size
+        expected = layer["reward"].T.reshape(children, *(2,) * len(sizes))
+        for u, (beliefs, _) in enumerate(chains):
+            belief_of_world = np.stack([1.0 - beliefs, beliefs], axis=1)  # (B_u, 2)
+            expected = _contract(expected, 1 + u, belief_of_world)
+        future = np.zeros((children, *sizes))
+        if later is not None:
+            future[layer["alive"]] = later
+        for u, (_, transition) in enumerate(chains):
+            future = _contract(future, 1 + u, transition[layer["tau"][:, u]])
+        value = expected + future
+        starts = np.flatnonzero(np.r_[True, layer["parent"][1:] != layer["parent"][:-1]])
+        later = np.maximum.reduceat(value, starts, axis=0)
+        prior = (0,) * len(sizes)
+        first_action = int(layer["action"][int(np.argmax(value[(slice(None), *prior)]))])
+    assert later is not None
+    return BayesResult(
+        bayes_return=float(later[(0, *(0,) * len(sizes))]),
+        clairvoyant_return=float(leaf_best.mean()),
+        open_loop_return=max(leaf_expected),
+        first_action=first_action,
+        worlds=count,
+        nodes=nodes,
+    )
