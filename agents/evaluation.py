@@ -757,7 +757,7 @@ def _learned(name: str, spec: Any) -> Contender:
 
 
 def _oracle_contender(setting: Any, scenario_kwargs: dict[str, Any]) -> Contender | None:
-    from agents.oracle import NotDeterministicError, OracleAgent
+    from agents.oracle import BayesOracleAgent, NotDeterministicError, OracleAgent
 
     if setting in (False, "false", None):
         return None
@@ -765,12 +765,16 @@ def _oracle_contender(setting: Any, scenario_kwargs: dict[str, Any]) -> Contende
         raise ValueError(f"oracle = {setting!r}: allowed auto, true or false")
     scenario = scenario_kwargs["scenario"]
     overrides = {k: v for k, v in scenario_kwargs.items() if k != "scenario"}
+    agent: OracleAgent | BayesOracleAgent
     try:
         agent = OracleAgent(scenario, **overrides)
     except NotDeterministicError:
-        if setting == "auto":
-            return None
-        raise
+        try:  # a hidden two-point fit (toy_pilot): the exact Bayes-optimal policy
+            agent = BayesOracleAgent(scenario, **overrides)
+        except NotDeterministicError:
+            if setting == "auto":
+                return None
+            raise
     return Contender(
         "oracle", "LeptonExpansion-Single-v0", dict(scenario_kwargs), [agent], "oracle"
     )

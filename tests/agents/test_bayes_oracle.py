@@ -89,3 +89,22 @@ def test_refuses_scenarios_it_cannot_solve() -> None:
         solve_bayes("toy_pilot", fit_two_point=0)
     with pytest.raises(NotDeterministicError, match="partner_failure_rate"):
         solve_bayes("toy_pilot", partner_failure_rate=0.1)
+
+
+def test_the_agent_plays_the_bayes_optimal_value_through_the_protocol() -> None:
+    """Over many episodes the agent's mean return is the exact value, well above the best
+    open-loop plan it would earn if it misread the signals; it never makes an invalid move."""
+    from agents.evaluation import evaluate_policy_episodes
+    from agents.oracle import BayesOracleAgent
+
+    agent = BayesOracleAgent("toy_pilot")
+    result = agent.result
+    episodes = evaluate_policy_episodes(
+        agent, "LeptonExpansion-Single-v0", {"scenario": "toy_pilot"}, list(range(1000))
+    )
+    played = episodes["return"].to_numpy()
+    se = played.std(ddof=1) / np.sqrt(played.size)
+    assert abs(played.mean() - result.bayes_return) < 4 * se
+    assert result.bayes_return - result.open_loop_return > 6 * se
+    assert episodes["invalid_moves"].sum() == 0
+    assert result.random_return < result.open_loop_return
