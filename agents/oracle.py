@@ -376,8 +376,7 @@ def solve_bayes(
     state = root.take(np.zeros(count, dtype=np.intp)).replace(market_fit=worlds.fits.copy())
     precisions = tuple(sorted({float(t) for t in params.fit_signal_precision} | {0.0}))
     chains = tuple(
-        _belief_chain(worlds.low[u], worlds.high[u], precisions)
-        for u in range(worlds.regions.size)
+        _belief_chain(worlds.low[u], worlds.high[u], precisions) for u in range(worlds.regions.size)
     )
     # forward: the tree of action sequences, every world side by side (world-major rows)
     frontier, nodes = 1, 0
@@ -424,9 +423,15 @@ def solve_bayes(
         position = np.full(children, -1)
         position[alive] = np.arange(alive.size)
         layers.append(
-            {"parent": parent, "action": action, "reward": reward, "alive": alive,
-             "position": position, "tau": np.searchsorted(precisions, tau[0]),
-             "frontier": np.array(frontier)}  # fmt: skip
+            dict(
+                parent=parent,
+                action=action,
+                reward=reward,
+                alive=alive,
+                position=position,
+                tau=np.searchsorted(precisions, tau[0]),
+                frontier=np.array(frontier),
+            )
         )
         if alive.size == 0:
             break

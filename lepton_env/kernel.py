@@ -310,11 +310,12 @@ def _firm_target(
 
 # ---------------------------------------------------------------------- market fit
 @njit(cache=True, inline="always")
-def _draw_fit(p: Any, s: Any, b: int, r: int, key: np.uint64) -> None:
+def _draw_fit(p: Any, s: Any, b: int, r: int, key: int) -> None:
     """Hidden fit and prior belief of region ``r`` at reset (:mod:`lepton_env.mechanisms.fit`):
     ``phi = mu + sigma z`` with ``sigma = sigma_0 + sigma_D D_r``; home's fit is 0 and known."""
-    mean, sd = p.fit_prior_mean, fit.prior_sd(
-        p.fit_prior_sd, p.fit_prior_sd_distance, np.float64(s.psychic_distance[b, r])
+    mean, sd = (
+        p.fit_prior_mean,
+        fit.prior_sd(p.fit_prior_sd, p.fit_prior_sd_distance, np.float64(s.psychic_distance[b, r])),
     )
     if r == p.home_region:
         mean, sd = 0.0, 0.0
@@ -333,7 +334,7 @@ def _draw_fit(p: Any, s: Any, b: int, r: int, key: np.uint64) -> None:
 
 @njit(cache=True, inline="always")
 def _learn(
-    p: Any, out: Any, o: int, key: np.uint64, quarter: int, precisions: NDArray[np.float64]
+    p: Any, out: Any, o: int, key: int, quarter: int, precisions: NDArray[np.float64]
 ) -> None:
     """Signals and experiential knowledge of a quarter, on the new state ``out`` (row ``o``):
     each served foreign region sends a signal of its mode's precision and the belief takes the

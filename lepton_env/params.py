@@ -67,7 +67,9 @@ class Params:
     fit_prior_mean: float = _spec("mu, utility added to the firm's attraction abroad", -5, 5)
     fit_prior_sd: float = _spec("sigma_0, prior sd of fit at distance 0, utility", 0, 5)
     fit_prior_sd_distance: float = _spec("sigma_D, prior sd added per unit distance", 0, 5)
-    fit_two_point: int = _spec("1 = fit and signals are +-1 sd draws, 0 = normal", 0, 1, integer=True)
+    fit_two_point: int = _spec(
+        "1 = fit and signals are +-1 sd draws, 0 = normal", 0, 1, integer=True
+    )
     fit_signal_precision: NDArray[np.float64] = _spec(
         "tau by mode, signal precision per quarter served, 1 / utility^2", 0, 1e6, "5"
     )

@@ -39,7 +39,6 @@ costly commitment is worth making, an option a firm that commits at once forgoes
 
 from __future__ import annotations
 
-import numpy as np
 from numba import vectorize
 
 

@@ -7,8 +7,9 @@ served sends a signal ``fit +- tau_mode^(-1/2)`` (two-point as well): a pilot (t
 uninformative), every other served mode, and a pilot in ``far``, reveals it at once.
 Partnership entry costs $25M, acquisitions are priced out ($1e6M: the choice is pilot,
 partnership or greenfield) and the terminal valuation is one year of revenue, so a
-partnership in a low-fit market loses money and a pilot's signal is worth its delay. The values are exact in binary floating point, so the signals the
-kernel draws are exactly the outcomes the oracle enumerates. Every other random rate is
+partnership in a low-fit market loses money and a pilot's signal is worth its delay.
+The values are exact in binary floating point, so the signals the kernel draws are
+exactly the outcomes the oracle enumerates. Every other random rate is
 zero, as in ``toy``, and cash is ample, so which moves are valid never depends on the
 fit: the exact Bayes-optimal expected return is an expectimax over the four fit worlds
 and the signals (``agents.oracle.solve_bayes``).
@@ -41,7 +42,8 @@ class ToyPilotScenario:
             fit_signal_precision=np.array([0.0, 1.0, 4.0, 16.0, 16.0]),
             experience_distance_rate=0.0,
             experience_precision_rate=0.0,
-            initial_cash=5000.0,  # every move affordable in every world: masks never depend on the fit
+            # every move affordable in every world: the masks never depend on the fit
+            initial_cash=5000.0,
             credit_line=100.0,
             entry_cost_fixed=np.array([0.0, 2.0, 25.0, 1e6, 30.0]),
             valuation_multiple=1.0,

@@ -46,9 +46,7 @@ def brute_force(horizon: int) -> tuple[float, float]:
                             for u, sign in zip(sending, signs, strict=True)
                         )
                         key = (*sending, *y)
-                        groups.setdefault(key, np.zeros(count))[w] += weights[w] / 2 ** len(
-                            sending
-                        )
+                        groups.setdefault(key, np.zeros(count))[w] += weights[w] / 2 ** len(sending)
                 value += sum(bayes(out.state, posterior) for posterior in groups.values())
             best = max(best, value)
         return best
