@@ -768,13 +768,13 @@ def _oracle_contender(setting: Any, scenario_kwargs: dict[str, Any]) -> Contende
     agent: OracleAgent | BayesOracleAgent
     try:
         agent = OracleAgent(scenario, **overrides)
-    except NotDeterministicError:
+    except NotDeterministicError as not_deterministic:
         try:  # a hidden two-point fit (toy_pilot): the exact Bayes-optimal policy
             agent = BayesOracleAgent(scenario, **overrides)
         except NotDeterministicError:
             if setting == "auto":
                 return None
-            raise
+            raise not_deterministic from None
     return Contender(
         "oracle", "LeptonExpansion-Single-v0", dict(scenario_kwargs), [agent], "oracle"
     )

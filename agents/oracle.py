@@ -363,7 +363,10 @@ def solve_bayes(
     params = model.params
     random_parts = [n for n in _is_deterministic(params) if n != "market_fit"]
     if random_parts:
-        raise NotDeterministicError(f"solve_bayes needs these to be 0: {random_parts}")
+        raise NotDeterministicError(
+            "the Bayes oracle needs a scenario whose only randomness is a two-point market "
+            f"fit (toy_pilot); these must be 0: {random_parts}"
+        )
     if params.fit_two_point != 1:
         raise NotDeterministicError("solve_bayes needs fit_two_point = 1 (a two-point prior)")
     codec = DiscreteActions(params)

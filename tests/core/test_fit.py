@@ -92,3 +92,20 @@ def test_toy_fit_is_known_exactly() -> None:
     for state in (before, output.state):
         assert np.all(state.market_fit == 0) and np.all(state.fit_variance == 0)
         assert np.array_equal(state.psychic_distance[0], params.psychic_distance.astype("f4"))
+
+
+def test_prior_draws_and_posterior_are_calibrated_with_normal_signals() -> None:
+    """global (normal draws): the hidden fit has the prior's mean and variance, and after a
+    pilot quarter the squared error of the belief mean is the posterior variance on average
+    (the normal-normal update is exact), several times smaller than the prior's."""
+    params, before, output = _pilot_step("global", 1, seeds=4000)
+    after = output.state
+    us = 1
+    prior_var = before.fit_variance[:, us].astype(float)
+    error = before.market_fit[:, us].astype(float) - params.fit_prior_mean
+    assert abs(error.mean()) < 4 * np.sqrt(prior_var.mean() / error.size)
+    assert np.mean(error**2 / prior_var) == pytest.approx(1.0, abs=0.1)
+    posterior_error = after.market_fit[:, us].astype(float) - after.fit_mean[:, us]
+    posterior_var = after.fit_variance[:, us].astype(float)
+    assert np.mean(posterior_error**2 / posterior_var) == pytest.approx(1.0, abs=0.1)
+    assert np.mean(posterior_var) < 0.7 * np.mean(prior_var)
