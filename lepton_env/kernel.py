@@ -338,9 +338,9 @@ def _learn(
 ) -> None:
     """Signals and experiential knowledge of a quarter, on the new state ``out`` (row ``o``):
     each served foreign region sends a signal of its mode's precision and the belief takes the
-    normal-normal update; every other foreign region moves closer and its belief narrows by
-    its similarity to the served one (:mod:`lepton_env.mechanisms.fit`). Distances and
-    variances spill over from the quarter's start values, so region order does not matter."""
+    normal-normal update; then every other served foreign region moves it closer and narrows
+    its belief by their similarity (:mod:`lepton_env.mechanisms.fit`). A region's own signal
+    comes first and spillover precisions add, so region order does not matter."""
     regions = out.entry_mode.shape[1]
     stream = rng.stream_key(key, quarter, Stream.FIT_SIGNAL)
     two_point = p.fit_two_point != 0
@@ -351,25 +351,24 @@ def _learn(
             continue
         variance = np.float64(out.fit_variance[o, r])
         distance = np.float64(out.psychic_distance[o, r])
+        precision = precisions[r]
+        if precision != 0.0:
+            e = fit.standard_draw(
+                rng.uniform_of(stream, r), rng.normal_of(stream, r, regions), two_point
+            )
+            signal = np.float64(out.market_fit[o, r]) + e / np.sqrt(precision)
+            out.fit_mean[o, r] = fit.update_mean(
+                np.float64(out.fit_mean[o, r]), variance, signal, precision
+            )
+            variance = fit.update_variance(variance, precision)
         for j in range(regions):
-            precision = precisions[j]
-            if precision == 0.0:
+            if j == r or precisions[j] == 0.0:
                 continue
-            if j == r:
-                e = fit.standard_draw(
-                    rng.uniform_of(stream, r), rng.normal_of(stream, r, regions), two_point
-                )
-                signal = np.float64(out.market_fit[o, r]) + e / np.sqrt(precision)
-                out.fit_mean[o, r] = fit.update_mean(
-                    np.float64(out.fit_mean[o, r]), variance, signal, precision
-                )
-                variance = fit.update_variance(variance, precision)
-            else:
-                similar = fit.similarity(p.psychic_distance[r], p.psychic_distance[j])
-                variance = fit.update_variance(
-                    variance, p.experience_precision_rate * similar * precision
-                )
-                distance = fit.closer(distance, p.experience_distance_rate, similar)
+            similar = fit.similarity(p.psychic_distance[r], p.psychic_distance[j])
+            variance = fit.update_variance(
+                variance, p.experience_precision_rate * similar * precisions[j]
+            )
+            distance = fit.closer(distance, p.experience_distance_rate, similar)
         out.fit_variance[o, r] = variance
         out.psychic_distance[o, r] = distance
 
