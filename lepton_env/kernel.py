@@ -343,34 +343,38 @@ def _learn(
     comes first and spillover precisions add, so region order does not matter."""
     regions = out.entry_mode.shape[1]
     stream = rng.stream_key(key, quarter, Stream.FIT_SIGNAL)
-    two_point = p.fit_two_point != 0
+    spills = p.experience_precision_rate != 0.0 or p.experience_distance_rate != 0.0
+    served = 0
     for j in range(regions):
         precisions[j] = 0.0 if j == p.home_region else _signal_precision(p, out, o, j)
+        served += precisions[j] != 0.0
     for r in range(regions):
-        if r == p.home_region:
+        if r == p.home_region or (precisions[r] == 0.0 and not (spills and served > 0)):
             continue
         variance = np.float64(out.fit_variance[o, r])
-        distance = np.float64(out.psychic_distance[o, r])
         precision = precisions[r]
-        if precision != 0.0:
-            e = fit.standard_draw(
-                rng.uniform_of(stream, r), rng.normal_of(stream, r, regions), two_point
-            )
+        if precision != 0.0 and variance != 0.0:  # a known fit has nothing to learn
+            if p.fit_two_point != 0:
+                e = fit.standard_draw(rng.uniform_of(stream, r), 0.0, True)
+            else:
+                e = rng.normal_of(stream, r, regions)
             signal = np.float64(out.market_fit[o, r]) + e / np.sqrt(precision)
             out.fit_mean[o, r] = fit.update_mean(
                 np.float64(out.fit_mean[o, r]), variance, signal, precision
             )
             variance = fit.update_variance(variance, precision)
-        for j in range(regions):
-            if j == r or precisions[j] == 0.0:
-                continue
-            similar = fit.similarity(p.psychic_distance[r], p.psychic_distance[j])
-            variance = fit.update_variance(
-                variance, p.experience_precision_rate * similar * precisions[j]
-            )
-            distance = fit.closer(distance, p.experience_distance_rate, similar)
-        out.fit_variance[o, r] = variance
-        out.psychic_distance[o, r] = distance
+        if spills:
+            # spillover precisions add (the updates compose to one), distance factors multiply
+            spillover, closeness = 0.0, 1.0
+            for j in range(regions):
+                if j != r and precisions[j] != 0.0:
+                    similar = fit.similarity(p.psychic_distance[r], p.psychic_distance[j])
+                    spillover += p.experience_precision_rate * similar * precisions[j]
+                    closeness = fit.closer(closeness, p.experience_distance_rate, similar)
+            out.fit_variance[o, r] = fit.update_variance(variance, spillover)
+            out.psychic_distance[o, r] = np.float64(out.psychic_distance[o, r]) * closeness
+        else:
+            out.fit_variance[o, r] = variance
 
 
 @njit(cache=True, inline="always")

@@ -32,6 +32,8 @@ region ``r`` moves closer and is better known:
     ``v_r' = v_r / (1 + v_r kappa_v sim_rj tau_e)``
 (the second a stated assumption: general internationalization knowledge narrows the
 belief without moving its mean; with ``kappa_v = 0`` beliefs stay exact posteriors).
+Over several served regions the factors multiply and the spillover precisions add; a
+region's own signal is taken first.
 The real-options view of entry (Kogut 1991; Dixit & Pindyck 1994, *Investment under
 Uncertainty*) is why this matters: a cheap pilot buys the signal that decides whether a
 costly commitment is worth making, an option a firm that commits at once forgoes.
