@@ -1,6 +1,6 @@
 """Heuristic baselines from international-business practice and theory.
 
-Every baseline speaks the agent protocol (:class:`agents.protocol.Agent`):
+Every baseline speaks the agent protocol (:class:`lepton_env.agents.protocol.Agent`):
 ``predict(observation, state, episode_start, deterministic, action_masks=None)``
 returns a batch of actions for the face it was built for (MultiDiscrete,
 Discrete or Continuous), ``learn`` does nothing, ``save``/``load`` keep its

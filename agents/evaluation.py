@@ -1,7 +1,7 @@
 """Evaluation: deterministic rollouts on held-out seeds, business KPIs, and honest statistics.
 
 * :func:`evaluate_policy_episodes` plays an agent (anything with the
-  :class:`~agents.protocol.Agent` ``predict``) on one episode per seed and
+  :class:`~lepton_env.agents.protocol.Agent` ``predict``) on one episode per seed and
   returns per-episode returns, KPIs and the entry timeline.
 * :func:`aggregate` reports per agent the mean, the interquartile mean (IQM)
   and 95% stratified-bootstrap confidence intervals, computed by rliable
@@ -674,7 +674,7 @@ def build_contenders(cfg: Any) -> list[Contender]:
 
     ``cfg.models``: name -> run directory, glob of run directories, list of
     them, or ``{path, class_path, env_id}``; ``cfg.baselines``: name ->
-    ``{_target_: agents.baselines.X, ...settings}`` built on the config's face,
+    ``{_target_: lepton_env.agents.baselines.X, ...settings}`` built on the config's face,
     those named by ``cfg.use_baselines`` (``all`` or a list) played;
     ``cfg.oracle``: ``auto`` adds the exact oracle where the scenario is
     deterministic, ``true`` requires it.
@@ -757,7 +757,7 @@ def _learned(name: str, spec: Any) -> Contender:
 
 
 def _oracle_contender(setting: Any, scenario_kwargs: dict[str, Any]) -> Contender | None:
-    from agents.oracle import BayesOracleAgent, NotDeterministicError, OracleAgent
+    from lepton_env.agents.oracle import BayesOracleAgent, NotDeterministicError, OracleAgent
 
     if setting in (False, "false", None):
         return None

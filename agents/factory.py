@@ -1,7 +1,7 @@
 """Build what a training run needs from its config: vector envs, the agent, the device.
 
 The agent is whatever class ``agent.model._target_`` names: any SB3 or sb3-contrib
-algorithm, or a user's own class satisfying :class:`agents.protocol.Agent`.
+algorithm, or a user's own class satisfying :class:`lepton_env.agents.protocol.Agent`.
 The pipeline supplies ``env`` and ``seed`` (and ``device`` / ``verbose`` /
 ``action_noise`` where the class's constructor takes them); every other keyword
 comes from the config. No name-based dispatch: Hydra instantiates the target.
@@ -24,10 +24,10 @@ from stable_baselines3.common.noise import NormalActionNoise
 from stable_baselines3.common.vec_env import DummyVecEnv, SubprocVecEnv, VecEnv, VecMonitor
 
 import lepton_env
-from agents.protocol import Agent
+from lepton_env.agents.protocol import Agent
 
 if TYPE_CHECKING:
-    from experiments.schema import TrainConfig
+    from lepton_env.experiments.schema import TrainConfig
 
 #: The registered id of each action mode (the env faces).
 ENV_ID_OF_MODE = {mode: env_id for env_id, mode in lepton_env.ENV_IDS.items()}

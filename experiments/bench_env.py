@@ -22,10 +22,10 @@ Measures, on ``toy`` and ``global`` and in one run on one machine:
 Actions are uniform random over the whole action space (invalid moves are
 no-ops), drawn before timing starts. Usage::
 
-    python -m experiments.bench_env                 # full run (~5 minutes on 2 cores)
-    python -m experiments.bench_env --quick         # a short check
-    python -m experiments.bench_env --output bench_env.json
-    python -m experiments.bench_env --fingerprint   # hashes of trajectories, see below
+    python -m lepton_env.experiments.bench_env                 # full run (~5 minutes on 2 cores)
+    python -m lepton_env.experiments.bench_env --quick         # a short check
+    python -m lepton_env.experiments.bench_env --output bench_env.json
+    python -m lepton_env.experiments.bench_env --fingerprint   # hashes of trajectories, see below
 
 ``--fingerprint`` prints a SHA-256 of the single env's observations, rewards,
 flags, masks and infos (every scenario and action face, masked and unmasked
@@ -423,7 +423,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ratio = ppo_runs["default"]["speedup"]
 
     report = {
-        "command": "python -m experiments.bench_env" + (" --quick" if args.quick else ""),
+        "command": "python -m lepton_env.experiments.bench_env"
+        + (" --quick" if args.quick else ""),
         "machine": {
             "cpus": os.cpu_count(),
             "load_average_at_end": os.getloadavg()[0],

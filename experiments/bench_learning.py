@@ -6,7 +6,7 @@ stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 
 * ``toy`` (Single face): PPO and MaskablePPO reach a normalized score of at
   least 0.95 within 200,000 steps, where ``0`` is the random policy's mean
-  return and ``1`` the exact oracle's (:mod:`agents.oracle`).
+  return and ``1`` the exact oracle's (:mod:`lepton_env.agents.oracle`).
 * ``global`` (MultiDiscrete face): the best learned agent beats the best
   heuristic baseline with non-overlapping 95% intervals.
 * ``global`` (Continuous face): SAC beats the random policy with
@@ -14,8 +14,8 @@ stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 
 Usage (each ``train`` run writes ``<out>/<claim>/<algo>__seed<k>/``)::
 
-    python -m experiments.bench_learning train --claim toy --algo PPO --seeds 0 1 2 3 4
-    python -m experiments.bench_learning report --out bench_out
+    python -m lepton_env.experiments.bench_learning train --claim toy --algo PPO --seeds 0 1 2 3 4
+    python -m lepton_env.experiments.bench_learning report --out bench_out
 
 ``train`` evaluates the deterministic policy every ``--eval-freq`` steps
 (logged to TensorBoard as ``eval/mean_reward`` and kept in ``curve.csv``)
@@ -137,7 +137,7 @@ def train(
     import torch
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from agents.evaluation import evaluate_policy_episodes
+    from lepton_env.agents.evaluation import evaluate_policy_episodes
 
     torch.set_num_threads(1)
     claim = CLAIMS[claim_name]
@@ -282,8 +282,8 @@ def read_runs(directory: Path) -> dict[str, list[pd.DataFrame]]:
 
 def baseline_scores(claim: Claim, action_mode: str) -> dict[str, np.ndarray]:
     """Every heuristic baseline's return on the claim's held-out seeds (one score each)."""
-    from agents.baselines import BASELINES
-    from agents.evaluation import evaluate_policy_episodes
+    from lepton_env.agents.baselines import BASELINES
+    from lepton_env.agents.evaluation import evaluate_policy_episodes
 
     env_kwargs = {"scenario": claim.scenario}
     scores = {}
@@ -306,8 +306,8 @@ def _row(name: str, table: pd.DataFrame, runs: int, extra: str = "") -> str:
 
 def report(out: Path, reps: int = 2000) -> str:
     """Aggregate the finished runs of every claim into a markdown report (also printed)."""
-    from agents.evaluation import aggregate, intervals_overlap, normalized_score
-    from agents.oracle import solve
+    from lepton_env.agents.evaluation import aggregate, intervals_overlap, normalized_score
+    from lepton_env.agents.oracle import solve
 
     lines = []
     toy_runs = read_runs(out / "toy")

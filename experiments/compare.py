@@ -8,7 +8,7 @@ Per agent: mean and IQM with 95% stratified-bootstrap intervals, probability of
 improvement between agents, the normalized score and optimality gap where the
 oracle exists (``toy``), business KPIs, plots and a strategy report. The
 config is ``configs/compare.yaml``; the logic is
-:func:`agents.evaluation.run_evaluation`.
+:func:`lepton_env.agents.evaluation.run_evaluation`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
-from agents.evaluation import run_evaluation
+from lepton_env.agents.evaluation import run_evaluation
 
 #: The config tree, found from this file (so the entry point works from any directory).
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"

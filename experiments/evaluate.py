@@ -14,7 +14,7 @@ from __future__ import annotations
 import hydra
 from omegaconf import DictConfig
 
-from experiments.compare import CONFIGS, run
+from lepton_env.experiments.compare import CONFIGS, run
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIGS), config_name="evaluate")

@@ -4,7 +4,7 @@
     lepton-train agent=sac scenario=global seed=3      # any agent, scenario, seed
     lepton-train total_timesteps=200000 hydra.run.dir=runs/mine
     lepton-train -m seed=0,1,2 agent=ppo,sac           # a sweep (launcher=local|slurm|ray)
-    python -m experiments.train ...                    # the same without the entry point
+    python -m lepton_env.experiments.train ...                    # the same without the entry point
 
 The config tree is ``configs/train.yaml`` (groups: scenario, env, agent,
 training, logger, launcher, sweeper, experiment); :func:`train` is the
@@ -28,7 +28,7 @@ Run directory (``runs/<scenario>__<agent>__seed<seed>`` by default, or
     eval/evaluations.npz       timesteps, results (evals x episodes), ep_lengths (SB3 format)
     eval/expansion.png         the last evaluated policy's expansion (region x quarter)
 
-A model loads with its class's ``load`` (``agents.factory.load_agent(config,
+A model loads with its class's ``load`` (``lepton_env.agents.factory.load_agent(config,
 path, env)``). Re-running the same command continues a killed run from its
 last checkpoint into the same TensorBoard run (``resume=auto``, the default).
 """
@@ -51,7 +51,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 import lepton_env
-from agents.callbacks import (
+from lepton_env.agents.callbacks import (
     Evaluation,
     SharedTensorBoardFormat,
     TrainingMonitor,
@@ -60,7 +60,7 @@ from agents.callbacks import (
     read_monitor_state,
     save_normalization,
 )
-from agents.factory import (
+from lepton_env.agents.factory import (
     AgentConfigError,
     check_agent_keywords,
     load_agent,
@@ -68,7 +68,7 @@ from agents.factory import (
     make_vec_env,
     resolve_device,
 )
-from experiments.schema import ConfigError, TrainConfig, validate
+from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@
 
 Each trial draws values for ``agent.model`` keys from ``agent.search_space``
 (``{type: float|int, low, high, log}`` or ``{type: categorical, choices}``),
-trains through :func:`experiments.train.train` into
+trains through :func:`lepton_env.experiments.train.train` into
 ``<run dir>/trials/<number>/`` (the layout of a training run), and reports each
 periodic evaluation's mean return on the held-out seeds to the pruner
 (``sweeper.pruner``, median by default). The objective is the final
@@ -33,10 +33,10 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import lepton_env
-from agents.callbacks import Evaluation
-from agents.factory import AgentConfigError
-from experiments.schema import ConfigError, TrainConfig, validate
-from experiments.train import train
+from lepton_env.agents.callbacks import Evaluation
+from lepton_env.agents.factory import AgentConfigError
+from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
+from lepton_env.experiments.train import train
 
 log = logging.getLogger(__name__)
 

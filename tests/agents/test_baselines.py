@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agents.baselines import (
+from lepton_env.agents.baselines import (
     BASELINES,
     REGION_INDEX,
     BornGlobalAgent,
@@ -18,8 +18,8 @@ from agents.baselines import (
     RandomAgent,
     UppsalaAgent,
 )
-from agents.evaluation import evaluate_policy_episodes
-from agents.protocol import Agent
+from lepton_env.agents.evaluation import evaluate_policy_episodes
+from lepton_env.agents.protocol import Agent
 from lepton_env.envs.expansion import LeptonExpansionEnv
 from lepton_env.observation import REGION_FEATURES
 from lepton_env.types import EntryMode, Move

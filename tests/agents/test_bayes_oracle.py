@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from agents.oracle import NotDeterministicError, _fit_worlds, solve_bayes
+from lepton_env.agents.oracle import NotDeterministicError, _fit_worlds, solve_bayes
 from lepton_env import rng
 from lepton_env.core import Model
 from lepton_env.envs.actions import DiscreteActions
@@ -92,8 +92,8 @@ def test_refuses_scenarios_it_cannot_solve() -> None:
 def test_the_agent_plays_the_bayes_optimal_value_through_the_protocol() -> None:
     """Over many episodes the agent's mean return is the exact value, well above the best
     open-loop plan it would earn if it misread the signals; it never makes an invalid move."""
-    from agents.evaluation import evaluate_policy_episodes
-    from agents.oracle import BayesOracleAgent
+    from lepton_env.agents.evaluation import evaluate_policy_episodes
+    from lepton_env.agents.oracle import BayesOracleAgent
 
     agent = BayesOracleAgent("toy_pilot")
     result = agent.result

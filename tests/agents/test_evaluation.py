@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agents.baselines import HomeOnlyAgent
-from agents.evaluation import (
+from lepton_env.agents.baselines import HomeOnlyAgent
+from lepton_env.agents.evaluation import (
     EntryEvent,
     aggregate,
     evaluate_policy_episodes,
@@ -20,7 +20,7 @@ from agents.evaluation import (
     optimality_gap,
     strategy_report,
 )
-from agents.oracle import OracleAgent
+from lepton_env.agents.oracle import OracleAgent
 
 
 def test_normalized_score_maps_random_to_zero_and_oracle_to_one() -> None:

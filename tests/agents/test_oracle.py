@@ -8,8 +8,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from agents.evaluation import evaluate_policy_episodes
-from agents.oracle import OracleAgent, solve
+from lepton_env.agents.evaluation import evaluate_policy_episodes
+from lepton_env.agents.oracle import OracleAgent, solve
 from lepton_env.envs.expansion import LeptonExpansionEnv
 
 
@@ -106,8 +106,8 @@ def test_oracle_refuses_a_random_scenario() -> None:
 
 
 def test_oracle_refuses_a_tree_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
-    import agents.oracle
+    import lepton_env.agents.oracle
 
-    monkeypatch.setattr(agents.oracle, "MAX_FRONTIER", 50)
+    monkeypatch.setattr(lepton_env.agents.oracle, "MAX_FRONTIER", 50)
     with pytest.raises(ValueError, match="MAX_FRONTIER"):
         solve("toy")

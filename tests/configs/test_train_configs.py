@@ -14,9 +14,9 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import lepton_env
-from agents.factory import make_agent, make_vec_env
-from agents.protocol import Agent
-from experiments.schema import ConfigError, validate
+from lepton_env.agents.factory import make_agent, make_vec_env
+from lepton_env.agents.protocol import Agent
+from lepton_env.experiments.schema import ConfigError, validate
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 #: Groups of configs/train.yaml; scenario/*.yaml and the evaluate/compare files are others'.

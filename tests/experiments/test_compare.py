@@ -11,7 +11,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
-from agents.evaluation import run_evaluation
+from lepton_env.agents.evaluation import run_evaluation
 
 CONFIGS = str(Path(__file__).resolve().parents[2] / "configs")
 FAST = ["eval.episodes=2", "stats.reps=100", "report.strategy_episodes=1"]
@@ -134,7 +134,7 @@ def test_lepton_compare_command_writes_to_the_hydra_run_dir(tmp_path: Path) -> N
     command = [
         sys.executable,
         "-m",
-        "experiments.compare",
+        "lepton_env.experiments.compare",
         "scenario=toy",
         *FAST,
         "use_baselines=[uppsala]",

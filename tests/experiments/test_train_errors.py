@@ -12,9 +12,9 @@ import pytest
 
 
 def train_command() -> list[str]:
-    """The installed ``lepton-train`` script; ``python -m experiments.train`` without one."""
+    """The installed ``lepton-train`` script; ``python -m lepton_env.experiments.train`` without one."""
     script = shutil.which("lepton-train")
-    return [script] if script else [sys.executable, "-m", "experiments.train"]
+    return [script] if script else [sys.executable, "-m", "lepton_env.experiments.train"]
 
 
 @pytest.mark.parametrize(
@@ -50,8 +50,8 @@ def test_a_run_directory_holds_one_run(tmp_path: Path, capsys: pytest.CaptureFix
     """resume=false refuses a used directory; another agent or seed cannot resume it."""
     from hydra import compose, initialize_config_dir
 
-    from experiments.schema import ConfigError
-    from experiments.train import CONFIGS, train
+    from lepton_env.experiments.schema import ConfigError
+    from lepton_env.experiments.train import CONFIGS, train
 
     tiny = [
         "scenario=toy",

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from agents.callbacks import EpisodeKpis, batched_core, kpi_batch, mean_kpis
-from agents.factory import make_vec_env
-from experiments.schema import validate
-from experiments.train import CONFIGS
+from lepton_env.agents.callbacks import EpisodeKpis, batched_core, kpi_batch, mean_kpis
+from lepton_env.agents.factory import make_vec_env
+from lepton_env.experiments.schema import validate
+from lepton_env.experiments.train import CONFIGS
 
 
 def step(revenue: list[float], cash: list[float], entries: list[list[int]]) -> dict[str, object]:

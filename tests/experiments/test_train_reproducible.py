@@ -27,7 +27,7 @@ def train_scalars(run_dir: Path, overrides: list[str]) -> dict[str, list[tuple[i
         [
             sys.executable,
             "-m",
-            "experiments.train",
+            "lepton_env.experiments.train",
             "scenario=toy",
             "training=smoke",
             "seed=7",

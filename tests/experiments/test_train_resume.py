@@ -23,7 +23,7 @@ def command(run_dir: Path, extra: list[str]) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "experiments.train",
+        "lepton_env.experiments.train",
         *extra,
         "scenario=toy",
         "training=smoke",

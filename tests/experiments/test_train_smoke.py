@@ -19,8 +19,8 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
-from agents.factory import load_agent, make_vec_env
-from experiments.schema import TrainConfig, validate
+from lepton_env.agents.factory import load_agent, make_vec_env
+from lepton_env.experiments.schema import TrainConfig, validate
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -45,9 +45,9 @@ ALGORITHMS = {
 
 
 def run_train(overrides: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """``python -m experiments.train`` (the entry point's module) in a fresh process."""
+    """``python -m lepton_env.experiments.train`` (the entry point's module) in a fresh process."""
     return subprocess.run(
-        [sys.executable, "-m", "experiments.train", *overrides],
+        [sys.executable, "-m", "lepton_env.experiments.train", *overrides],
         cwd=cwd,
         env={**os.environ, "MPLBACKEND": "Agg", **env},
         capture_output=True,

@@ -28,7 +28,7 @@ def sweep(overrides: list[str], sweep_dir: Path) -> subprocess.CompletedProcess[
         [
             sys.executable,
             "-m",
-            "experiments.train",
+            "lepton_env.experiments.train",
             "-m",
             *overrides,
             *SMALL,

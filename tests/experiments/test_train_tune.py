@@ -8,8 +8,8 @@ import optuna
 import pytest
 from hydra import compose, initialize_config_dir
 
-from experiments.schema import validate
-from experiments.tune import tune
+from lepton_env.experiments.schema import validate
+from lepton_env.experiments.tune import tune
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TINY = [
