@@ -98,10 +98,11 @@ def baseline_contenders(
 def oracle_contender(setting: Any, scenario_kwargs: dict[str, Any]) -> Contender | None:
     """The exact oracle (``agents/oracle.py``) as a contender of kind ``oracle``.
 
-    ``setting``: ``auto`` adds it where the scenario is deterministic, ``true``
-    requires it, ``false`` leaves it out.
+    ``setting``: ``auto`` adds it where the scenario has one (the enumerated optimum
+    where it is deterministic; the Bayes-optimal policy where its only randomness is
+    a two-point market fit, ``toy_pilot``), ``true`` requires it, ``false`` leaves it out.
     """
-    from lepton_env.agents.oracle import NotDeterministicError, OracleAgent
+    from lepton_env.agents.oracle import BayesOracleAgent, NotDeterministicError, OracleAgent
 
     if setting in (False, "false", None):
         return None
@@ -109,12 +110,16 @@ def oracle_contender(setting: Any, scenario_kwargs: dict[str, Any]) -> Contender
         raise ValueError(f"oracle = {setting!r}: allowed auto, true or false")
     scenario = scenario_kwargs["scenario"]
     overrides = {k: v for k, v in scenario_kwargs.items() if k != "scenario"}
+    agent: OracleAgent | BayesOracleAgent
     try:
         agent = OracleAgent(scenario, **overrides)
-    except NotDeterministicError:
-        if setting == "auto":
-            return None
-        raise
+    except NotDeterministicError as not_deterministic:
+        try:  # a hidden two-point fit (toy_pilot): the exact Bayes-optimal policy
+            agent = BayesOracleAgent(scenario, **overrides)
+        except NotDeterministicError:
+            if setting == "auto":
+                return None
+            raise not_deterministic from None
     return Contender(
         "oracle", "LeptonExpansion-Single-v0", dict(scenario_kwargs), [agent], "oracle"
     )

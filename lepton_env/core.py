@@ -10,7 +10,10 @@ effect, (3) spends build brand, localization and compliance, R&D moves
 quality against the frontier, (4) regulatory and geopolitical shocks hit,
 (5) competitors react, (6) adoption diffuses and shares move toward their
 attraction-model targets, (7) revenue, fines, partner failures and cash are
-settled, and the firm is bankrupt if cash is below minus the credit line.
+settled, and the firm is bankrupt if cash is below minus the credit line,
+(8) served regions send signals about their hidden market fit and the firm's
+beliefs and the psychic distance of similar regions update
+(:mod:`lepton_env.mechanisms.fit`).
 
 The quarter itself is compiled (:mod:`lepton_env.kernel`); this module holds
 the Python-facing model: actions, outputs, personas and the reward function.

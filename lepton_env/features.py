@@ -53,6 +53,8 @@ REGION_FEATURES: tuple[Feature, ...] = (
     Feature("diligence", 0, 1, "diligence rounds / max rounds"),
     Feature("best_partner", 0, 1, "best estimated partner quality"),
     Feature("revenue", 0, 10, "net revenue from the region / reward scale, clipped"),
+    Feature("fit_belief", -3, 3, "belief mean of the product-market fit (utility), clipped"),
+    Feature("fit_uncertainty", 0, 3, "belief sd of the product-market fit (utility), clipped"),
 )
 FIRM_FEATURES: tuple[Feature, ...] = (
     Feature("cash", -10, 10, "asinh(cash / reward scale) / 2"),

@@ -34,6 +34,7 @@ from lepton_env.mechanisms import (
     diffusion,
     entry,
     finance,
+    fit,
     localization,
     partners,
     rnd,
@@ -349,6 +350,7 @@ def _firm_target(
             weights[1],
             weights[2],
         )
+        firm_utility += s.market_fit[b, r]  # hidden fit (mechanisms.fit); 0 adds nothing
     for k in range(utility.shape[0]):
         utility[k] = share.attraction(
             s.competitor_quality[b, r, k],
@@ -414,6 +416,87 @@ def _position_value(p: Any, s: Any, b: int, r: int) -> float:
     )
 
 
+# ---------------------------------------------------------------------- market fit
+@njit(cache=True, inline="always")
+def _draw_fit(p: Any, s: Any, b: int, r: int, key: int) -> None:
+    """Hidden fit and prior belief of region ``r`` at reset (:mod:`lepton_env.mechanisms.fit`):
+    ``phi = mu + sigma z`` with ``sigma = sigma_0 + sigma_D D_r``; home's fit is 0 and known."""
+    mean, sd = (
+        p.fit_prior_mean,
+        fit.prior_sd(p.fit_prior_sd, p.fit_prior_sd_distance, np.float64(s.psychic_distance[b, r])),
+    )
+    if r == p.home_region:
+        mean, sd = 0.0, 0.0
+    hidden = mean
+    if sd != 0.0:  # a known fit draws nothing
+        regions = s.entry_mode.shape[1]
+        stream = rng.stream_key(key, 0, Stream.MARKET_FIT)
+        z = fit.standard_draw(
+            rng.uniform_of(stream, r), rng.normal_of(stream, r, regions), p.fit_two_point != 0
+        )
+        hidden = mean + sd * z
+    s.market_fit[b, r] = hidden
+    s.fit_mean[b, r] = mean
+    s.fit_variance[b, r] = sd * sd
+
+
+@njit(cache=True, inline="always")
+def _learn(
+    p: Any, out: Any, o: int, key: int, quarter: int, precisions: NDArray[np.float64]
+) -> None:
+    """Signals and experiential knowledge of a quarter, on the new state ``out`` (row ``o``):
+    each served foreign region sends a signal of its mode's precision and the belief takes the
+    normal-normal update; then every other served foreign region moves it closer and narrows
+    its belief by their similarity (:mod:`lepton_env.mechanisms.fit`). A region's own signal
+    comes first and spillover precisions add, so region order does not matter."""
+    regions = out.entry_mode.shape[1]
+    stream = rng.stream_key(key, quarter, Stream.FIT_SIGNAL)
+    spills = p.experience_precision_rate != 0.0 or p.experience_distance_rate != 0.0
+    served = 0
+    for j in range(regions):
+        precisions[j] = 0.0 if j == p.home_region else _signal_precision(p, out, o, j)
+        served += precisions[j] != 0.0
+    for r in range(regions):
+        if r == p.home_region or (precisions[r] == 0.0 and not (spills and served > 0)):
+            continue
+        variance = np.float64(out.fit_variance[o, r])
+        precision = precisions[r]
+        if precision != 0.0 and variance != 0.0:  # a known fit has nothing to learn
+            if p.fit_two_point != 0:
+                e = fit.standard_draw(rng.uniform_of(stream, r), 0.0, True)
+            else:
+                e = rng.normal_of(stream, r, regions)
+            signal = np.float64(out.market_fit[o, r]) + e / np.sqrt(precision)
+            out.fit_mean[o, r] = fit.update_mean(
+                np.float64(out.fit_mean[o, r]), variance, signal, precision
+            )
+            variance = fit.update_variance(variance, precision)
+        if spills:
+            # spillover precisions add (the updates compose to one), distance factors multiply
+            spillover, closeness = 0.0, 1.0
+            for j in range(regions):
+                if j != r and precisions[j] != 0.0:
+                    similar = fit.similarity(p.psychic_distance[r], p.psychic_distance[j])
+                    spillover += p.experience_precision_rate * similar * precisions[j]
+                    closeness = fit.closer(closeness, p.experience_distance_rate, similar)
+            out.fit_variance[o, r] = fit.update_variance(variance, spillover)
+            out.psychic_distance[o, r] = np.float64(out.psychic_distance[o, r]) * closeness
+        else:
+            out.fit_variance[o, r] = variance
+
+
+@njit(cache=True, inline="always")
+def _signal_precision(p: Any, out: Any, o: int, r: int) -> float:
+    """``tau`` of the signal region ``r`` sends this quarter: the served mode's precision,
+    0 where the firm does not serve (absent, building, closed or suspended)."""
+    served = entry.serving_mode(
+        int(out.entry_mode[o, r]), int(out.interim_mode[o, r]), int(out.build_quarters[o, r])
+    )
+    if out.closed_quarters[o, r] > 0 or out.suspended_quarters[o, r] > 0:
+        return 0.0
+    return p.fit_signal_precision[served]
+
+
 # ---------------------------------------------------------------------- reset
 @njit(cache=True)
 def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
@@ -442,6 +525,7 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
             distance = min(max(distance * np.exp(noise * distance_z), 0.0), 1.0)
         s.market_size[b, r] = size
         s.psychic_distance[b, r] = distance
+        _draw_fit(p, s, b, r, key)
         s.adoption[b, r] = p.initial_adoption[r]
         s.stringency[b, r] = p.initial_stringency[r]
         s.closed_quarters[b, r] = 0
@@ -733,6 +817,8 @@ def encode_env(
         column[NUM_MODES + 19] = _ratio(s.diligence_rounds[b, r], p.max_diligence)
         column[NUM_MODES + 20] = best_partner
         column[NUM_MODES + 21] = revenue / p.reward_scale
+        column[NUM_MODES + 22] = s.fit_mean[b, r]  # the belief, never the hidden fit
+        column[NUM_MODES + 23] = np.sqrt(np.float64(s.fit_variance[b, r]))
         for f in range(width):
             flat[row, r * width + f] = _clipped(column[f], _REGION_LOW[f], _REGION_HIGH[f])
     cash = s.cash[b]
@@ -794,7 +880,7 @@ def _restart_env(
     observation: NDArray[np.float32],
     scratch: Any,
 ) -> None:
-    utility, column, cost, _, potentials = scratch
+    utility, column, cost, _, potentials, _ = scratch
     s.episode_key[b] = key
     _reset_env(p, s, b, utility)
     for r in range(s.entry_mode.shape[1]):
@@ -908,7 +994,7 @@ def _step_env(
     scratch: Any,
     known: bool,
 ) -> None:
-    utility, column, cost, ok, potentials = scratch
+    utility, column, cost, ok, potentials, precisions = scratch
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
     candidates = s.partner_quality.shape[2]
@@ -1153,6 +1239,9 @@ def _step_env(
         served = entry.serving_mode(mode, interim, build)
         serving = served > 0 and closed0 == 0 and not closing and suspended0 == 0
         out.psychic_distance[o, r] = s.psychic_distance[b, r]
+        out.market_fit[o, r] = s.market_fit[b, r]
+        out.fit_mean[o, r] = s.fit_mean[b, r]
+        out.fit_variance[o, r] = s.fit_variance[b, r]
         firm_target = _firm_target(p, out, o, r, serving, served, utility)
         firm_share = _f32(share.adjust_shares(firm_share, firm_target, p.share_adjustment))
         for k in range(slots):
@@ -1213,6 +1302,7 @@ def _step_env(
         for c in range(candidates):
             out.partner_quality[o, r, c] = s.partner_quality[b, r, c]
 
+    _learn(p, out, o, key, quarter, precisions)
     total_cost = (
         cost_of_revenue + operating + entry_spend + exit_spend + spend_total + rnd_spend + fines
     ) + p.overhead
@@ -1249,12 +1339,13 @@ def _step_env(
 @njit(cache=True)
 def _scratch(s: Any) -> Any:
     """Per-thread work rows: competitor utilities, observation columns, move costs and
-    masks, and the potentials of the regions."""
+    masks, the potentials of the regions and their fit-signal precisions."""
     return (
         np.empty(s.competitor_share.shape[2], dtype=np.float32),
         np.empty(_REGION_LOW.shape[0]),
         np.empty(NUM_MOVES),
         np.empty(NUM_MOVES, dtype=np.bool_),
+        np.empty(s.entry_mode.shape[1]),
         np.empty(s.entry_mode.shape[1]),
     )
 
@@ -1338,6 +1429,9 @@ def _one_row(s: Any) -> Any:
         np.empty_like(s.rnd_intensity[:1]),
         np.empty_like(s.market_size[:1]),
         np.empty_like(s.psychic_distance[:1]),
+        np.empty_like(s.market_fit[:1]),
+        np.empty_like(s.fit_mean[:1]),
+        np.empty_like(s.fit_variance[:1]),
         np.empty_like(s.adoption[:1]),
         np.empty_like(s.stringency[:1]),
         np.empty_like(s.closed_quarters[:1]),
@@ -1375,6 +1469,9 @@ def _copy_row(src: Any, i: int, dst: Any, j: int) -> None:
     for r in range(src.entry_mode.shape[1]):
         dst.market_size[j, r] = src.market_size[i, r]
         dst.psychic_distance[j, r] = src.psychic_distance[i, r]
+        dst.market_fit[j, r] = src.market_fit[i, r]
+        dst.fit_mean[j, r] = src.fit_mean[i, r]
+        dst.fit_variance[j, r] = src.fit_variance[i, r]
         dst.adoption[j, r] = src.adoption[i, r]
         dst.stringency[j, r] = src.stringency[i, r]
         dst.closed_quarters[j, r] = src.closed_quarters[i, r]
@@ -1536,6 +1633,9 @@ _DTYPES = {
     "rnd_intensity": np.float32,
     "market_size": np.float32,
     "psychic_distance": np.float32,
+    "market_fit": np.float32,
+    "fit_mean": np.float32,
+    "fit_variance": np.float32,
     "adoption": np.float32,
     "stringency": np.float32,
     "closed_quarters": np.int16,

@@ -101,6 +101,24 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
         },
     ),
     (
+        "Market fit, learned by being there (Johanson & Vahlne 1977, 2009; DeGroot 1970)",
+        {
+            "fit_prior_mean": f"{_A}: mu, the fit a firm expects abroad (utility added to "
+            "its attraction).",
+            "fit_prior_sd": f"{_A}: sigma_0, uncertainty about a market at distance 0.",
+            "fit_prior_sd_distance": "Uncertainty grows with psychic distance (Johanson & "
+            f"Vahlne 1977); the slope sigma_D is an {_A.lower()}.",
+            "fit_two_point": "Design: 1 draws fit and signals as +-1 sd (toy_pilot: exact "
+            "Bayes-optimal value), 0 as normals (exact normal-normal posteriors).",
+            "fit_signal_precision": "Deeper commitment teaches faster (Johanson & Vahlne "
+            f"1977); the precisions by mode are an {_A.lower()}.",
+            "experience_distance_rate": "Experiential knowledge lowers the psychic distance "
+            f"of similar markets (Johanson & Vahlne 2009); kappa_D is an {_A.lower()}.",
+            "experience_precision_rate": "Experiential knowledge narrows beliefs about "
+            f"similar markets (Johanson & Vahlne 2009); kappa_v is an {_A.lower()}.",
+        },
+    ),
+    (
         "Competitors",
         {
             "competitor_active": "Scenario design: `global` has three incumbents per region.",

@@ -63,6 +63,19 @@ class Params:
     fdi_screening: NDArray[np.float64] = _spec("acquisition veto weight", 0, 1, "R")
     trait_noise: float = _spec("log-sd of per-episode market size and distance", 0, 2)
 
+    # --- product-market fit, learned by being there (mechanisms.fit) ------------------
+    fit_prior_mean: float = _spec("mu, utility added to the firm's attraction abroad", -5, 5)
+    fit_prior_sd: float = _spec("sigma_0, prior sd of fit at distance 0, utility", 0, 5)
+    fit_prior_sd_distance: float = _spec("sigma_D, prior sd added per unit distance", 0, 5)
+    fit_two_point: int = _spec(
+        "1 = fit and signals are +-1 sd draws, 0 = normal", 0, 1, integer=True
+    )
+    fit_signal_precision: NDArray[np.float64] = _spec(
+        "tau by mode, signal precision per quarter served, 1 / utility^2", 0, 1e6, "5"
+    )
+    experience_distance_rate: float = _spec("kappa_D, distance lost per quarter x similarity", 0, 1)
+    experience_precision_rate: float = _spec("kappa_v, spillover precision per unit tau", 0, 100)
+
     # --- competitors -------------------------------------------------------------------
     competitor_active: NDArray[np.float64] = _spec("1 = present at t=0", 0, 1, "RK")
     competitor_quality: NDArray[np.float64] = _spec("relative to frontier", 0, 1, "RK")

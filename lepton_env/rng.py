@@ -38,6 +38,8 @@ class Stream(IntEnum):
     DISTANCE_NOISE = 10
     COMPETITOR_NOISE = 11
     WORLD = 12
+    MARKET_FIT = 13
+    FIT_SIGNAL = 14
 
 
 @vectorize(cache=True)

@@ -30,6 +30,9 @@ class State:
     rnd_intensity: NDArray[np.float32]  # (B,) share of the maximum R&D budget, [0, 1]
     market_size: NDArray[np.float32]  # (B, R) episode multiplier of market potential
     psychic_distance: NDArray[np.float32]  # (B, R) episode distance from home, [0, 1]
+    market_fit: NDArray[np.float32]  # (B, R) hidden product-market fit, utility units
+    fit_mean: NDArray[np.float32]  # (B, R) the firm's belief about the fit: mean
+    fit_variance: NDArray[np.float32]  # (B, R) the firm's belief about the fit: variance
     adoption: NDArray[np.float32]  # (B, R) Bass adopted fraction, [0, 1]
     stringency: NDArray[np.float32]  # (B, R) regulatory stringency, [0, 1]
     closed_quarters: NDArray[np.int16]  # (B, R) quarters the region stays closed to the firm

@@ -114,7 +114,11 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
     ## Starting State
     The firm serves only its home region, with a greenfield operation there,
     ``initial_cash`` and ``initial_quality``. Per-episode noise (``procedural``)
-    varies market sizes, distances, competitor and partner quality.
+    varies market sizes, distances, competitor and partner quality. Each foreign
+    region's hidden product-market fit is drawn from a prior that widens with
+    psychic distance; the observation carries the firm's belief about it
+    (``fit_belief``, ``fit_uncertainty``), which signals sharpen while it serves
+    the region.
 
     ## Episode End
     Terminated: cash below minus ``credit_line`` (bankruptcy).
@@ -123,8 +127,8 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
     ## Arguments
     ``gymnasium.make(id, scenario="global", observation_mode="flat",
     invalid_action="noop", reward_function=None, personas=None,
-    render_mode=None, **params)``; ``scenario`` is ``"toy"``, ``"global"``,
-    ``"procedural"``, a generator or a :class:`~lepton_env.params.Params`;
+    render_mode=None, **params)``; ``scenario`` is ``"toy"``, ``"toy_pilot"``,
+    ``"global"``, ``"procedural"``, a generator or a :class:`~lepton_env.params.Params`;
     every Params field (e.g. ``horizon=20``) and every generator option (e.g.
     ``difficulty=0.8`` for ``procedural``) can be given by keyword.
 

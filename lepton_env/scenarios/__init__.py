@@ -1,4 +1,4 @@
-"""Scenario generators: ``toy``, ``global`` and ``procedural``.
+"""Scenario generators: ``toy``, ``toy_pilot``, ``global`` and ``procedural``.
 
 ``SCENARIOS`` maps a name to its generator class; ``make_params`` builds the
 Params from a name or a generator object, routing each keyword either to the
@@ -15,11 +15,13 @@ from lepton_env.scenarios.base import ScenarioGenerator
 from lepton_env.scenarios.global_regions import GlobalScenario
 from lepton_env.scenarios.procedural import ProceduralScenario
 from lepton_env.scenarios.toy import ToyScenario
+from lepton_env.scenarios.toy_pilot import ToyPilotScenario
 
 SCENARIOS: dict[str, type] = {
     "toy": ToyScenario,
     "global": GlobalScenario,
     "procedural": ProceduralScenario,
+    "toy_pilot": ToyPilotScenario,
 }
 
 
@@ -47,6 +49,7 @@ __all__ = [
     "GlobalScenario",
     "ProceduralScenario",
     "ScenarioGenerator",
+    "ToyPilotScenario",
     "ToyScenario",
     "make_params",
 ]

@@ -66,5 +66,9 @@ class ToyScenario:
             # a one-year valuation window: with five quarters played, the profit earned and
             # the positions' value weigh alike (a stated assumption of this didactic world)
             valuation_quarters=4,
+            fit_prior_sd=0.0,  # fit known exactly (0): the open-loop oracle applies
+            fit_prior_sd_distance=0.0,
+            experience_distance_rate=0.0,
+            experience_precision_rate=0.0,
         )
         return build(fields, overrides)

@@ -20,7 +20,7 @@ from lepton_env.reward import MarketShareReward
 from lepton_env.types import NUM_MOVES, Move
 
 ENV_IDS = sorted(lepton_env.ENV_IDS)
-SCENARIOS = ["toy", "global", "procedural"]
+SCENARIOS = ["toy", "toy_pilot", "global", "procedural"]
 SB3_DICT_SHAPE_ADVICE = "has an unconventional shape"  # regions (R, F) is 2-D by design
 
 
@@ -275,7 +275,7 @@ def test_bad_constructor_arguments_are_rejected(kwargs: dict[str, str], message:
         (
             {"scenario": 5},
             ParamsError,
-            r"scenario must be one of \['global', 'procedural', 'toy'\]",
+            r"scenario must be one of \['global', 'procedural', 'toy', 'toy_pilot'\]",
         ),
     ],
 )

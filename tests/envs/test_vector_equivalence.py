@@ -20,7 +20,7 @@ from lepton_env.envs.sb3_vec import LeptonExpansionVecEnv
 from lepton_env.envs.vector import LeptonExpansionVectorEnv
 
 # Short horizons so that every run crosses several autoresets.
-SCENARIOS = {"toy": {}, "global": {"horizon": 6}, "procedural": {"horizon": 7}}
+SCENARIOS = {"toy": {}, "toy_pilot": {}, "global": {"horizon": 6}, "procedural": {"horizon": 7}}
 STREAMS = ("masked", "unmasked")
 ACTION_MODES = ("multi_discrete", "discrete", "continuous")
 

@@ -58,6 +58,10 @@ def test_psychic_distance_lowers_share_and_localization_closes_the_gap() -> None
         plain, localized = play(
             [entering(Move.ENTER_GREENFIELD), entering(Move.ENTER_GREENFIELD, (Move.LOCALIZE,))],
             initial_cash=1e5,
+            # ceteris paribus: the fit's spread and experiential learning, which also scale
+            # with distance (lepton_env.mechanisms.fit), held fixed
+            fit_prior_sd_distance=0.0,
+            experience_distance_rate=0.0,
             **setting,
         )
         shares[distance] = (

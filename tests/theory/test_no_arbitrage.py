@@ -66,6 +66,8 @@ def test_an_enter_exit_cycle_never_gains(move: Move) -> None:
     for quarter, cycle in zip(quarters, cycles, strict=True):
         assert cycle.total("exits").mean() >= 1.0  # entered and left somewhere
         gain = cycle.returns - plain.returns
-        assert clearly_positive(-gain), (
+        # never a gain: at worst (a pilot in the last quarters, whose entry and write-off
+        # are small) a loss within the noise of the hidden market fit
+        assert gain.mean() <= 0.0 and not clearly_positive(gain), (
             f"{move.name} at quarter {quarter} and exit the next gains {gain.mean():.3f}"
         )
