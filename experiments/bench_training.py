@@ -21,9 +21,11 @@ Contenders (``--contenders``):
 
 * ``preset``: ``lepton-train`` with no overrides, i.e. the default preset;
 * ``sb3_defaults``: PPO with SB3's defaults on its usual vectorization (one env
-  in a ``DummyVecEnv``, ``n_steps`` 2048, minibatch 64, 10 epochs, no entropy
-  bonus), same pipeline, ``--sb3-steps`` env-steps (throughput barely depends
-  on the budget once past the start-up);
+  in a ``DummyVecEnv``, ``n_steps`` 2048, minibatch 64, 10 epochs, gamma 0.99, no
+  entropy bonus, no normalization), same pipeline with the schedule it had before the
+  presets (an evaluation and a checkpoint every 10,000 steps, KPIs every 1,000),
+  ``--sb3-steps`` env-steps (throughput barely depends on the budget once past the
+  start-up);
 * ``before``: the default of ``lepton-train`` before the presets (PPO, 8 envs on
   the batched backend, ``n_steps`` 128, minibatch 256, 5 epochs, 50,000 steps).
 
@@ -68,8 +70,14 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
         "agent.model.n_epochs=10",
         "agent.model.learning_rate=0.0003",
         "agent.model.ent_coef=0.0",
+        "agent.model.gamma=0.99",
         "agent.model.policy_kwargs.net_arch=[64,64]",
+        "env.normalize.enabled=false",
         "training=default",
+        # The schedule of main's pipeline before the presets (also SB3's EvalCallback habit).
+        "eval.freq=10000",
+        "checkpoint.freq=10000",
+        "logger.kpi_interval=1000",
     ),
     "before": (
         "agent=ppo",
@@ -80,9 +88,14 @@ CONTENDERS: dict[str, tuple[str, ...]] = {
         "agent.model.n_epochs=5",
         "agent.model.learning_rate=0.0003",
         "agent.model.ent_coef=0.01",
+        "agent.model.gamma=0.99",
         "agent.model.policy_kwargs.net_arch=[64,64]",
+        "env.normalize.enabled=false",
         "training=default",
         "total_timesteps=50000",
+        "eval.freq=10000",
+        "checkpoint.freq=10000",
+        "logger.kpi_interval=1000",
     ),
 }
 
