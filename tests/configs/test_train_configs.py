@@ -68,6 +68,9 @@ def test_every_option_composes_and_instantiates(group: str, option: str, compose
     overrides = [f"{group}={option}"]
     if group not in ("scenario", "experiment"):
         overrides.append("scenario=toy")
+    if group == "env":
+        # PPO acts in every face; the default agent (MaskablePPO) lacks the continuous one.
+        overrides.append("agent=ppo")
     cfg = compose_train(overrides)
     config = validate(cfg)
     assert lepton_env.make_params(config.scenario.name, **config.scenario.kwargs).horizon >= 1
