@@ -443,7 +443,10 @@ def ab_worker() -> None:
 
     steppers: dict[tuple[str, str, int], Any] = {}
     build = {"sb3": _sb3_stepper, "core": _core_stepper}
-    hello = {"lepton_env": str(Path(lepton_env.__file__).parent), "threads": numba.get_num_threads()}
+    hello = {
+        "lepton_env": str(Path(lepton_env.__file__).parent),
+        "threads": numba.get_num_threads(),
+    }
     print(AB_PREFIX + json.dumps(hello), flush=True)
     for line in sys.stdin:
         case = json.loads(line)
