@@ -453,7 +453,8 @@ def ab_worker() -> None:
         key = (case["face"], case["scenario"], case["n"])
         if key not in steppers:
             steppers[key] = build[case["face"]](case["scenario"], case["n"])
-        wall, cpu = _timed_steps(*steppers[key], case["n"], case["seconds"])
+        choose, step = steppers[key]
+        wall, cpu = _timed_steps(choose, step, case["n"], case["seconds"])
         print(AB_PREFIX + json.dumps({"wall": wall, "cpu": cpu}), flush=True)
 
 
@@ -598,16 +599,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"load average {os.getloadavg()[0]:.1f}"
         )
         comparison = compare_checkouts(args.compare_with, args.quick, args.repetitions, seconds)
-        report = {
+        compared: dict[str, Any] = {
             "command": "python -m lepton_env.experiments.bench_env --compare-with "
             f"{args.compare_with} --repetitions {args.repetitions} --seconds {seconds}"
             + (" --quick" if args.quick else ""),
             "comparison": comparison,
         }
         args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.write_text(json.dumps(report, indent=2))
+        args.output.write_text(json.dumps(compared, indent=2))
         print(f"wrote {args.output}")
-        return report
+        return compared
     if args.fingerprint:
         hashes = fingerprints()
         for name, digest in hashes.items():
