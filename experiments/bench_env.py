@@ -26,12 +26,22 @@ no-ops), drawn before timing starts. Usage::
     python -m lepton_env.experiments.bench_env --quick        # a short check
     python -m lepton_env.experiments.bench_env --output bench_env.json
     python -m lepton_env.experiments.bench_env --fingerprint  # hashes of trajectories, see below
+    python -m lepton_env.experiments.bench_env --compare-with ../base  # A/B against a checkout
 
 ``--fingerprint`` prints a SHA-256 of the single env's observations, rewards,
 flags, masks and infos (every scenario and action face, masked and unmasked
 actions, through resets) and of 60 batched core steps of 64 envs. A
 performance change must leave every fingerprint unchanged: run it before and
 after and compare.
+
+``--compare-with PATH`` times this checkout against the one at PATH in the same
+run: one worker process per checkout (``PYTHONPATH`` set to it, and
+``NUMBA_NUM_THREADS=1`` for the serial rows), asked in alternation, A then B
+then B then A, for several repetitions, so that a drift of the shared
+machine's load hits both alike. Each worker reports env-steps per CPU second
+of the SB3 VecEnv face (``make_vec_env``) and of the batched core
+(``Model.step_in_place`` with the faces' autoreset) under random valid
+actions; only the step calls are timed, not the drawing of the actions.
 """
 
 from __future__ import annotations
@@ -348,6 +358,210 @@ def fingerprints(steps: int = 250) -> dict[str, str]:
     return result
 
 
+# ---------------------------------------------------------------- A/B against another checkout
+AB_PREFIX = "AB "  # a worker's reply lines; anything else it prints is passed over
+
+
+def _sb3_stepper(scenario: str, n: int) -> tuple[Callable[[], Any], Callable[[Any], None]]:
+    """(choose, step) for the SB3 VecEnv face: choose draws a random valid action batch."""
+    venv: Any = lepton_env.make_vec_env(ENV_ID, n, scenario=scenario, seed=0)
+    venv.reset()
+    nvec = np.asarray(venv.action_space.nvec)
+    starts = np.concatenate([[0], np.cumsum(nvec)[:-1]])
+    draws = np.random.default_rng(0)
+
+    def choose() -> Any:
+        # a uniform random score on each valid choice, zero elsewhere: argmax is valid
+        scores = draws.random((n, int(nvec.sum()))) * venv.action_masks()
+        return np.stack(
+            [scores[:, s : s + k].argmax(axis=1) for s, k in zip(starts, nvec, strict=True)],
+            axis=1,
+        )
+
+    def step(action: Any) -> None:
+        venv.step(action)
+
+    return choose, step
+
+
+def _core_stepper(scenario: str, n: int) -> tuple[Callable[[], Any], Callable[[Any], None]]:
+    """(choose, step) for ``Model.step_in_place`` with the vector faces' autoreset."""
+    from lepton_env import rng
+    from lepton_env.core import Action
+
+    model = LeptonExpansionEnv(scenario).model
+    regions = model.params.num_regions
+    state = model.empty_state(n)
+    valid, observation = model.empty_outputs(n)
+    model.restart(state, np.arange(n), rng.episode_key(np.arange(n), 0), valid, observation)
+    draws = np.random.default_rng(0)
+    episodes = [n]
+
+    def choose() -> Any:
+        unit = draws.random((3, n, regions)).astype(np.float32)
+        moves = (draws.random(valid.shape) * valid).argmax(axis=2).astype(np.int8)
+        rnd = draws.random(n).astype(np.float32)
+        return Action(moves, unit[0], unit[1], unit[2], rnd)
+
+    def step(action: Any) -> None:
+        output = model.step_in_place(state, action, valid, observation)
+        done = np.flatnonzero(output.terminated | output.truncated)
+        if done.size:
+            keys = rng.episode_key(np.arange(episodes[0], episodes[0] + done.size), 0)
+            episodes[0] += done.size
+            model.restart(state, done, keys, valid, observation)
+
+    return choose, step
+
+
+def _timed_steps(
+    choose: Callable[[], Any], step: Callable[[Any], None], n: int, seconds: float, rounds: int = 3
+) -> tuple[float, float]:
+    """Best-round env-steps per wall second and per CPU second of ``step`` alone."""
+    step(choose())
+    best_wall = best_cpu = 0.0
+    for _ in range(rounds):
+        calls, wall, cpu = 0, 0.0, 0.0
+        while cpu < seconds / rounds:
+            action = choose()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            step(action)
+            wall += time.perf_counter() - start
+            cpu += time.process_time() - start_cpu
+            calls += 1
+        best_wall = max(best_wall, calls * n / max(wall, 1e-9))
+        best_cpu = max(best_cpu, calls * n / max(cpu, 1e-9))
+    return best_wall, best_cpu
+
+
+def ab_worker() -> None:
+    """Answer timing requests from stdin, one JSON object a line, with the checkout
+    on ``PYTHONPATH``: {"face": "sb3" | "core", "scenario", "n", "seconds"}."""
+    import sys
+
+    import numba
+
+    steppers: dict[tuple[str, str, int], Any] = {}
+    build = {"sb3": _sb3_stepper, "core": _core_stepper}
+    hello = {
+        "lepton_env": str(Path(lepton_env.__file__).parent),
+        "threads": numba.get_num_threads(),
+    }
+    print(AB_PREFIX + json.dumps(hello), flush=True)
+    for line in sys.stdin:
+        case = json.loads(line)
+        key = (case["face"], case["scenario"], case["n"])
+        if key not in steppers:
+            steppers[key] = build[case["face"]](case["scenario"], case["n"])
+        choose, step = steppers[key]
+        wall, cpu = _timed_steps(choose, step, case["n"], case["seconds"])
+        print(AB_PREFIX + json.dumps({"wall": wall, "cpu": cpu}), flush=True)
+
+
+class _Worker:
+    """A worker process timing one checkout at one NUMBA_NUM_THREADS setting."""
+
+    def __init__(self, root: Path, threads: int | None) -> None:
+        import subprocess
+        import sys
+
+        environment = dict(os.environ, PYTHONPATH=str(root))
+        environment.pop("NUMBA_NUM_THREADS", None)
+        if threads is not None:
+            environment["NUMBA_NUM_THREADS"] = str(threads)
+        script = Path(__file__).resolve()
+        self.process = subprocess.Popen(
+            [sys.executable, str(script), "--ab-worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=environment,
+            cwd=root,
+        )
+        self.hello = self._reply()
+
+    def _reply(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            if line.startswith(AB_PREFIX):
+                reply: dict[str, Any] = json.loads(line[len(AB_PREFIX) :])
+                return reply
+        raise RuntimeError(f"A/B worker exited with {self.process.wait()}")
+
+    def time(self, case: dict[str, Any]) -> dict[str, Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(case) + "\n")
+        self.process.stdin.flush()
+        return self._reply()
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait()
+
+
+def compare_checkouts(
+    other: Path, quick: bool, repetitions: int, seconds: float
+) -> list[dict[str, Any]]:
+    """Env-steps per CPU second of this checkout ("new") and ``other`` ("old"), alternated.
+
+    Serial rows (NUMBA_NUM_THREADS=1) at n = 1, 64, 1024 (and 16384 on ``global``
+    unless ``quick``); rows with numba's default threads at n >= 1024. Each
+    repetition asks both workers in turn, the first one alternating between
+    repetitions and cases. The ratio is new over old of the best repetition,
+    with the median repetition's ratio beside it.
+    """
+    roots = {"new": Path(lepton_env.__file__).resolve().parents[1], "old": other.resolve()}
+    cases = []
+    for threads in (1, None):
+        for scenario in ("toy", "global"):
+            sizes = [1, 64, 1024] + ([] if quick or scenario == "toy" else [16384])
+            for face in ("sb3", "core"):
+                for n in sizes:
+                    if threads is None and n < 1024:
+                        continue
+                    cases.append({"threads": threads, "scenario": scenario, "face": face, "n": n})
+    rows = []
+    for threads in (1, None):
+        workers = {side: _Worker(root, threads) for side, root in roots.items()}
+        for side, worker in workers.items():
+            print(f"  {side}: {worker.hello}", flush=True)
+        mine = [case for case in cases if case["threads"] == threads]
+        rates: dict[int, dict[str, list[float]]] = {
+            i: {"new": [], "old": [], "new_wall": [], "old_wall": []} for i in range(len(mine))
+        }
+        for repetition in range(repetitions):
+            for i, case in enumerate(mine):
+                order = ("new", "old") if (repetition + i) % 2 == 0 else ("old", "new")
+                for side in order:
+                    request = {key: case[key] for key in ("face", "scenario", "n")}
+                    reply = workers[side].time({**request, "seconds": seconds})
+                    rates[i][side].append(reply["cpu"])
+                    rates[i][side + "_wall"].append(reply["wall"])
+        for worker in workers.values():
+            worker.close()
+        for i, case in enumerate(mine):
+            new, old = np.array(rates[i]["new"]), np.array(rates[i]["old"])
+            row = {
+                **case,
+                "threads": threads or "default",
+                "old_cpu_steps_per_s": float(old.max()),
+                "new_cpu_steps_per_s": float(new.max()),
+                "ratio": float(new.max() / old.max()),
+                "median_ratio": float(np.median(new / old)),
+                "repetitions": {key: list(values) for key, values in rates[i].items()},
+            }
+            rows.append(row)
+            print(
+                f"  {case['scenario']:7s} {case['face']:5s} n={case['n']:<6d} "
+                f"threads={row['threads']!s:8s} old {row['old_cpu_steps_per_s']:12,.0f} "
+                f"new {row['new_cpu_steps_per_s']:12,.0f}  new/old {row['ratio']:.3f} "
+                f"(median {row['median_ratio']:.3f})",
+                flush=True,
+            )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="short run: n <= 1024, 0.3 s each")
@@ -362,7 +576,39 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--fingerprint", action="store_true", help="print trajectory hashes and exit"
     )
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="time this checkout against the checkout at PATH (see above) and exit",
+    )
+    parser.add_argument(
+        "--repetitions", type=int, default=4, help="alternated repetitions of --compare-with"
+    )
+    parser.add_argument("--ab-worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.ab_worker:
+        ab_worker()
+        return {}
+    if args.compare_with is not None:
+        seconds = args.seconds if args.seconds is not None else 1.0
+        print(
+            f"env-steps per CPU second, this checkout (new) against {args.compare_with} (old), "
+            f"{args.repetitions} alternated repetitions of {seconds} s, "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
+        comparison = compare_checkouts(args.compare_with, args.quick, args.repetitions, seconds)
+        compared: dict[str, Any] = {
+            "command": "python -m lepton_env.experiments.bench_env --compare-with "
+            f"{args.compare_with} --repetitions {args.repetitions} --seconds {seconds}"
+            + (" --quick" if args.quick else ""),
+            "comparison": comparison,
+        }
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        args.output.write_text(json.dumps(compared, indent=2))
+        print(f"wrote {args.output}")
+        return compared
     if args.fingerprint:
         hashes = fingerprints()
         for name, digest in hashes.items():

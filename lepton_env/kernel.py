@@ -395,15 +395,17 @@ def _valuation_terms(p: Any, s: Any, b: int, r: int) -> tuple[float, float]:
 
 
 @njit(cache=True, inline="always")
-def _position_value(p: Any, s: Any, b: int, r: int) -> float:
-    """The value ($M) of the firm's position in region ``r`` of ``s``: its share of the
+def _position_value(
+    p: Any, s: Any, b: int, r: int, demand_value: float, potential_value: float
+) -> float:
+    """The value ($M) of the firm's position in region ``r`` of ``s``, whose valuation terms
+    (:func:`_valuation_terms`) are ``demand_value`` and ``potential_value``: its share of the
     discounted expected demand at its margin, less its mode's discounted operating cost;
     0 where it is absent."""
     mode = int(s.entry_mode[b, r])
     if mode == _NONE:
         return 0.0
     cut = p.partner_revenue_share if mode == _PARTNERSHIP else 0.0
-    demand_value, potential_value = _valuation_terms(p, s, b, r)
     return valuation.position_value(
         np.float64(s.firm_share[b, r]),
         1.0 - p.variable_cost_rate - cut,
@@ -442,22 +444,37 @@ def _draw_fit(p: Any, s: Any, b: int, r: int, key: int) -> None:
 
 @njit(cache=True, inline="always")
 def _learn(
-    p: Any, out: Any, o: int, key: int, quarter: int, precisions: NDArray[np.float64]
+    p: Any,
+    out: Any,
+    o: int,
+    key: int,
+    quarter: int,
+    precisions: NDArray[np.float64],
+    served_regions: NDArray[np.int64],
 ) -> None:
     """Signals and experiential knowledge of a quarter, on the new state ``out`` (row ``o``):
     each served foreign region sends a signal of its mode's precision and the belief takes the
     normal-normal update; then every other served foreign region moves it closer and narrows
     its belief by their similarity (:mod:`lepton_env.mechanisms.fit`). A region's own signal
-    comes first and spillover precisions add, so region order does not matter."""
+    comes first and spillover precisions add, so region order does not matter.
+
+    ``precisions`` (R,) and ``served_regions`` (R,) are scratch: the served foreign regions'
+    indices, in region order, go to the front of ``served_regions``."""
     regions = out.entry_mode.shape[1]
-    stream = rng.stream_key(key, quarter, Stream.FIT_SIGNAL)
     spills = p.experience_precision_rate != 0.0 or p.experience_distance_rate != 0.0
-    served = 0
+    count = 0
+    uncertain = False  # a served region whose fit is not known yet
     for j in range(regions):
         precisions[j] = 0.0 if j == p.home_region else _signal_precision(p, out, o, j)
-        served += precisions[j] != 0.0
+        if precisions[j] != 0.0:
+            served_regions[count] = j
+            count += 1
+            uncertain = uncertain or out.fit_variance[o, j] != 0.0
+    if count == 0 or not (spills or uncertain):
+        return  # no signal teaches anything and nothing spills: every belief stays
+    stream = rng.stream_key(key, quarter, Stream.FIT_SIGNAL)
     for r in range(regions):
-        if r == p.home_region or (precisions[r] == 0.0 and not (spills and served > 0)):
+        if r == p.home_region or (precisions[r] == 0.0 and not spills):
             continue
         variance = np.float64(out.fit_variance[o, r])
         precision = precisions[r]
@@ -474,8 +491,9 @@ def _learn(
         if spills:
             # spillover precisions add (the updates compose to one), distance factors multiply
             spillover, closeness = 0.0, 1.0
-            for j in range(regions):
-                if j != r and precisions[j] != 0.0:
+            for i in range(count):
+                j = served_regions[i]
+                if j != r:
                     similar = fit.similarity(p.psychic_distance[r], p.psychic_distance[j])
                     spillover += p.experience_precision_rate * similar * precisions[j]
                     closeness = fit.closer(closeness, p.experience_distance_rate, similar)
@@ -615,27 +633,35 @@ def _region_masks(
     b: int,
     r: int,
     potential: float,
+    demand_value: float,
     cost: NDArray[np.float64],
     ok: NDArray[np.bool_],
 ) -> None:
     """``cost`` ($M) and ``ok`` (changes the state and is affordable) of each move in region
-    ``r`` of potential ``potential`` (:func:`_potential`), (NUM_MOVES,) each."""
-    _region_costs(p, s, b, r, potential, cost)
+    ``r`` of potential ``potential`` (:func:`_potential`) and discounted demand
+    ``demand_value`` (:func:`_valuation_terms`), (NUM_MOVES,) each."""
+    _region_costs(p, s, b, r, potential, demand_value, cost)
     _region_valid(p, s, b, r, cost, ok)
 
 
 @njit(cache=True)
 def _region_costs(
-    p: Any, s: Any, b: int, r: int, potential: float, cost: NDArray[np.float64]
+    p: Any,
+    s: Any,
+    b: int,
+    r: int,
+    potential: float,
+    demand_value: float,
+    cost: NDArray[np.float64],
 ) -> None:
-    """``cost`` ($M) of each move in region ``r`` of potential ``potential``, (NUM_MOVES,)."""
+    """``cost`` ($M) of each move in region ``r`` of potential ``potential`` and discounted
+    demand ``demand_value``, (NUM_MOVES,)."""
     cost[_HOLD] = 0.0
     for mode in (_PILOT, _PARTNERSHIP, _GREENFIELD):
         cost[mode] = entry.entry_cost(
             p.entry_cost_fixed[mode], p.entry_cost_market[mode], potential
         )
     target = entry.acquisition_target(s.competitor_share[b, r], s.competitor_active[b, r])
-    demand_value, _ = _valuation_terms(p, s, b, r)
     target_value = valuation.share_value(
         np.float64(s.competitor_share[b, r, target]),
         1.0 - p.variable_cost_rate,
@@ -702,7 +728,8 @@ def _masks_env(
     p: Any, s: Any, b: int, costs: NDArray[np.float64], valid: NDArray[np.bool_]
 ) -> None:
     for r in range(s.entry_mode.shape[1]):
-        _region_masks(p, s, b, r, _potential(p, s, b, r), costs[b, r], valid[b, r])
+        demand_value, _ = _valuation_terms(p, s, b, r)
+        _region_masks(p, s, b, r, _potential(p, s, b, r), demand_value, costs[b, r], valid[b, r])
 
 
 @njit(cache=True)
@@ -880,12 +907,13 @@ def _restart_env(
     observation: NDArray[np.float32],
     scratch: Any,
 ) -> None:
-    utility, column, cost, _, potentials, _ = scratch
+    utility, column, cost, _, potentials, _, _ = scratch
     s.episode_key[b] = key
     _reset_env(p, s, b, utility)
     for r in range(s.entry_mode.shape[1]):
         potentials[r] = _potential(p, s, b, r)
-        _region_masks(p, s, b, r, potentials[r], cost, valid[b, r])
+        demand_value, _ = _valuation_terms(p, s, b, r)
+        _region_masks(p, s, b, r, potentials[r], demand_value, cost, valid[b, r])
     encode_env(p, s, b, observation, b, column, potentials)
 
 
@@ -994,7 +1022,7 @@ def _step_env(
     scratch: Any,
     known: bool,
 ) -> None:
-    utility, column, cost, ok, potentials, precisions = scratch
+    utility, column, cost, ok, potentials, precisions, served_regions = scratch
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
     candidates = s.partner_quality.shape[2]
@@ -1026,8 +1054,9 @@ def _step_env(
     previous_value = 0.0
     for r in range(regions):
         potential = _potential(p, s, b, r)
-        previous_value += _position_value(p, s, b, r)
-        _region_costs(p, s, b, r, potential, cost)
+        demand_value, potential_value = _valuation_terms(p, s, b, r)
+        previous_value += _position_value(p, s, b, r, demand_value, potential_value)
+        _region_costs(p, s, b, r, potential, demand_value, cost)
         if known:  # the masks of ``s``, which this env's row is overwritten with below
             for move in range(NUM_MOVES):
                 ok[move] = next_valid[b, r, move]
@@ -1302,7 +1331,7 @@ def _step_env(
         for c in range(candidates):
             out.partner_quality[o, r, c] = s.partner_quality[b, r, c]
 
-    _learn(p, out, o, key, quarter, precisions)
+    _learn(p, out, o, key, quarter, precisions, served_regions)
     total_cost = (
         cost_of_revenue + operating + entry_spend + exit_spend + spend_total + rnd_spend + fines
     ) + p.overhead
@@ -1329,9 +1358,10 @@ def _step_env(
     # what the faces need of the new state, while its row is in cache
     firm_value = 0.0
     for r in range(regions):
-        firm_value += _position_value(p, out, o, r)
+        demand_value, potential_value = _valuation_terms(p, out, o, r)
+        firm_value += _position_value(p, out, o, r, demand_value, potential_value)
         potentials[r] = _potential(p, out, o, r)
-        _region_masks(p, out, o, r, potentials[r], cost, next_valid[b, r])
+        _region_masks(p, out, o, r, potentials[r], demand_value, cost, next_valid[b, r])
     money[_FIRM_VALUE, b] = firm_value
     encode_env(p, out, o, observation, b, column, potentials)
 
@@ -1339,7 +1369,7 @@ def _step_env(
 @njit(cache=True)
 def _scratch(s: Any) -> Any:
     """Per-thread work rows: competitor utilities, observation columns, move costs and
-    masks, the potentials of the regions and their fit-signal precisions."""
+    masks, the potentials of the regions, their fit-signal precisions and the served ones."""
     return (
         np.empty(s.competitor_share.shape[2], dtype=np.float32),
         np.empty(_REGION_LOW.shape[0]),
@@ -1347,6 +1377,7 @@ def _scratch(s: Any) -> Any:
         np.empty(NUM_MOVES, dtype=np.bool_),
         np.empty(s.entry_mode.shape[1]),
         np.empty(s.entry_mode.shape[1]),
+        np.empty(s.entry_mode.shape[1], dtype=np.int64),
     )
 
 
