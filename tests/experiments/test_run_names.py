@@ -71,7 +71,7 @@ def resolved_run_name(*overrides: str) -> str:
 @pytest.mark.parametrize(
     ("overrides", "name"),
     [
-        (("scenario=toy",), "toy__ppo__seed0"),
+        (("scenario=toy",), "toy__maskable_ppo__seed0"),  # the default agent
         (("experiment=toy_ppo",), "toy__ppo__seed0__toy_ppo"),
         (("experiment=toy_ppo", "env.num_envs=4", "seed=2"), "toy__ppo__seed2__toy_ppo__h762bb6"),
     ],

@@ -14,6 +14,7 @@ from lepton_env.experiments.tune import tune
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 TINY = [
     "scenario=toy",
+    "agent=ppo",
     "training=smoke",
     "total_timesteps=256",
     "eval.freq=128",

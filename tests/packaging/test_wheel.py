@@ -85,6 +85,7 @@ def test_entry_points_train_play_tune_and_compare_from_anywhere(
         [
             str(scripts / "lepton-train"),
             "scenario=toy",
+            "agent=ppo",
             "training=smoke",
             "total_timesteps=64",
             "eval.freq=64",
