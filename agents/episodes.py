@@ -110,19 +110,11 @@ def evaluate_policy_episodes(
         info: dict[str, Any] = {}
         done = False
         while not done:
-            batch_obs = _batched(observation)
-            kwargs: dict[str, Any] = {}
-            if masked:
-                kwargs["action_masks"] = core.action_masks()[None, :]  # type: ignore[attr-defined]
-            action, recurrent_state = agent.predict(
-                batch_obs,
-                state=recurrent_state,
-                episode_start=episode_start,
-                deterministic=deterministic,
-                **kwargs,
+            action, recurrent_state = policy_step(
+                agent, core, observation, recurrent_state, episode_start, deterministic, masked
             )
             episode_start = np.zeros((1,), dtype=bool)
-            observation, reward, terminated, truncated, info = env.step(np.asarray(action)[0])
+            observation, reward, terminated, truncated, info = env.step(action)
             new_modes = np.asarray(info["entry_mode"])
             if on_timeline is not None:
                 for region in np.flatnonzero(new_modes != modes):
@@ -175,6 +167,28 @@ def _batched(observation: Any) -> Any:
     if isinstance(observation, dict):
         return {key: np.asarray(value)[None, ...] for key, value in observation.items()}
     return np.asarray(observation)[None, ...]
+
+
+def policy_step(
+    agent: Any,
+    core: Any,
+    observation: Any,
+    recurrent_state: Any,
+    episode_start: NDArray[np.bool_],
+    deterministic: bool,
+    masked: bool,
+) -> tuple[Any, Any]:
+    """One action of ``agent`` on a single env ``core`` (its unwrapped env) as a batch of one:
+    ``(action for env.step, the agent's new recurrent state)``; masks passed when ``masked``."""
+    kwargs = {"action_masks": core.action_masks()[None, :]} if masked else {}
+    action, recurrent_state = agent.predict(
+        _batched(observation),
+        state=recurrent_state,
+        episode_start=episode_start,
+        deterministic=deterministic,
+        **kwargs,
+    )
+    return np.asarray(action)[0], recurrent_state
 
 
 def component_columns(table: pd.DataFrame) -> list[str]:

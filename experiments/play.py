@@ -75,12 +75,6 @@ def load_policy(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
     return agent, env_id, env_kwargs
 
 
-def _batched(observation: Any) -> Any:
-    if isinstance(observation, dict):
-        return {key: np.asarray(value)[None, ...] for key, value in observation.items()}
-    return np.asarray(observation)[None, ...]
-
-
 def play_episode(
     agent: Any,
     env_id: str,
@@ -97,7 +91,7 @@ def play_episode(
     import gymnasium as gym
 
     from lepton_env import render
-    from lepton_env.agents.episodes import accepts_action_masks
+    from lepton_env.agents.episodes import accepts_action_masks, policy_step
     from lepton_env.types import EntryMode
 
     env = gym.make(env_id, render_mode="rgb_array" if frames else "ansi", **env_kwargs)
@@ -113,16 +107,11 @@ def play_episode(
     modes = core.state.entry_mode[0].copy()
     done = False
     while not done:
-        kwargs = {"action_masks": core.action_masks()[None, :]} if masked else {}
-        action, recurrent_state = agent.predict(
-            _batched(observation),
-            state=recurrent_state,
-            episode_start=episode_start,
-            deterministic=deterministic,
-            **kwargs,
+        action, recurrent_state = policy_step(
+            agent, core, observation, recurrent_state, episode_start, deterministic, masked
         )
         episode_start = np.zeros((1,), dtype=bool)
-        observation, reward, terminated, truncated, info = env.step(np.asarray(action)[0])
+        observation, reward, terminated, truncated, info = env.step(action)
         new_modes = np.asarray(info["entry_mode"])
         moves = [
             f"{names[r]} {EntryMode(int(modes[r])).name.lower()} -> "
