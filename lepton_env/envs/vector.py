@@ -117,6 +117,9 @@ class BatchedExpansion:
         self.num_envs = int(num_envs)
         self.model: Model = build_model(scenario, reward_function, personas, params)
         self.params = self.model.params
+        # F firms per env: the core's firm rows are env * F + firm (F = 1: one row per env)
+        self.num_firms = int(getattr(self.params, "num_firms", 1))  # Params gains it in issue 14
+        self.num_rows = self.num_envs * self.num_firms
         self.action_mode = action_mode
         self.observation_mode = observation_mode
         self.invalid_action = invalid_action
@@ -202,7 +205,8 @@ class BatchedExpansion:
         return self._valid
 
     def action_masks(self) -> NDArray[np.bool_]:
-        """Valid actions of every env, (n, mask size), as the single env's ``action_masks()``."""
+        """Valid actions of every firm row, (n F, mask size), as the single env's
+        ``action_masks()`` (F = 1: one row per env)."""
         if self.state is None:
             raise RuntimeError("call reset() before action_masks()")
         if self._masks is None:
@@ -212,8 +216,9 @@ class BatchedExpansion:
     def step(
         self, actions: object, hold_rows: NDArray[np.bool_] | None = None
     ) -> tuple[StepOutput, NDArray[np.int64]]:
-        """One quarter for the whole batch, except ``hold_rows`` envs, which do not step (their
-        KPIs are zero and their other outputs mean nothing: the caller resets them next).
+        """One quarter for the whole batch, except ``hold_rows`` (n,) envs, which do not step
+        (their KPIs are zero and their other outputs mean nothing: the caller resets them next).
+        ``actions`` has one row per firm row, env * F + firm (n F rows; F = 1: one per env).
 
         Returns the core's output (whose state becomes the batch's state) and the
         face's count of masked moves per env. The new valid moves and observation stay
@@ -232,18 +237,21 @@ class BatchedExpansion:
             raise ActionError(f"actions = {actions!r}: not a rectangular array") from None
         if len(shape) != 1 + len(single):
             raise ActionError(
-                f"actions has shape {shape}, expected ({self.num_envs}, *{single}): "
-                "one action per env"
+                f"actions has shape {shape}, expected ({self.num_rows}, *{single}): "
+                + ("one action per env" if self.num_firms == 1 else "one action per firm row")
             )
         checked = self.actions.check(actions)
-        if checked.shape[0] != self.num_envs:
-            raise ActionError(
-                f"actions has {checked.shape[0]} rows, expected num_envs = {self.num_envs}"
+        if checked.shape[0] != self.num_rows:
+            expected = (
+                f"num_envs = {self.num_envs}"
+                if self.num_firms == 1
+                else f"num_envs x num_firms = {self.num_envs} x {self.num_firms}"
             )
+            raise ActionError(f"actions has {checked.shape[0]} rows, expected {expected}")
         if hold_rows is not None and hold_rows.any():
             # The all-zero action is valid in every state of every action face.
             checked = checked.copy()
-            checked[hold_rows] = 0
+            checked[np.repeat(hold_rows, self.num_firms)] = 0
         masks = self.action_masks()
         decoded, face_invalid = decode_with_masks(self.actions, checked, masks, self.invalid_action)
         self._masks = None
