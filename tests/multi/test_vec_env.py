@@ -1,0 +1,208 @@
+"""The batched multi-agent SB3 face against n ParallelEnvs stepped one by one, its SB3
+surface, and the one-firm case against the single-agent VecEnv."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from sb3_contrib import MaskablePPO
+from stable_baselines3 import PPO
+from stable_baselines3.common.monitor import Monitor
+from stable_baselines3.common.vec_env import VecNormalize
+
+from lepton_env.envs.actions import ActionError
+from lepton_env.envs.sb3_vec import LeptonExpansionVecEnv
+from lepton_env.multi import LeptonMultiVecEnv, parallel_env
+from lepton_env.multi.firms import single_width
+from lepton_env.multi.parallel import LeptonParallelEnv
+from lepton_env.multi.scripted import build_agent
+from lepton_env.types import NUM_MOVES
+
+# (scenario, overrides): the low-cash cases make firms go bankrupt mid-episode
+CASES = [("toy", {}), ("toy", {"initial_cash": 12.0, "credit_line": 2.0})]
+
+
+def random_valid_actions(masks: np.ndarray, regions: int, generator: np.random.Generator) -> np.ndarray:
+    """One MultiDiscrete action per row, each component uniform over its valid entries."""
+    rows = masks.shape[0]
+    moves = masks[:, : regions * NUM_MOVES].reshape(rows, regions, NUM_MOVES)
+    scores = np.where(moves, generator.random(moves.shape), -1.0)
+    levels = generator.integers(0, masks.shape[1] - regions * NUM_MOVES, size=(rows, 1))
+    return np.concatenate([np.argmax(scores, axis=2), levels], axis=1)
+
+
+def scripted_action(parallel: LeptonParallelEnv, agent: str, spec: Any) -> np.ndarray:
+    """The action ``spec`` takes for ``agent`` in a ParallelEnv, one env at a time."""
+    firm = parallel.possible_agents.index(agent)
+    player = build_agent(spec, parallel.params, firm, "multi_discrete", agent)
+    observation = parallel.state().reshape(len(parallel.possible_agents), -1)[firm]
+    action, _ = player.predict(
+        observation[None, : single_width(parallel.params)],
+        action_masks=parallel.action_masks()[agent][None],
+    )
+    return np.asarray(action)[0]
+
+
+def run_against_parallel(
+    n: int,
+    scenario: str,
+    overrides: dict[str, Any],
+    seed: int,
+    steps: int,
+    scripted: dict[str, Any] | None = None,
+) -> tuple[int, int]:
+    """Step the VecEnv and n ParallelEnvs with the same actions; assert every row equals its
+    ParallelEnv bit for bit (observations through ``state()``, so firms that left too).
+    Returns (envs that ended, firms that went bankrupt)."""
+    scripted = scripted or {}
+    venv = LeptonMultiVecEnv(n, scenario, scripted=scripted, **overrides)
+    envs = [parallel_env(scenario, **overrides) for _ in range(n)]
+    agents = envs[0].possible_agents
+    learners = [a for a in agents if a not in scripted]
+    num_learners, regions = len(learners), envs[0].params.num_regions
+    venv.seed(seed)
+    observation = venv.reset()
+    for e, env in enumerate(envs):
+        env.reset(seed=seed + e)
+    generator = np.random.default_rng(seed)
+    ended = bankrupt = 0
+
+    def check_rows(observation: np.ndarray) -> None:
+        for e, env in enumerate(envs):
+            states = env.state().reshape(len(agents), -1)
+            for l, agent in enumerate(learners):
+                np.testing.assert_array_equal(observation[e * num_learners + l], states[agents.index(agent)])
+                if agent in env.agents:
+                    np.testing.assert_array_equal(
+                        venv.action_masks()[e * num_learners + l], env.action_masks()[agent]
+                    )
+
+    check_rows(observation)
+    for _ in range(steps):
+        actions = random_valid_actions(venv.action_masks(), regions, generator)
+        observation, rewards, dones, infos = venv.step(actions)
+        for e, env in enumerate(envs):
+            in_play = list(env.agents)
+            step_actions = {
+                agent: (
+                    scripted_action(env, agent, scripted[agent])
+                    if agent in scripted
+                    else actions[e * num_learners + learners.index(agent)]
+                )
+                for agent in in_play
+            }
+            last, reward, terminated, truncated, _ = env.step(step_actions)
+            over = not env.agents
+            for l, agent in enumerate(learners):
+                row = e * num_learners + l
+                acted = agent in in_play
+                assert rewards[row] == (np.float32(reward[agent]) if acted else 0.0)
+                finished = acted and (terminated[agent] or truncated[agent])
+                assert dones[row] == (finished or over)
+                if dones[row]:
+                    info = infos[row]
+                    assert info["TimeLimit.truncated"] == (acted and truncated[agent] and not terminated[agent])
+                    assert ("episode" in info) == acted
+                    if acted:
+                        np.testing.assert_array_equal(info["terminal_observation"], last[agent])
+                if acted and terminated[agent]:
+                    bankrupt += 1
+            if over:
+                ended += 1
+                env.reset()
+        check_rows(observation)
+    return ended, bankrupt
+
+
+@pytest.mark.parametrize(("scenario", "overrides"), CASES)
+def test_vec_env_equals_parallel_envs_stepped_one_by_one(scenario: str, overrides: dict[str, Any]) -> None:
+    ended, bankrupt = run_against_parallel(7, scenario, overrides, seed=11, steps=14)
+    assert ended >= 7  # every env went through at least one reset
+    if overrides:
+        assert bankrupt > 0
+
+
+def test_one_firm_equals_the_single_agent_vec_env() -> None:
+    """F = 1: observations, rewards, dones and every info of the single-agent VecEnv."""
+    n, seed = 5, 3
+    ours, theirs = LeptonMultiVecEnv(n, "toy"), LeptonExpansionVecEnv(n, "toy")
+    assert ours.observation_space == theirs.observation_space
+    assert ours.action_space == theirs.action_space
+    ours.seed(seed)
+    theirs.seed(seed)
+    np.testing.assert_array_equal(ours.reset(), theirs.reset())
+    generator = np.random.default_rng(0)
+    episodes = 0
+    for _ in range(16):
+        actions = random_valid_actions(theirs.action_masks(), 3, generator)
+        mine, expected = ours.step(actions), theirs.step(actions)
+        for a, b in zip(mine[:3], expected[:3], strict=True):
+            np.testing.assert_array_equal(a, b)
+            assert a.dtype == b.dtype
+        for info_a, info_b in zip(mine[3], expected[3], strict=True):
+            assert info_a.keys() == info_b.keys()
+            for key in info_a:
+                if key == "episode":
+                    episodes += 1
+                    assert (info_a[key]["r"], info_a[key]["l"]) == (info_b[key]["r"], info_b[key]["l"])
+                elif key != "reward_components":
+                    np.testing.assert_array_equal(info_a[key], info_b[key])
+        np.testing.assert_array_equal(ours.action_masks(), theirs.action_masks())
+        assert [i["action_mask"].tolist() for i in ours.reset_infos] == [
+            i["action_mask"].tolist() for i in theirs.reset_infos
+        ]
+    assert episodes >= n
+
+
+def test_sb3_surface() -> None:
+    venv = LeptonMultiVecEnv(3, "toy")
+    venv.reset()
+    assert venv.num_envs == 3
+    assert venv.get_attr("agent") == ["lepton_ai"] * 3
+    assert venv.get_attr("action_mode", indices=[1]) == ["multi_discrete"]
+    np.testing.assert_array_equal(np.stack(venv.env_method("action_masks")), venv.action_masks())
+    assert venv.env_is_wrapped(Monitor) == [True] * 3
+    assert venv.env_is_wrapped(VecNormalize) == [False] * 3  # type: ignore[arg-type]
+    with pytest.raises(AttributeError, match="get_attr\\('cash'\\)"):
+        venv.get_attr("cash")
+    snapshot = venv.snapshot()
+    before = venv.step(np.zeros((3, 4), dtype=np.int64))
+    venv.restore(snapshot)
+    after = venv.step(np.zeros((3, 4), dtype=np.int64))
+    np.testing.assert_array_equal(before[0], after[0])
+    np.testing.assert_array_equal(before[1], after[1])
+
+
+def test_ppo_and_maskable_ppo_train_on_it() -> None:
+    venv = LeptonMultiVecEnv(4, "toy")
+    venv.seed(0)
+    kwargs: dict[str, Any] = {"n_steps": 8, "batch_size": 16, "n_epochs": 1, "policy_kwargs": {"net_arch": [16]}}
+    ppo = PPO("MlpPolicy", venv, **kwargs)
+    ppo.learn(32)
+    assert ppo.num_timesteps == 32 and len(ppo.ep_info_buffer) > 0
+    masked = MaskablePPO("MlpPolicy", venv, **kwargs)
+    masked.learn(32)
+    assert masked.num_timesteps == 32
+
+
+def test_bad_input_is_named() -> None:
+    venv = LeptonMultiVecEnv(2, "toy")
+    venv.reset()
+    with pytest.raises(ActionError, match=r"shape \(2, 3\), expected \(2, \*\(4,\)\).*\['lepton_ai'\]"):
+        venv.step(np.zeros((2, 3), dtype=np.int64))
+    with pytest.raises(ActionError, match="actions = None"):
+        venv.step_async(None)  # type: ignore[arg-type]
+    with pytest.raises(ActionError, match="out of range"):
+        venv.step(np.full((2, 4), 11))
+    with pytest.raises(ValueError, match=r"learners names unknown agents \['us_firm'\]"):
+        LeptonMultiVecEnv(2, "toy", learners=["us_firm"])
+    with pytest.raises(ValueError, match="both learners and scripted"):
+        LeptonMultiVecEnv(2, "toy", learners=["lepton_ai"], scripted={"lepton_ai": "HomeOnlyAgent"})
+    with pytest.raises(ValueError, match=r"scripted names unknown agents \['eu_firm'\]"):
+        LeptonMultiVecEnv(2, "toy", scripted={"eu_firm": "HomeOnlyAgent"})
+    with pytest.raises(ValueError, match="expected one or more distinct agents"):
+        LeptonMultiVecEnv(2, "toy", scripted={"lepton_ai": "HomeOnlyAgent"})
+    with pytest.raises(ValueError, match="action_mode = 'continuous'"):
+        LeptonMultiVecEnv(2, "toy", action_mode="continuous")
