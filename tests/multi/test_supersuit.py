@@ -1,0 +1,54 @@
+"""SuperSuit runs the ParallelEnv (``pettingzoo_env_to_vec_env_v1`` + ``concat_vec_envs_v1``),
+row for row as the batched multi-agent VecEnv does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from stable_baselines3 import PPO
+
+from lepton_env.multi import LeptonMultiVecEnv, parallel_env
+
+ss = pytest.importorskip(
+    "supersuit", reason="SuperSuit is in the optional extra: pip install 'lepton-env[multi]'"
+)
+
+# SuperSuit 3.11's vectorization needs every agent present until the episode ends
+# (its black_death wrapper never ends an episode on truncation: SuperSuit PR #265),
+# so these worlds have no bankruptcy under random play.
+CASES: list[tuple[str, dict[str, Any]]] = [("toy", {})]
+
+
+@pytest.mark.parametrize(("scenario", "overrides"), CASES)
+def test_supersuit_vectorization_equals_the_batched_vec_env(
+    scenario: str, overrides: dict[str, Any]
+) -> None:
+    copies, seed = 3, 5
+    markov = ss.pettingzoo_env_to_vec_env_v1(parallel_env(scenario, **overrides))
+    theirs = ss.concat_vec_envs_v1(markov, copies, num_cpus=0, base_class="gymnasium")
+    ours = LeptonMultiVecEnv(copies, scenario, **overrides)
+    ours.seed(seed)
+    observation, _ = theirs.reset(seed=seed)
+    np.testing.assert_array_equal(observation, ours.reset())
+    theirs.action_space.seed(seed)
+    dones = 0
+    for _ in range(12):
+        # SuperSuit's action_space is one row's
+        actions = np.stack([theirs.action_space.sample() for _ in range(theirs.num_envs)])
+        observation, rewards, terminations, truncations, _ = theirs.step(actions)
+        mine = ours.step(actions)
+        np.testing.assert_array_equal(observation, mine[0])
+        np.testing.assert_array_equal(rewards, mine[1])
+        np.testing.assert_array_equal(terminations | truncations, mine[2])
+        dones += int(mine[2].sum())
+    assert dones >= copies  # every env went through a reset
+
+
+def test_sb3_trains_on_the_supersuit_vectorization() -> None:
+    markov = ss.pettingzoo_env_to_vec_env_v1(parallel_env("toy"))
+    venv = ss.concat_vec_envs_v1(markov, 2, num_cpus=0, base_class="stable_baselines3")
+    model = PPO("MlpPolicy", venv, n_steps=8, batch_size=16, n_epochs=1, policy_kwargs={"net_arch": [8]})
+    model.learn(16)
+    assert model.num_timesteps == 16
