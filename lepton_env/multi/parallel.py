@@ -102,7 +102,7 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
     * v0: initial release.
     """
 
-    metadata = {  # noqa: RUF012 (PettingZoo API)
+    metadata: dict[str, Any] = {  # noqa: RUF012 (PettingZoo API)
         "name": "lepton_expansion_v0",
         "render_modes": ["ansi", "rgb_array"],
         "render_fps": 4,
@@ -160,10 +160,10 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
         self._step_shape = (num_firms, *single_action.shape)
 
     # ---------------------------------------------------------------- spaces
-    def observation_space(self, agent: str) -> spaces.Box:  # type: ignore[override]
+    def observation_space(self, agent: str) -> spaces.Box:
         return self.observation_spaces[self._known(agent)]
 
-    def action_space(self, agent: str) -> spaces.Space[Any]:  # type: ignore[override]
+    def action_space(self, agent: str) -> spaces.Space[Any]:
         return self.action_spaces[self._known(agent)]
 
     # ---------------------------------------------------------------- API
@@ -181,13 +181,15 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
         keys = self.batch.episode_keys(rows, [seed], self._np_random)
         self.batch.reset_rows(rows, keys)
         self.agents = list(self.possible_agents)
-        observation = self.batch.observe_all()
+        observation = self._observation()
         masks = self.batch.action_masks()
         observations = {a: observation[f] for a, f in self._firm.items()}
         infos = {a: {"action_mask": self._sample_mask(a, masks[f])} for a, f in self._firm.items()}
         return observations, infos
 
-    def step(self, actions: Mapping[str, Any]) -> tuple[
+    def step(
+        self, actions: Mapping[str, Any]
+    ) -> tuple[
         dict[str, NDArray[np.float32]],
         dict[str, float],
         dict[str, bool],
@@ -197,7 +199,7 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
         """One quarter: every agent in ``agents`` acts (and only they)."""
         batch_actions = self._checked(actions)
         output, face_invalid = self.batch.step(batch_actions)
-        observation = self.batch.observe_all()
+        observation = self._observation()
         masks = self.batch.action_masks()
         observations, rewards, terminations, truncations, infos = {}, {}, {}, {}, {}
         for agent in self.agents:
@@ -217,7 +219,7 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
         (F * D,): the global view for centralized critics."""
         if self.batch.state is None:
             raise RuntimeError("call reset() before state()")
-        return np.array(self.batch.observe_all()).reshape(-1)
+        return self._observation().reshape(-1).copy()
 
     def action_masks(self) -> dict[str, NDArray[np.bool_]]:
         """The valid actions of each agent in ``agents``, flat bool (MaskablePPO's form)."""
@@ -233,13 +235,21 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
         """Nothing to release: the env lives in this process."""
 
     # ---------------------------------------------------------------- helpers
+    def _observation(self) -> NDArray[np.float32]:
+        """The firm rows' flat observations, (F, D) (the batch's own array)."""
+        observation = self.batch.observe_all()
+        assert isinstance(observation, np.ndarray)  # the batch is built flat
+        return observation
+
     def _known(self, agent: str) -> str:
         if agent not in self._firm:
-            raise ValueError(f"agent {agent!r} is not in this game: agents are {self.possible_agents}")
+            raise ValueError(
+                f"agent {agent!r} is not in this game: agents are {self.possible_agents}"
+            )
         return agent
 
     def _sample_mask(self, agent: str, mask: NDArray[np.bool_]) -> Any:
-        return sample_masks(mask, self.action_spaces[agent])  # type: ignore[arg-type]
+        return sample_masks(mask, self.action_spaces[agent])
 
     def _checked(self, actions: Mapping[str, Any]) -> NDArray[np.int64]:
         """The agents' actions as the core's firm rows; firms that left hold (all zeros)."""
@@ -283,16 +293,22 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
         return batch_actions
 
 
-def parallel_env(scenario: str | ScenarioGenerator | Params = "race", **kwargs: Any) -> LeptonParallelEnv:
+def parallel_env(
+    scenario: str | ScenarioGenerator | Params = "race", **kwargs: Any
+) -> LeptonParallelEnv:
     """The ``ParallelEnv`` of ``scenario``; keywords as :class:`LeptonParallelEnv`."""
     return LeptonParallelEnv(scenario, **kwargs)
 
 
-def raw_env(scenario: str | ScenarioGenerator | Params = "race", **kwargs: Any) -> AECEnv[str, Any, Any]:
+def raw_env(
+    scenario: str | ScenarioGenerator | Params = "race", **kwargs: Any
+) -> AECEnv[str, Any, Any]:
     """The AEC version (agents act in turn within a quarter), without order enforcing."""
     return parallel_to_aec_wrapper(parallel_env(scenario, **kwargs))
 
 
-def env(scenario: str | ScenarioGenerator | Params = "race", **kwargs: Any) -> AECEnv[str, Any, Any]:
+def env(
+    scenario: str | ScenarioGenerator | Params = "race", **kwargs: Any
+) -> AECEnv[str, Any, Any]:
     """The AEC version as PettingZoo's ``env()`` gives it (``parallel_to_aec``)."""
     return parallel_to_aec(parallel_env(scenario, **kwargs))

@@ -93,7 +93,9 @@ def scripted_firms(
     """The scripted firms, in firm order, from ``{agent name: agent spec}``."""
     unknown = sorted(set(scripted) - set(agents))
     if unknown:
-        raise ValueError(f"scripted names unknown agents {unknown}: this game's agents are {list(agents)}")
+        raise ValueError(
+            f"scripted names unknown agents {unknown}: this game's agents are {list(agents)}"
+        )
     firms = []
     for firm, name in enumerate(agents):
         if name not in scripted:

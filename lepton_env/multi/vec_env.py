@@ -108,7 +108,9 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
         learners = list(learners)
         unknown = [a for a in learners if a not in self.agents]
         if unknown:
-            raise ValueError(f"learners names unknown agents {unknown}: agents are {list(self.agents)}")
+            raise ValueError(
+                f"learners names unknown agents {unknown}: agents are {list(self.agents)}"
+            )
         both = sorted(set(learners) & set(scripted))
         if both:
             raise ValueError(f"agents {both} are both learners and scripted: choose one")
@@ -162,7 +164,7 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
         self._episode_lengths[:] = 0
         masks = self.action_masks()
         self.reset_infos = [{"action_mask": masks[i]} for i in range(self.num_envs)]
-        return self._learner_rows(self.batch.observe_all())
+        return self._learner_rows(self._observation())
 
     def seed(self, seed: int | None = None) -> Sequence[int | None]:
         """Seed env ``e`` with ``seed + e`` at the next ``reset()``; returns each row's seed."""
@@ -176,7 +178,7 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
         if actions is None:
             raise ActionError(
                 f"actions = None: expected one action per row (env, learning firm), shape "
-                f"({self.num_envs}, *{self.action_space.shape})"
+                f"({self.num_envs}, *{tuple(self.action_space.shape or ())})"
             )
         self._actions = actions
 
@@ -212,7 +214,7 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
                 infos[row] = info
         if len(done_rows):
             # the rows' last observations, before their envs are reset
-            terminal = list(self.batch.observe_all()[firm_rows])
+            terminal = list(self._observation()[firm_rows])
             time_limit = (truncated & ~terminated)[firm_rows].tolist()
             lived = (~was_out[firm_rows]).tolist()
             returns = list(self._episode_returns[done_rows])
@@ -238,7 +240,7 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
             masks = self.action_masks()[done_rows]
             for row, mask in zip(done_rows.tolist(), masks, strict=True):
                 self.reset_infos[row] = {"action_mask": mask}
-        return self._learner_rows(self.batch.observe_all()), rewards, dones, infos
+        return self._learner_rows(self._observation()), rewards, dones, infos
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
         """A per-row attribute: the spaces, ``agent`` (the row's firm), a shared attribute."""
@@ -278,9 +280,15 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
         """Continue from a :meth:`snapshot` (a scripted recurrent agent starts afresh)."""
         super().restore(arrays)
         self._out[:] = arrays["firm_out"]
-        return self._learner_rows(self.batch.observe_all())
+        return self._learner_rows(self._observation())
 
     # ---------------------------------------------------------------- helpers
+    def _observation(self) -> NDArray[np.float32]:
+        """Every firm row's flat observation, (n F, D) (the batch's own array)."""
+        observation = self.batch.observe_all()
+        assert isinstance(observation, np.ndarray)  # the batch is built flat
+        return observation
+
     def _learner_rows(self, array: NDArray[Any]) -> NDArray[Any]:
         return array if self._identity else array[self._rows]
 
@@ -289,7 +297,7 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
 
     def _firm_actions(self, actions: Any) -> NDArray[Any]:
         """The rows' actions and the scripted firms' as one action per firm row."""
-        shape = self.action_space.shape
+        shape = tuple(self.action_space.shape or ())
         try:
             array = np.asarray(actions)
         except ValueError:
@@ -304,7 +312,7 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
             return array
         full = np.zeros((self.batch.num_rows, *shape), dtype=array.dtype)
         full[self._rows] = array
-        observation = self.batch.observe_all()
+        observation = self._observation()
         masks = self.batch.action_masks()
         for firm in self.scripted:
             full[firm.rows] = firm.act(observation, masks)

@@ -143,9 +143,7 @@ def test_a_bankrupt_firm_leaves_the_game() -> None:
     # 5 $M of cash and 1 of credit cannot fund greenfields in both foreign regions
     parallel = parallel_env("toy", initial_cash=5.0, credit_line=1.0)
     parallel.reset(seed=0)
-    _, rewards, terminations, truncations, infos = parallel.step(
-        {"lepton_ai": np.array([4, 4, 4, 1])}
-    )
+    _, _, terminations, truncations, infos = parallel.step({"lepton_ai": np.array([4, 4, 4, 1])})
     assert terminations == {"lepton_ai": True} and truncations == {"lepton_ai": False}
     assert infos["lepton_ai"]["bankrupt"] and infos["lepton_ai"]["cash"] < -1.0
     assert parallel.agents == []
@@ -191,7 +189,9 @@ def test_state_is_every_firm_observation() -> None:
     observations, _ = parallel.reset(seed=2)
     state = parallel.state()
     assert parallel.state_space.contains(state)
-    np.testing.assert_array_equal(state, np.concatenate([observations[a] for a in parallel.possible_agents]))
+    np.testing.assert_array_equal(
+        state, np.concatenate([observations[a] for a in parallel.possible_agents])
+    )
 
 
 def test_render_shows_the_single_env_render() -> None:

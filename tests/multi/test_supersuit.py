@@ -49,6 +49,8 @@ def test_supersuit_vectorization_equals_the_batched_vec_env(
 def test_sb3_trains_on_the_supersuit_vectorization() -> None:
     markov = ss.pettingzoo_env_to_vec_env_v1(parallel_env("toy"))
     venv = ss.concat_vec_envs_v1(markov, 2, num_cpus=0, base_class="stable_baselines3")
-    model = PPO("MlpPolicy", venv, n_steps=8, batch_size=16, n_epochs=1, policy_kwargs={"net_arch": [8]})
+    model = PPO(
+        "MlpPolicy", venv, n_steps=8, batch_size=16, n_epochs=1, policy_kwargs={"net_arch": [8]}
+    )
     model.learn(16)
     assert model.num_timesteps == 16

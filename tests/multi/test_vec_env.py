@@ -24,7 +24,9 @@ from lepton_env.types import NUM_MOVES
 CASES = [("toy", {}), ("toy", {"initial_cash": 12.0, "credit_line": 2.0})]
 
 
-def random_valid_actions(masks: np.ndarray, regions: int, generator: np.random.Generator) -> np.ndarray:
+def random_valid_actions(
+    masks: np.ndarray, regions: int, generator: np.random.Generator
+) -> np.ndarray:
     """One MultiDiscrete action per row, each component uniform over its valid entries."""
     rows = masks.shape[0]
     moves = masks[:, : regions * NUM_MOVES].reshape(rows, regions, NUM_MOVES)
@@ -72,11 +74,13 @@ def run_against_parallel(
     def check_rows(observation: np.ndarray) -> None:
         for e, env in enumerate(envs):
             states = env.state().reshape(len(agents), -1)
-            for l, agent in enumerate(learners):
-                np.testing.assert_array_equal(observation[e * num_learners + l], states[agents.index(agent)])
+            for slot, agent in enumerate(learners):
+                np.testing.assert_array_equal(
+                    observation[e * num_learners + slot], states[agents.index(agent)]
+                )
                 if agent in env.agents:
                     np.testing.assert_array_equal(
-                        venv.action_masks()[e * num_learners + l], env.action_masks()[agent]
+                        venv.action_masks()[e * num_learners + slot], env.action_masks()[agent]
                     )
 
     check_rows(observation)
@@ -95,15 +99,17 @@ def run_against_parallel(
             }
             last, reward, terminated, truncated, _ = env.step(step_actions)
             over = not env.agents
-            for l, agent in enumerate(learners):
-                row = e * num_learners + l
+            for slot, agent in enumerate(learners):
+                row = e * num_learners + slot
                 acted = agent in in_play
                 assert rewards[row] == (np.float32(reward[agent]) if acted else 0.0)
                 finished = acted and (terminated[agent] or truncated[agent])
                 assert dones[row] == (finished or over)
                 if dones[row]:
                     info = infos[row]
-                    assert info["TimeLimit.truncated"] == (acted and truncated[agent] and not terminated[agent])
+                    assert info["TimeLimit.truncated"] == (
+                        acted and truncated[agent] and not terminated[agent]
+                    )
                     assert ("episode" in info) == acted
                     if acted:
                         np.testing.assert_array_equal(info["terminal_observation"], last[agent])
@@ -117,7 +123,9 @@ def run_against_parallel(
 
 
 @pytest.mark.parametrize(("scenario", "overrides"), CASES)
-def test_vec_env_equals_parallel_envs_stepped_one_by_one(scenario: str, overrides: dict[str, Any]) -> None:
+def test_vec_env_equals_parallel_envs_stepped_one_by_one(
+    scenario: str, overrides: dict[str, Any]
+) -> None:
     ended, bankrupt = run_against_parallel(7, scenario, overrides, seed=11, steps=14)
     assert ended >= 7  # every env went through at least one reset
     if overrides:
@@ -146,7 +154,10 @@ def test_one_firm_equals_the_single_agent_vec_env() -> None:
             for key in info_a:
                 if key == "episode":
                     episodes += 1
-                    assert (info_a[key]["r"], info_a[key]["l"]) == (info_b[key]["r"], info_b[key]["l"])
+                    assert (info_a[key]["r"], info_a[key]["l"]) == (
+                        info_b[key]["r"],
+                        info_b[key]["l"],
+                    )
                 elif key != "reward_components":
                     np.testing.assert_array_equal(info_a[key], info_b[key])
         np.testing.assert_array_equal(ours.action_masks(), theirs.action_masks())
@@ -178,7 +189,12 @@ def test_sb3_surface() -> None:
 def test_ppo_and_maskable_ppo_train_on_it() -> None:
     venv = LeptonMultiVecEnv(4, "toy")
     venv.seed(0)
-    kwargs: dict[str, Any] = {"n_steps": 8, "batch_size": 16, "n_epochs": 1, "policy_kwargs": {"net_arch": [16]}}
+    kwargs: dict[str, Any] = {
+        "n_steps": 8,
+        "batch_size": 16,
+        "n_epochs": 1,
+        "policy_kwargs": {"net_arch": [16]},
+    }
     ppo = PPO("MlpPolicy", venv, **kwargs)
     ppo.learn(32)
     assert ppo.num_timesteps == 32 and len(ppo.ep_info_buffer) > 0
@@ -190,7 +206,9 @@ def test_ppo_and_maskable_ppo_train_on_it() -> None:
 def test_bad_input_is_named() -> None:
     venv = LeptonMultiVecEnv(2, "toy")
     venv.reset()
-    with pytest.raises(ActionError, match=r"shape \(2, 3\), expected \(2, \*\(4,\)\).*\['lepton_ai'\]"):
+    with pytest.raises(
+        ActionError, match=r"shape \(2, 3\), expected \(2, \*\(4,\)\).*\['lepton_ai'\]"
+    ):
         venv.step(np.zeros((2, 3), dtype=np.int64))
     with pytest.raises(ActionError, match="actions = None"):
         venv.step_async(None)  # type: ignore[arg-type]
