@@ -10,6 +10,7 @@ the parameters (its home and its distances, for the heuristics of
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -54,27 +55,36 @@ def agent_ids(params: Params) -> tuple[str, ...]:
 
 
 def firm_params(params: Params, firm: int) -> Params:
-    """The parameters as firm ``firm`` sees its world: its home region and its psychic
-    distances, geopolitical risks and FDI screening (``rival_*`` rows for a rival).
+    """The one-firm world of firm ``firm``: ``params`` without the rivals, with the firm's
+    home region and its psychic distances, geopolitical risks and FDI screening (the
+    ``rival_*`` rows for a rival). Every other parameter is common to all firms.
 
-    Every other parameter is common to all firms (docs/model.md); firm 0 sees ``params``.
+    What a single-agent agent of that firm (a heuristic, a model trained on the
+    single-agent env) is built for; for firm 0 it is the single-agent env's world.
     """
     num_firms = len(firm_names(params))
     if not 0 <= firm < num_firms:
         raise ValueError(f"firm = {firm}: allowed range [0, {num_firms - 1}]")
-    if firm == 0:
+    if num_firms == 1:
         return params
-    rival = firm - 1
+    own: dict[str, Any] = {}
+    if firm > 0:
+        rival = firm - 1
+        own = {
+            "firm_name": params.rival_names[rival],  # type: ignore[attr-defined]
+            "home_region": int(params.rival_home[rival]),  # type: ignore[attr-defined]
+            "psychic_distance": params.rival_psychic_distance[rival],  # type: ignore[attr-defined]
+            "geopolitical_risk": params.rival_geopolitical_risk[rival],  # type: ignore[attr-defined]
+            "fdi_screening": params.rival_fdi_screening[rival],  # type: ignore[attr-defined]
+        }
+    regions = params.num_regions
     return params.replace(
-        home_region=int(params.rival_home[rival]),  # type: ignore[attr-defined]
-        psychic_distance=np.asarray(params.rival_psychic_distance[rival]),  # type: ignore[attr-defined]
-        geopolitical_risk=np.asarray(params.rival_geopolitical_risk[rival]),  # type: ignore[attr-defined]
-        fdi_screening=np.asarray(params.rival_fdi_screening[rival]),  # type: ignore[attr-defined]
         rival_names=(),
         rival_home=np.zeros(0, dtype=np.int64),
-        rival_psychic_distance=np.zeros((0, params.num_regions)),
-        rival_geopolitical_risk=np.zeros((0, params.num_regions)),
-        rival_fdi_screening=np.zeros((0, params.num_regions)),
+        rival_psychic_distance=np.zeros((0, regions)),
+        rival_geopolitical_risk=np.zeros((0, regions)),
+        rival_fdi_screening=np.zeros((0, regions)),
+        **own,
     )
 
 

@@ -15,7 +15,7 @@ from pettingzoo.utils.conversions import parallel_to_aec
 from lepton_env.envs.actions import ActionError
 from lepton_env.envs.expansion import LeptonExpansionEnv
 from lepton_env.multi import env, parallel_env, raw_env
-from lepton_env.multi.firms import agent_id, firm_observation_space, single_width
+from lepton_env.multi.firms import agent_id, firm_observation_space, firm_params, single_width
 from lepton_env.multi.parallel import LeptonParallelEnv, sample_masks
 from lepton_env.scenarios import make_params
 
@@ -63,6 +63,13 @@ def test_agent_names_are_identifiers_of_the_firm_names() -> None:
     with pytest.raises(ValueError, match="no letter or digit"):
         agent_id("--")
     assert parallel_env("toy").possible_agents == ["lepton_ai"]
+
+
+def test_the_one_firm_world_of_a_one_firm_scenario_is_itself() -> None:
+    params = make_params("toy")
+    assert firm_params(params, 0) is params
+    with pytest.raises(ValueError, match=r"firm = 1: allowed range \[0, 0\]"):
+        firm_params(params, 1)
 
 
 def test_spaces_are_cached_per_agent() -> None:
