@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lepton_env import kernel
+from lepton_env.features import observation_width
 from lepton_env.mechanisms import competitors, diffusion
 from lepton_env.params import Params
 from lepton_env.reward import ProfitReward, RewardFunction
@@ -38,7 +39,8 @@ Kpis = dict[str, NDArray[np.generic]]
 
 @dataclass(frozen=True)
 class Action:
-    """A decoded action for the batch."""
+    """A decoded action for the batch: a row per firm of each env (``B`` with one firm,
+    ``B * F`` env-major with rivals)."""
 
     moves: NDArray[np.int8]  # (B, R) Move per region
     marketing: NDArray[np.float32]  # (B, R) extra marketing intensity, [0, 1]
@@ -61,7 +63,10 @@ class Action:
 
 @dataclass(frozen=True)
 class StepOutput:
-    """What one quarter returns for the batch."""
+    """What one quarter returns for the batch: a row per firm of each env, as in
+    :class:`Action`. With rivals, ``terminated`` marks a firm that went bankrupt (it
+    leaves the game and its later rows stay terminated, with reward 0) and ``truncated``
+    the firms still in at the horizon."""
 
     state: State
     reward: NDArray[np.float64]  # (B,)
@@ -117,7 +122,9 @@ class Model:
         """Initial states for episodes with the given RNG keys, (B,)."""
         p = self.params
         keys = np.asarray(keys, dtype=np.uint64)
-        arrays = kernel.empty_state(keys.shape[0], p.num_regions, p.num_competitors, p.num_partners)
+        arrays = kernel.empty_state(
+            keys.shape[0], p.num_regions, p.num_competitors, p.num_partners, p.num_firms
+        )
         arrays.episode_key[:] = keys
         kernel.reset(self._compiled, arrays)
         return State(*arrays)
@@ -126,16 +133,18 @@ class Model:
         """An uninitialized state of ``batch_size`` envs, for :meth:`restart` to fill."""
         p = self.params
         return State(
-            *kernel.empty_state(batch_size, p.num_regions, p.num_competitors, p.num_partners)
+            *kernel.empty_state(
+                batch_size, p.num_regions, p.num_competitors, p.num_partners, p.num_firms
+            )
         )
 
     def empty_outputs(self, batch_size: int) -> tuple[NDArray[np.bool_], NDArray[np.float32]]:
-        """Uninitialized valid-move (B, R, NUM_MOVES) and flat observation (B, D) buffers."""
-        regions = self.params.num_regions
-        width = regions * kernel.OBSERVATION_WIDTH[0] + kernel.OBSERVATION_WIDTH[1]
+        """Uninitialized valid-move (B * F, R, NUM_MOVES) and flat observation (B * F, D)
+        buffers: a row per firm of each env."""
+        regions, firms = self.params.num_regions, self.params.num_firms
         return (
-            np.empty((batch_size, regions, kernel.NUM_MOVES), dtype=np.bool_),
-            np.empty((batch_size, width), dtype=np.float32),
+            np.empty((batch_size * firms, regions, kernel.NUM_MOVES), dtype=np.bool_),
+            np.empty((batch_size * firms, observation_width(regions, firms)), dtype=np.float32),
         )
 
     def restart(
@@ -231,7 +240,10 @@ class Model:
         reacted = _NO_REACTION
         if self._custom:
             reacted = np.stack(self._python_reactions(state)).astype(np.float32, copy=False)
-        batch = state.quarter.shape[0]
+        rows = state.cash.shape[0]
+        firms = p.num_firms
+        # firms that left the game before this quarter earn nothing more (several firms only)
+        gone = state.cash < -p.credit_line if firms > 1 else None
         # last quarter's revenue is a KPI; an in-place step overwrites it
         previous_revenue = state.revenue.copy() if in_place else state.revenue
         quarter = kernel.step(
@@ -241,7 +253,7 @@ class Model:
             np.ascontiguousarray(action.marketing, dtype=np.float32),
             np.ascontiguousarray(action.localization, dtype=np.float32),
             np.ascontiguousarray(action.compliance, dtype=np.float32),
-            _per_env(action.rnd, batch),
+            _per_env(action.rnd, rows),
             self._kinds,
             reacted,
             in_place=in_place,
@@ -257,7 +269,8 @@ class Model:
                 quarter.state
             )  # the tuple the kernel built: no second one
         terminated = quarter.money[kernel.MONEY_KPIS.index("cash")] < -p.credit_line
-        truncated = (new_state.quarter >= p.horizon) & ~terminated
+        horizon = new_state.quarter >= p.horizon
+        truncated = (np.repeat(horizon, firms) if firms > 1 else horizon) & ~terminated
         kpis = _kpis(
             previous_revenue,
             new_state,
@@ -267,6 +280,9 @@ class Model:
             terminated,
         )
         reward, components = self.reward_function(kpis, terminated, truncated, p)
+        if gone is not None and gone.any():
+            reward = np.where(gone, 0.0, reward)
+            components = {name: np.where(gone, 0.0, value) for name, value in components.items()}
         return StepOutput(
             new_state,
             reward,
@@ -281,16 +297,22 @@ class Model:
     def _python_reactions(
         self, state: State
     ) -> tuple[NDArray[np.float32], NDArray[np.float32], NDArray[np.float32]]:
-        """Rivals' (quality, brand, price) after the personas' own ``react``, (B, R, K) each."""
-        foreign = np.arange(self.params.num_regions) != self.params.home_region
+        """Rivals' (quality, brand, price) after the personas' own ``react``, (B, R, K) each.
+
+        As the built-in personas in the kernel, they see the firms' summed share where the
+        firms are foreign and the strongest firm brand."""
+        p = self.params
+        regions, firms = p.num_regions, p.num_firms
+        # Incumbents react to a firm as an entrant: not to its home business.
+        foreign = np.arange(regions)[None, :] != np.array(p.firm_homes)[:, None]  # (F, R)
+        shares = state.firm_share.reshape(-1, firms, regions)
         rivals = competitors.Rivals(
             quality=state.competitor_quality,
             brand=state.competitor_brand,
             price=state.competitor_price,
             share=state.competitor_share,
-            # Incumbents react to the firm as an entrant: not to its home business.
-            firm_share=np.where(foreign, state.firm_share, 0.0).astype(np.float32),
-            firm_brand=state.brand,
+            firm_share=np.where(foreign, shares, 0.0).sum(axis=1).astype(np.float32),
+            firm_brand=state.brand.reshape(-1, firms, regions).max(axis=1),
         )
         return competitors.react(rivals, self.params.competitor_persona, self.personas, self.params)
 

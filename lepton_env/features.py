@@ -67,6 +67,24 @@ FIRM_FEATURES: tuple[Feature, ...] = (
     Feature("unfunded", 0, 1, "moves refused last quarter for want of cash + credit / regions"),
 )
 
+#: With rival firms (issue 14): each rival's public state, per region, after the firm's own
+#: table (rivals in turn after the firm: f + 1, f + 2, ... mod F), then the firm's identity.
+#: Never a rival's cash, beliefs or partner estimates.
+RIVAL_FEATURES: tuple[Feature, ...] = (
+    Feature("rival_present", 0, 1, "1 if the rival is present in the region"),
+    Feature("rival_mode", 0, 1, "the rival's entry mode rank / 4 (commitment)"),
+    Feature("rival_share", 0, 1, "the rival's market share in the region"),
+)
+
+
+def observation_width(regions: int, firms: int = 1) -> int:
+    """D, the flat observation's width: the firm's own table, and with rivals
+    ``len(RIVAL_FEATURES)`` columns per rival and region and a one-hot of the F firms."""
+    own = regions * len(REGION_FEATURES) + len(FIRM_FEATURES)
+    if firms == 1:
+        return own
+    return own + (firms - 1) * regions * len(RIVAL_FEATURES) + firms
+
 
 def bounds(features: tuple[Feature, ...]) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """Low and high bounds, (F,) each."""
@@ -79,7 +97,8 @@ def bounds(features: tuple[Feature, ...]) -> tuple[NDArray[np.float32], NDArray[
 def feature_table() -> str:
     """The markdown table of every feature (used in the env docstring and docs)."""
     lines = ["| part | index | name | range | meaning |", "| --- | --- | --- | --- | --- |"]
-    for part, features in (("regions", REGION_FEATURES), ("firm", FIRM_FEATURES)):
+    parts = (("regions", REGION_FEATURES), ("firm", FIRM_FEATURES), ("rivals", RIVAL_FEATURES))
+    for part, features in parts:
         for index, f in enumerate(features):
             lines.append(f"| {part} | {index} | {f.name} | [{f.low}, {f.high}] | {f.description} |")
     return "\n".join(lines)

@@ -26,7 +26,7 @@ from numba.experimental import structref
 from numpy.typing import NDArray
 
 from lepton_env import rng
-from lepton_env.features import FIRM_FEATURES, REGION_FEATURES, bounds
+from lepton_env.features import FIRM_FEATURES, REGION_FEATURES, bounds, observation_width
 from lepton_env.mechanisms import (
     brand,
     competitors,
@@ -46,6 +46,7 @@ from lepton_env.params import FIELDS as PARAM_FIELDS
 from lepton_env.params import Params
 from lepton_env.rng import Stream
 from lepton_env.state import FIELDS as STATE_FIELDS
+from lepton_env.state import FIRM_FIELDS
 from lepton_env.types import MODE_RANK, NUM_MODES, NUM_MOVES, EntryMode, Move
 
 #: Env-regions (batch size times regions) from which a pass runs on all cores: below it
@@ -55,7 +56,12 @@ from lepton_env.types import MODE_RANK, NUM_MODES, NUM_MOVES, EntryMode, Move
 PARALLEL_MIN_WORK = 512
 _CHUNKS_PER_THREAD = 4
 
-_PARAM_NAMES = [name for name in PARAM_FIELDS if name != "region_names"]
+# names, and the rivals' traits: the kernel takes the latter per firm (the firm_* names below)
+_PARAM_NAMES = [
+    name
+    for name in PARAM_FIELDS
+    if name not in ("region_names", "firm_name", "rival_names") and not name.startswith("rival_")
+]
 _STATE_NAMES = [f.name for f in STATE_FIELDS]
 #: A state's arrays in :class:`lepton_env.state.State` field order, as Python hands them over.
 StateTuple = namedtuple("StateTuple", _STATE_NAMES)  # type: ignore[misc]
@@ -86,11 +92,12 @@ class StateRef(structref.StructRefProxy):
 
 #: Per-scenario constants the compiled quarter looks up instead of recomputing per env:
 #: ``(1 + g_r) ** (t / 4)`` for t = 0 .. horizon + 1 (R, horizon + 2), ``exp(-lambda_r)``
-#: and the closure probability ``1 - exp(-rho_r)`` (R,); for the valuation
+#: and each firm's closure probability ``1 - exp(-rho_fr)`` (F, R); for the valuation
 #: (:mod:`lepton_env.mechanisms.valuation`), the adoption every episode follows (Bass
 #: diffusion from ``initial_adoption``, as the state stores it: float32) and, along it, the
 #: discounted demand ``W_r(t)`` and potential ``P_r(t)`` (R, horizon + 2), the quarterly
-#: discount factor and the annuity ``A``.
+#: discount factor and the annuity ``A``; per firm, its home region (F,), psychic distance
+#: from that home (F, R), geopolitical risk (F, R) and the FDI screening it faces (F, R).
 _DERIVED_NAMES = [
     "growth_factor",
     "law_free_probability",
@@ -100,6 +107,10 @@ _DERIVED_NAMES = [
     "potential_value",
     "valuation_discount",
     "valuation_annuity",
+    "firm_home",
+    "firm_distance",
+    "firm_risk",
+    "firm_screening",
 ]
 structref.define_proxy(CompiledParams, _ParamsType, _PARAM_NAMES + _DERIVED_NAMES)
 structref.define_proxy(StateRef, _StateType, _STATE_NAMES)
@@ -213,11 +224,18 @@ def compile_params(params: Params) -> CompiledParams:
             values.append(int(value))
         else:
             values.append(float(value))
+    distance, risk, screening = params.firm_traits()
     derived = _derived(
         np.asarray(params.market_growth, dtype=np.float64),
         np.asarray(params.regulatory_shock_rate, dtype=np.float64),
-        np.asarray(params.geopolitical_risk, dtype=np.float64),
+        np.ascontiguousarray(risk, dtype=np.float64),
         int(params.horizon) + 2,
+    )
+    firms = (
+        np.array(params.firm_homes, dtype=np.int64),
+        np.ascontiguousarray(distance, dtype=np.float64),
+        np.ascontiguousarray(risk, dtype=np.float64),
+        np.ascontiguousarray(screening, dtype=np.float64),
     )
     valued = _valuation_tables(
         np.asarray(params.market_potential, dtype=np.float64),
@@ -229,7 +247,7 @@ def compile_params(params: Params) -> CompiledParams:
         int(params.valuation_quarters),
         int(params.horizon) + 2,
     )
-    return _make_params((*values, *derived, *valued))
+    return _make_params((*values, *derived, *valued, *firms))
 
 
 @njit(cache=True)
@@ -246,7 +264,8 @@ def _derived(
         for q in range(quarters):
             table[r, q] = diffusion.growth_factor(growth[r], np.float64(q))
         law_free[r] = np.exp(-law_rate[r])
-        closing[r] = shocks.closure_probability(risk[r])
+        for f in range(risk.shape[0]):
+            closing[f, r] = shocks.closure_probability(risk[f, r])
     return table, law_free, closing
 
 
@@ -315,42 +334,51 @@ def _potential(p: Any, s: Any, b: int, r: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def _firm_target(
+def _firm_utility(p: Any, s: Any, i: int, r: int) -> float:
+    """``U`` of firm row ``i`` of ``s`` in region ``r``, with its hidden fit, in float32 (``_F``,
+    as the shares it makes are stored: libm's float32 ``log``/``exp`` cost half their float64
+    forms)."""
+    quality = share.effective_quality(
+        np.float64(s.product_quality[i]),
+        np.float64(s.psychic_distance[i, r]),
+        np.float64(s.localization[i, r]),
+        p.foreign_quality_penalty,
+    )
+    utility = share.attraction(
+        _F(quality),
+        s.brand[i, r],
+        s.localization[i, r],
+        _F(p.firm_price),
+        _F(p.price_sensitivity[r]),
+        _F(p.quality_weight),
+        _F(p.brand_weight),
+        _F(p.localization_weight),
+    )
+    return utility + s.market_fit[i, r]  # hidden fit (mechanisms.fit); 0 adds nothing
+
+
+@njit(cache=True, inline="always")
+def _region_targets(
     p: Any,
     s: Any,
     b: int,
     r: int,
-    serving: bool,
-    served_mode: int,
+    serving: NDArray[np.bool_],
+    served: NDArray[np.int64],
     utility: NDArray[np.float32],
-) -> float:
-    """The firm's target share in region ``r`` of state ``s``; ``utility`` (K,) becomes the
-    competitors' targets.
-
-    Utilities and their exponentials are float32 (``_F``), as the shares they make are
-    stored: libm's float32 ``log``/``exp`` cost half their float64 forms.
-    """
+    firm_utility: NDArray[np.float32],
+    targets: NDArray[np.float64],
+) -> None:
+    """Target shares in region ``r`` of env ``b`` of ``s``: each firm's (capped by its mode's
+    ceiling) into ``targets`` (F,), the competitors' over ``utility`` (K,). The choice set is
+    the serving firms, the active competitors and the outside option (:mod:`~lepton_env.
+    mechanisms.share`); ``serving`` and ``served`` (F,) are each firm's status and mode."""
+    firms = targets.shape[0]
     sensitivity = _F(p.price_sensitivity[r])
     weights = (_F(p.quality_weight), _F(p.brand_weight), _F(p.localization_weight))
-    firm_utility = _F(0.0)  # a firm not serving takes no share: its utility is not read
-    if serving:
-        quality = share.effective_quality(
-            np.float64(s.product_quality[b]),
-            np.float64(s.psychic_distance[b, r]),
-            np.float64(s.localization[b, r]),
-            p.foreign_quality_penalty,
-        )
-        firm_utility = share.attraction(
-            _F(quality),
-            s.brand[b, r],
-            s.localization[b, r],
-            _F(p.firm_price),
-            sensitivity,
-            weights[0],
-            weights[1],
-            weights[2],
-        )
-        firm_utility += s.market_fit[b, r]  # hidden fit (mechanisms.fit); 0 adds nothing
+    for f in range(firms):
+        # a firm not serving takes no share: its utility is not read
+        firm_utility[f] = _firm_utility(p, s, b * firms + f, r) if serving[f] else _F(0.0)
     for k in range(utility.shape[0]):
         utility[k] = share.attraction(
             s.competitor_quality[b, r, k],
@@ -362,16 +390,17 @@ def _firm_target(
             weights[1],
             weights[2],
         )
-    target = share.target_shares(
-        firm_utility, serving, utility, s.competitor_active[b, r], _F(p.outside_utility)
+    share.firm_target_shares(
+        firm_utility, serving, utility, s.competitor_active[b, r], _F(p.outside_utility), targets
     )
-    ceiling = entry.share_ceiling(
-        served_mode,
-        p.share_ceiling[served_mode],
-        p.data_localization[r],
-        p.data_localization_pilot_ceiling,
-    )
-    return min(target, ceiling)
+    for f in range(firms):
+        ceiling = entry.share_ceiling(
+            served[f],
+            p.share_ceiling[served[f]],
+            p.data_localization[r],
+            p.data_localization_pilot_ceiling,
+        )
+        targets[f] = min(targets[f], ceiling)
 
 
 @njit(cache=True, inline="always")
@@ -396,18 +425,18 @@ def _valuation_terms(p: Any, s: Any, b: int, r: int) -> tuple[float, float]:
 
 @njit(cache=True, inline="always")
 def _position_value(
-    p: Any, s: Any, b: int, r: int, demand_value: float, potential_value: float
+    p: Any, s: Any, b: int, i: int, r: int, demand_value: float, potential_value: float
 ) -> float:
     """The value ($M) of the firm's position in region ``r`` of ``s``, whose valuation terms
     (:func:`_valuation_terms`) are ``demand_value`` and ``potential_value``: its share of the
     discounted expected demand at its margin, less its mode's discounted operating cost;
-    0 where it is absent."""
-    mode = int(s.entry_mode[b, r])
+    0 where it is absent. ``b`` is the env's row, ``i`` the firm's."""
+    mode = int(s.entry_mode[i, r])
     if mode == _NONE:
         return 0.0
     cut = p.partner_revenue_share if mode == _PARTNERSHIP else 0.0
     return valuation.position_value(
-        np.float64(s.firm_share[b, r]),
+        np.float64(s.firm_share[i, r]),
         1.0 - p.variable_cost_rate - cut,
         np.float64(s.market_size[b, r]),
         demand_value,
@@ -420,14 +449,15 @@ def _position_value(
 
 # ---------------------------------------------------------------------- market fit
 @njit(cache=True, inline="always")
-def _draw_fit(p: Any, s: Any, b: int, r: int, key: int) -> None:
-    """Hidden fit and prior belief of region ``r`` at reset (:mod:`lepton_env.mechanisms.fit`):
-    ``phi = mu + sigma z`` with ``sigma = sigma_0 + sigma_D D_r``; home's fit is 0 and known."""
+def _draw_fit(p: Any, s: Any, i: int, f: int, r: int, key: int) -> None:
+    """Hidden fit and prior belief of firm ``f`` (row ``i``, own key ``key``) in region ``r`` at
+    reset (:mod:`lepton_env.mechanisms.fit`): ``phi = mu + sigma z`` with
+    ``sigma = sigma_0 + sigma_D D_r``; its home's fit is 0 and known."""
     mean, sd = (
         p.fit_prior_mean,
-        fit.prior_sd(p.fit_prior_sd, p.fit_prior_sd_distance, np.float64(s.psychic_distance[b, r])),
+        fit.prior_sd(p.fit_prior_sd, p.fit_prior_sd_distance, np.float64(s.psychic_distance[i, r])),
     )
-    if r == p.home_region:
+    if r == p.firm_home[f]:
         mean, sd = 0.0, 0.0
     hidden = mean
     if sd != 0.0:  # a known fit draws nothing
@@ -437,9 +467,9 @@ def _draw_fit(p: Any, s: Any, b: int, r: int, key: int) -> None:
             rng.uniform_of(stream, r), rng.normal_of(stream, r, regions), p.fit_two_point != 0
         )
         hidden = mean + sd * z
-    s.market_fit[b, r] = hidden
-    s.fit_mean[b, r] = mean
-    s.fit_variance[b, r] = sd * sd
+    s.market_fit[i, r] = hidden
+    s.fit_mean[i, r] = mean
+    s.fit_variance[i, r] = sd * sd
 
 
 @njit(cache=True, inline="always")
@@ -447,12 +477,14 @@ def _learn(
     p: Any,
     out: Any,
     o: int,
+    f: int,
     key: int,
     quarter: int,
     precisions: NDArray[np.float64],
     served_regions: NDArray[np.int64],
 ) -> None:
-    """Signals and experiential knowledge of a quarter, on the new state ``out`` (row ``o``):
+    """Signals and experiential knowledge of a quarter for firm ``f`` (own key ``key``), on the
+    new state ``out`` (its row ``o``):
     each served foreign region sends a signal of its mode's precision and the belief takes the
     normal-normal update; then every other served foreign region moves it closer and narrows
     its belief by their similarity (:mod:`lepton_env.mechanisms.fit`). A region's own signal
@@ -461,11 +493,12 @@ def _learn(
     ``precisions`` (R,) and ``served_regions`` (R,) are scratch: the served foreign regions'
     indices, in region order, go to the front of ``served_regions``."""
     regions = out.entry_mode.shape[1]
+    home = p.firm_home[f]
     spills = p.experience_precision_rate != 0.0 or p.experience_distance_rate != 0.0
     count = 0
     uncertain = False  # a served region whose fit is not known yet
     for j in range(regions):
-        precisions[j] = 0.0 if j == p.home_region else _signal_precision(p, out, o, j)
+        precisions[j] = 0.0 if j == home else _signal_precision(p, out, o, j)
         if precisions[j] != 0.0:
             served_regions[count] = j
             count += 1
@@ -474,7 +507,7 @@ def _learn(
         return  # no signal teaches anything and nothing spills: every belief stays
     stream = rng.stream_key(key, quarter, Stream.FIT_SIGNAL)
     for r in range(regions):
-        if r == p.home_region or (precisions[r] == 0.0 and not spills):
+        if r == home or (precisions[r] == 0.0 and not spills):
             continue
         variance = np.float64(out.fit_variance[o, r])
         precision = precisions[r]
@@ -494,7 +527,7 @@ def _learn(
             for i in range(count):
                 j = served_regions[i]
                 if j != r:
-                    similar = fit.similarity(p.psychic_distance[r], p.psychic_distance[j])
+                    similar = fit.similarity(p.firm_distance[f, r], p.firm_distance[f, j])
                     spillover += p.experience_precision_rate * similar * precisions[j]
                     closeness = fit.closer(closeness, p.experience_distance_rate, similar)
             out.fit_variance[o, r] = fit.update_variance(variance, spillover)
@@ -517,45 +550,27 @@ def _signal_precision(p: Any, out: Any, o: int, r: int) -> float:
 
 # ---------------------------------------------------------------------- reset
 @njit(cache=True)
-def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
+def _reset_env(p: Any, s: Any, b: int, scratch: Any) -> None:
+    """Env ``b`` of ``s`` (its ``episode_key`` set) at t=0: the world's draws from the episode's
+    key, each firm's from its own (:func:`lepton_env.rng.firm_key`)."""
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
     candidates = s.partner_quality.shape[2]
+    firms = s.cash.shape[0] // s.quarter.shape[0]
     key = s.episode_key[b]
     s.quarter[b] = 0
-    s.cash[b] = p.initial_cash
-    s.product_quality[b] = p.initial_quality
-    s.rnd_intensity[b] = p.initial_rnd
-    s.unfunded_moves[b] = 0
     noise = p.trait_noise
     size_stream = rng.stream_key(key, 0, Stream.MARKET_SIZE_NOISE)
-    distance_stream = rng.stream_key(key, 0, Stream.DISTANCE_NOISE)
     competitor_stream = rng.stream_key(key, 0, Stream.COMPETITOR_NOISE)
     quality_stream = rng.stream_key(key, 0, Stream.PARTNER_QUALITY)
-    estimate_stream = rng.stream_key(key, 0, Stream.DILIGENCE_NOISE)
     for r in range(regions):
-        home = r == p.home_region
-        size, distance = 1.0, p.psychic_distance[r]
+        size = 1.0
         if noise != 0.0:  # exp(0 z) is 1 for every draw: skip the draws
             size_z = rng.normal_of(size_stream, r, regions)
             size = np.exp(noise * size_z - 0.5 * noise**2)
-            distance_z = rng.normal_of(distance_stream, r, regions)
-            distance = min(max(distance * np.exp(noise * distance_z), 0.0), 1.0)
         s.market_size[b, r] = size
-        s.psychic_distance[b, r] = distance
-        _draw_fit(p, s, b, r, key)
         s.adoption[b, r] = p.initial_adoption[r]
         s.stringency[b, r] = p.initial_stringency[r]
-        s.closed_quarters[b, r] = 0
-        s.entry_mode[b, r] = _GREENFIELD if home else _NONE
-        s.interim_mode[b, r] = 0
-        s.build_quarters[b, r] = 0
-        s.suspended_quarters[b, r] = 0
-        s.brand[b, r] = p.home_brand if home else 0.0
-        s.localization[b, r] = 1.0 if home else 0.0
-        s.compliance[b, r] = 1.0 if home else p.initial_compliance
-        s.diligence_rounds[b, r] = 0
-        s.partner[b, r] = -1
         for k in range(slots):
             quality = p.competitor_quality[r, k]
             if p.competitor_noise != 0.0:  # as with trait noise: 0 z adds nothing
@@ -569,28 +584,67 @@ def _reset_env(p: Any, s: Any, b: int, utility: NDArray[np.float32]) -> None:
         for c in range(candidates):
             index, count = r * candidates + c, regions * candidates
             quality_z = rng.normal_of(quality_stream, index, count)
-            hidden = np.float32(
+            s.partner_quality[b, r, c] = np.float32(
                 partners.hidden_quality(
                     p.partner_quality_mean[r, c], p.partner_quality_spread, quality_z
                 )
             )
-            s.partner_quality[b, r, c] = hidden
-            noise_z = rng.normal_of(estimate_stream, index, count)
-            s.partner_estimate[b, r, c] = partners.estimate(
-                np.float64(hidden), 0.0, p.diligence_noise, noise_z
-            )
-    # shares start at their targets; only the home greenfield serves at t=0
-    revenue = 0.0
+    for f in range(firms):
+        _reset_firm(p, s, b, b * firms + f, f, rng.firm_key(key, f))
+    # shares start at their targets; only the firms' home greenfields serve at t=0
+    utility, _, _, _, _, _, _, firm_utility, targets, serving, served, _, _, _, _ = scratch
+    for f in range(firms):
+        s.revenue[b * firms + f] = 0.0
     for r in range(regions):
-        mode = int(s.entry_mode[b, r])
-        serving = mode > 0
-        target = _firm_target(p, s, b, r, serving, mode, utility)
-        s.firm_share[b, r] = target
+        for f in range(firms):
+            served[f] = int(s.entry_mode[b * firms + f, r])
+            serving[f] = served[f] > 0
+        _region_targets(p, s, b, r, serving, served, utility, firm_utility, targets)
         for k in range(slots):
             s.competitor_share[b, r, k] = utility[k]
         demand = _potential(p, s, b, r) * np.float64(s.adoption[b, r])
-        revenue += finance.gross_revenue(np.float64(s.firm_share[b, r]), demand, serving)
-    s.revenue[b] = revenue
+        for f in range(firms):
+            i = b * firms + f
+            s.firm_share[i, r] = targets[f]
+            s.revenue[i] += finance.gross_revenue(np.float64(s.firm_share[i, r]), demand, serving[f])
+
+
+@njit(cache=True, inline="always")
+def _reset_firm(p: Any, s: Any, b: int, i: int, f: int, key: int) -> None:
+    """Firm ``f`` (row ``i``, own key ``key``) of env ``b`` at t=0: at home only."""
+    regions = s.entry_mode.shape[1]
+    candidates = s.partner_quality.shape[2]
+    s.cash[i] = p.initial_cash
+    s.product_quality[i] = p.initial_quality
+    s.rnd_intensity[i] = p.initial_rnd
+    s.unfunded_moves[i] = 0
+    noise = p.trait_noise
+    distance_stream = rng.stream_key(key, 0, Stream.DISTANCE_NOISE)
+    estimate_stream = rng.stream_key(key, 0, Stream.DILIGENCE_NOISE)
+    for r in range(regions):
+        home = r == p.firm_home[f]
+        distance = p.firm_distance[f, r]
+        if noise != 0.0:
+            distance_z = rng.normal_of(distance_stream, r, regions)
+            distance = min(max(distance * np.exp(noise * distance_z), 0.0), 1.0)
+        s.psychic_distance[i, r] = distance
+        _draw_fit(p, s, i, f, r, key)
+        s.closed_quarters[i, r] = 0
+        s.entry_mode[i, r] = _GREENFIELD if home else _NONE
+        s.interim_mode[i, r] = 0
+        s.build_quarters[i, r] = 0
+        s.suspended_quarters[i, r] = 0
+        s.brand[i, r] = p.home_brand if home else 0.0
+        s.localization[i, r] = 1.0 if home else 0.0
+        s.compliance[i, r] = 1.0 if home else p.initial_compliance
+        s.diligence_rounds[i, r] = 0
+        s.partner[i, r] = -1
+        for c in range(candidates):
+            index, count = r * candidates + c, regions * candidates
+            noise_z = rng.normal_of(estimate_stream, index, count)
+            s.partner_estimate[i, r, c] = partners.estimate(
+                np.float64(s.partner_quality[b, r, c]), 0.0, p.diligence_noise, noise_z
+            )
 
 
 @njit(cache=True)
@@ -598,9 +652,9 @@ def _reset_rows(p: Any, s: Any, start: int, stop: int) -> None:
     """Resets envs ``start`` to ``stop``; ``s`` is a StateTuple, made a reference here so
     that each caller (a chunk of a parallel loop) has references of its own."""
     s = _ref(s)
-    utility = np.empty(s.competitor_share.shape[2], dtype=np.float32)
+    scratch = _scratch(s)
     for b in range(start, stop):
-        _reset_env(p, s, b, utility)
+        _reset_env(p, s, b, scratch)
 
 
 @njit(cache=True)
@@ -631,17 +685,20 @@ def _region_masks(
     p: Any,
     s: Any,
     b: int,
+    i: int,
+    f: int,
     r: int,
     potential: float,
     demand_value: float,
     cost: NDArray[np.float64],
     ok: NDArray[np.bool_],
 ) -> None:
-    """``cost`` ($M) and ``ok`` (changes the state and is affordable) of each move in region
-    ``r`` of potential ``potential`` (:func:`_potential`) and discounted demand
-    ``demand_value`` (:func:`_valuation_terms`), (NUM_MOVES,) each."""
-    _region_costs(p, s, b, r, potential, demand_value, cost)
-    _region_valid(p, s, b, r, cost, ok)
+    """``cost`` ($M) and ``ok`` (changes the state and is affordable) of each move of firm
+    ``f`` (row ``i``) of env ``b`` in region ``r`` of potential ``potential``
+    (:func:`_potential`) and discounted demand ``demand_value`` (:func:`_valuation_terms`),
+    (NUM_MOVES,) each."""
+    _region_costs(p, s, b, i, r, potential, demand_value, cost)
+    _region_valid(p, s, b, i, f, r, cost, ok)
 
 
 @njit(cache=True)
@@ -649,13 +706,14 @@ def _region_costs(
     p: Any,
     s: Any,
     b: int,
+    i: int,
     r: int,
     potential: float,
     demand_value: float,
     cost: NDArray[np.float64],
 ) -> None:
-    """``cost`` ($M) of each move in region ``r`` of potential ``potential`` and discounted
-    demand ``demand_value``, (NUM_MOVES,)."""
+    """``cost`` ($M) of each move of firm row ``i`` in region ``r`` of potential ``potential``
+    and discounted demand ``demand_value``, (NUM_MOVES,)."""
     cost[_HOLD] = 0.0
     for mode in (_PILOT, _PARTNERSHIP, _GREENFIELD):
         cost[mode] = entry.entry_cost(
@@ -675,7 +733,7 @@ def _region_costs(
         p.control_premium,
         target_value,
     )
-    mode = int(s.entry_mode[b, r])
+    mode = int(s.entry_mode[i, r])
     cost[_EXIT_MOVE] = entry.exit_cost(
         p.exit_cost_fraction[mode], p.entry_cost_fixed[mode], p.entry_cost_market[mode], potential
     )
@@ -689,14 +747,29 @@ def _region_costs(
 
 @njit(cache=True)
 def _region_valid(
-    p: Any, s: Any, b: int, r: int, cost: NDArray[np.float64], ok: NDArray[np.bool_]
+    p: Any,
+    s: Any,
+    b: int,
+    i: int,
+    f: int,
+    r: int,
+    cost: NDArray[np.float64],
+    ok: NDArray[np.bool_],
 ) -> None:
-    """``ok`` (changes the state and is affordable at ``cost``) of each move in region ``r``."""
-    budget = s.cash[b] + p.credit_line
-    mode = int(s.entry_mode[b, r])
+    """``ok`` (changes the state and is affordable at ``cost``) of each move of firm ``f``
+    (row ``i``) of env ``b`` in region ``r``. A firm that has left the game (:func:`_is_out`)
+    can only hold; a partnership needs a candidate no other firm holds."""
+    budget = s.cash[i] + p.credit_line
+    mode = int(s.entry_mode[i, r])
     present = mode > 0
-    foreign = r != p.home_region
-    can_enter = foreign and s.closed_quarters[b, r] == 0 and s.suspended_quarters[b, r] == 0
+    firms = s.cash.shape[0] // s.quarter.shape[0]
+    if _is_out(p, s, i, firms):
+        ok[_HOLD] = True
+        for move in range(1, NUM_MOVES):
+            ok[move] = False
+        return
+    foreign = r != p.firm_home[f]
+    can_enter = foreign and s.closed_quarters[i, r] == 0 and s.suspended_quarters[i, r] == 0
     rank = _RANK[mode]
     any_active = False
     for k in range(s.competitor_active.shape[2]):
@@ -704,32 +777,58 @@ def _region_valid(
     ok[_HOLD] = True
     for move in (_PILOT, _PARTNERSHIP, _GREENFIELD):
         ok[move] = can_enter and _RANK[move] > rank
+    if firms > 1:
+        ok[_PARTNERSHIP] = ok[_PARTNERSHIP] and _free_partners(s, b, i, r, firms) > 0
     ok[_ACQUISITION] = can_enter and _RANK[_ACQUISITION] > rank and any_active
     ok[_EXIT_MOVE] = present and foreign
     # a spend is valid only where a full budget moves the float32 stock: near 1 the
     # gap-closing step rounds away, and a zero rate or efficiency does nothing
-    stock = np.float64(s.brand[b, r])
+    stock = np.float64(s.brand[i, r])
     ok[_MARKETING] = present and _f32(
         brand.nerlove_arrow(stock, 1.0, p.brand_efficiency, p.brand_decay)
     ) != _f32(brand.nerlove_arrow(stock, 0.0, p.brand_efficiency, p.brand_decay))
-    local = np.float64(s.localization[b, r])
+    local = np.float64(s.localization[i, r])
     ok[_LOCALIZE] = (
         present and _f32(localization.localize(local, 1.0, p.localization_rate)) != local
     )
-    comply = np.float64(s.compliance[b, r])
+    comply = np.float64(s.compliance[i, r])
     ok[_COMPLY] = present and _f32(compliance.invest(comply, 1.0, p.compliance_rate)) != comply
-    ok[_DILIGENCE] = can_enter and mode <= _PILOT and s.diligence_rounds[b, r] < p.max_diligence
+    ok[_DILIGENCE] = can_enter and mode <= _PILOT and s.diligence_rounds[i, r] < p.max_diligence
     for move in range(1, NUM_MOVES):
         ok[move] = ok[move] and cost[move] <= budget
+
+
+@njit(cache=True, inline="always")
+def _is_out(p: Any, s: Any, i: int, firms: int) -> bool:
+    """Whether firm row ``i`` has left a game of ``firms`` > 1 firms: bankrupt (cash below
+    minus the credit line). A one-firm episode ends there instead, and whatever a caller
+    steps past it is the quarter it always was."""
+    return firms > 1 and s.cash[i] < -p.credit_line
+
+
+@njit(cache=True, inline="always")
+def _free_partners(s: Any, b: int, i: int, r: int, firms: int) -> int:
+    """How many partner candidates of region ``r`` no firm of env ``b`` but row ``i`` holds."""
+    free = 0
+    for c in range(s.partner_quality.shape[2]):
+        held = False
+        for g in range(b * firms, (b + 1) * firms):
+            held = held or (g != i and s.partner[g, r] == c)
+        free += not held
+    return free
 
 
 @njit(cache=True)
 def _masks_env(
     p: Any, s: Any, b: int, costs: NDArray[np.float64], valid: NDArray[np.bool_]
 ) -> None:
+    firms = s.cash.shape[0] // s.quarter.shape[0]
     for r in range(s.entry_mode.shape[1]):
         demand_value, _ = _valuation_terms(p, s, b, r)
-        _region_masks(p, s, b, r, _potential(p, s, b, r), demand_value, costs[b, r], valid[b, r])
+        potential = _potential(p, s, b, r)
+        for f in range(firms):
+            i = b * firms + f
+            _region_masks(p, s, b, i, f, r, potential, demand_value, costs[i, r], valid[i, r])
 
 
 @njit(cache=True)
@@ -757,11 +856,12 @@ def _masks_loop_parallel(
 
 
 def masks(ps: tuple[CompiledParams, ...], s: Any) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
-    """``($M each move would cost, whether it changes the state)``, (B, R, NUM_MOVES) each."""
-    batch, regions = s.entry_mode.shape
-    costs = np.empty((batch, regions, NUM_MOVES), dtype=np.float64)
-    valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
-    parallel = _parallel(batch, regions)
+    """``($M each move would cost, whether it changes the state)``, (B * F, R, NUM_MOVES)
+    each: a row per firm."""
+    rows, regions = s.entry_mode.shape
+    costs = np.empty((rows, regions, NUM_MOVES), dtype=np.float64)
+    valid = np.empty((rows, regions, NUM_MOVES), dtype=np.bool_)
+    parallel = _parallel(rows, regions)
     if parallel:
         _masks_loop_parallel(ps, s, costs, valid)
     else:
@@ -786,29 +886,33 @@ def encode_env(
     p: Any,
     s: Any,
     b: int,
+    i: int,
+    f: int,
     flat: NDArray[np.float32],
     row: int,
     column: NDArray[np.float64],
     potentials: NDArray[np.float64],
 ) -> None:
-    """Row ``row`` of the flat observation (the table of :mod:`lepton_env.features`): env
-    ``b`` of ``s``, clipped to its bounds; ``column`` is (F_region,) scratch, ``potentials``
-    (R,) env ``b``'s :func:`_potential` of each region."""
+    """Row ``row`` of the flat observation (the table of :mod:`lepton_env.features`): firm ``f``
+    (row ``i``) of env ``b`` of ``s``, clipped to its bounds; ``column`` is (F_region,) scratch,
+    ``potentials`` (R,) env ``b``'s :func:`_potential` of each region. With rivals, the
+    firm's own table is followed by the rivals' public state and its identity
+    (:func:`_encode_rivals`)."""
     regions = s.entry_mode.shape[1]
     width = _REGION_LOW.shape[0]
-    home_potential = max(p.market_potential[p.home_region], 1e-9)
+    home_potential = max(p.market_potential[p.firm_home[f]], 1e-9)
     revenue_total = 0.0
     present = 0
     for r in range(regions):
-        mode = int(s.entry_mode[b, r])
+        mode = int(s.entry_mode[i, r])
         present += mode > 0
-        served = entry.serving_mode(mode, s.interim_mode[b, r], s.build_quarters[b, r])
-        serving = served > 0 and s.closed_quarters[b, r] == 0
-        serving = serving and s.suspended_quarters[b, r] == 0
+        served = entry.serving_mode(mode, s.interim_mode[i, r], s.build_quarters[i, r])
+        serving = served > 0 and s.closed_quarters[i, r] == 0
+        serving = serving and s.suspended_quarters[i, r] == 0
         potential = potentials[r]
         demand = potential * np.float64(s.adoption[b, r])
         cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0
-        revenue = finance.gross_revenue(np.float64(s.firm_share[b, r]), demand, serving)
+        revenue = finance.gross_revenue(np.float64(s.firm_share[i, r]), demand, serving)
         revenue *= 1.0 - cut
         revenue_total += revenue
         rival_total = rival_top = rival_brand = 0.0
@@ -819,58 +923,85 @@ def encode_env(
                 rival_brand = max(rival_brand, np.float64(s.competitor_brand[b, r, k]))
         best_partner = -np.inf
         for c in range(s.partner_estimate.shape[2]):
-            best_partner = max(best_partner, np.float64(s.partner_estimate[b, r, c]))
+            best_partner = max(best_partner, np.float64(s.partner_estimate[i, r, c]))
         for m in range(NUM_MODES):
             column[m] = 1.0 if mode == m else 0.0
         column[NUM_MODES] = 1.0 if serving else 0.0
-        column[NUM_MODES + 1] = _ratio(s.build_quarters[b, r], p.greenfield_build_quarters)
-        column[NUM_MODES + 2] = s.firm_share[b, r]
+        column[NUM_MODES + 1] = _ratio(s.build_quarters[i, r], p.greenfield_build_quarters)
+        column[NUM_MODES + 2] = s.firm_share[i, r]
         column[NUM_MODES + 3] = rival_total
         column[NUM_MODES + 4] = rival_top
         column[NUM_MODES + 5] = s.adoption[b, r]
         column[NUM_MODES + 6] = np.log(max(potential, 1e-9) / home_potential) / 2.0
         column[NUM_MODES + 7] = p.market_growth[r]
-        column[NUM_MODES + 8] = s.psychic_distance[b, r]
+        column[NUM_MODES + 8] = s.psychic_distance[i, r]
         column[NUM_MODES + 9] = s.stringency[b, r]
-        column[NUM_MODES + 10] = s.compliance[b, r]
-        column[NUM_MODES + 11] = s.localization[b, r]
-        column[NUM_MODES + 12] = s.brand[b, r] / 5.0
+        column[NUM_MODES + 10] = s.compliance[i, r]
+        column[NUM_MODES + 11] = s.localization[i, r]
+        column[NUM_MODES + 12] = s.brand[i, r] / 5.0
         column[NUM_MODES + 13] = rival_brand / 5.0
-        column[NUM_MODES + 14] = _ratio(s.suspended_quarters[b, r], p.suspension_quarters)
-        column[NUM_MODES + 15] = _ratio(s.closed_quarters[b, r], p.closure_quarters)
+        column[NUM_MODES + 14] = _ratio(s.suspended_quarters[i, r], p.suspension_quarters)
+        column[NUM_MODES + 15] = _ratio(s.closed_quarters[i, r], p.closure_quarters)
         column[NUM_MODES + 16] = p.data_localization[r]
-        column[NUM_MODES + 17] = p.geopolitical_risk[r] * 10.0
-        column[NUM_MODES + 18] = p.fdi_screening[r]
-        column[NUM_MODES + 19] = _ratio(s.diligence_rounds[b, r], p.max_diligence)
+        column[NUM_MODES + 17] = p.firm_risk[f, r] * 10.0
+        column[NUM_MODES + 18] = p.firm_screening[f, r]
+        column[NUM_MODES + 19] = _ratio(s.diligence_rounds[i, r], p.max_diligence)
         column[NUM_MODES + 20] = best_partner
         column[NUM_MODES + 21] = revenue / p.reward_scale
-        column[NUM_MODES + 22] = s.fit_mean[b, r]  # the belief, never the hidden fit
-        column[NUM_MODES + 23] = np.sqrt(np.float64(s.fit_variance[b, r]))
-        for f in range(width):
-            flat[row, r * width + f] = _clipped(column[f], _REGION_LOW[f], _REGION_HIGH[f])
-    cash = s.cash[b]
+        column[NUM_MODES + 22] = s.fit_mean[i, r]  # the belief, never the hidden fit
+        column[NUM_MODES + 23] = np.sqrt(np.float64(s.fit_variance[i, r]))
+        for c in range(width):
+            flat[row, r * width + c] = _clipped(column[c], _REGION_LOW[c], _REGION_HIGH[c])
+    cash = s.cash[i]
     firm = regions * width
     values = (
         np.arcsinh(cash / p.reward_scale) / 2.0,
         (cash + p.credit_line) / max(p.initial_cash + p.credit_line, 1e-9),
-        np.float64(s.product_quality[b]),
-        np.float64(s.rnd_intensity[b]),
+        np.float64(s.product_quality[i]),
+        np.float64(s.rnd_intensity[i]),
         s.quarter[b] / p.horizon,
         np.arcsinh(revenue_total / p.reward_scale) / 2.0,
         present / regions,
-        s.unfunded_moves[b] / regions,
+        s.unfunded_moves[i] / regions,
     )
-    for f in range(len(values)):
-        flat[row, firm + f] = _clipped(values[f], _FIRM_LOW[f], _FIRM_HIGH[f])
+    for c in range(len(values)):
+        flat[row, firm + c] = _clipped(values[c], _FIRM_LOW[c], _FIRM_HIGH[c])
+    firms = s.cash.shape[0] // s.quarter.shape[0]
+    if firms > 1:
+        _encode_rivals(s, b, f, firms, flat, row, firm + len(values))
+
+
+@njit(cache=True, inline="always")
+def _encode_rivals(
+    s: Any, b: int, f: int, firms: int, flat: NDArray[np.float32], row: int, start: int
+) -> None:
+    """The rivals' public state, from ``start`` of observation row ``row`` of firm ``f``: for
+    each rival in turn after ``f`` (``f + 1``, ``f + 2``, ... mod F), per region, whether it
+    is present, its mode's rank / 4 and its share (:data:`lepton_env.features.RIVAL_FEATURES`);
+    then ``f`` one-hot over the F firms. Never the rivals' cash, beliefs or estimates."""
+    regions = s.entry_mode.shape[1]
+    column = start
+    for j in range(1, firms):
+        g = b * firms + (f + j) % firms
+        for r in range(regions):
+            mode = int(s.entry_mode[g, r])
+            flat[row, column] = 1.0 if mode > 0 else 0.0
+            flat[row, column + 1] = _RANK[mode] / 4.0
+            flat[row, column + 2] = s.firm_share[g, r]
+            column += 3
+    for g in range(firms):
+        flat[row, column + g] = 1.0 if g == f else 0.0
 
 
 @njit(cache=True)
 def _encode_rows(p: Any, s: Any, flat: NDArray[np.float32], start: int, stop: int) -> None:
     column, potentials = np.empty(_REGION_LOW.shape[0]), np.empty(s.entry_mode.shape[1])
+    firms = s.cash.shape[0] // s.quarter.shape[0]
     for b in range(start, stop):
         for r in range(s.entry_mode.shape[1]):
             potentials[r] = _potential(p, s, b, r)
-        encode_env(p, s, b, flat, b, column, potentials)
+        for f in range(firms):
+            encode_env(p, s, b, b * firms + f, f, flat, b * firms + f, column, potentials)
 
 
 @njit(cache=True)
@@ -888,7 +1019,8 @@ def _encode_loop_parallel(ps: Any, s: Any, flat: NDArray[np.float32]) -> None:
 
 
 def encode(ps: tuple[CompiledParams, ...], s: Any, flat: NDArray[np.float32]) -> None:
-    """Write the flat observations of every env into ``flat`` (B, R * F_region + F_firm)."""
+    """Write the flat observations of every firm of every env into ``flat`` (B * F, D)
+    (:func:`lepton_env.features.observation_width`)."""
     parallel = _parallel(s.quarter.shape[0], s.entry_mode.shape[1])
     if parallel:
         _encode_loop_parallel(ps, s, flat)
@@ -907,14 +1039,18 @@ def _restart_env(
     observation: NDArray[np.float32],
     scratch: Any,
 ) -> None:
-    utility, column, cost, _, potentials, _, _ = scratch
+    _, column, cost, _, potentials, _, _, _, _, _, _, _, _, _, _ = scratch
     s.episode_key[b] = key
-    _reset_env(p, s, b, utility)
+    _reset_env(p, s, b, scratch)
+    firms = s.cash.shape[0] // s.quarter.shape[0]
     for r in range(s.entry_mode.shape[1]):
         potentials[r] = _potential(p, s, b, r)
         demand_value, _ = _valuation_terms(p, s, b, r)
-        _region_masks(p, s, b, r, potentials[r], demand_value, cost, valid[b, r])
-    encode_env(p, s, b, observation, b, column, potentials)
+        for f in range(firms):
+            i = b * firms + f
+            _region_masks(p, s, b, i, f, r, potentials[r], demand_value, cost[f], valid[i, r])
+    for f in range(firms):
+        encode_env(p, s, b, b * firms + f, f, observation, b * firms + f, column, potentials)
 
 
 @njit(cache=True)
@@ -1000,6 +1136,657 @@ def _react(
     return quality, brand_stock, price
 
 
+# ---------------------------------------------------------------------- step: the phases
+# Per-firm values that pass from one phase of a region to the next, columns of the scratch
+# ``flags`` (F, .) int64 and ``work`` (F, .) float64.
+_MOVE, _CLAIM, _CLOSED0, _CLOSING, _SUSPENDED0, _SUSPENDED, _ACTIVE = range(7)
+_SPEND_MARKETING, _SPEND_LOCALIZATION, _SPEND_COMPLIANCE, _COMMITTED, _BUDGET = range(5)
+# and the firms' own random streams of the quarter, columns of ``keys`` (F, .) uint64
+_KEY, _CLOSURE_STREAM, _ENFORCEMENT_STREAM = range(3)
+
+
+@njit(cache=True, inline="always")
+def _open_books(
+    p: Any,
+    s: Any,
+    i: int,
+    f: int,
+    firms: int,
+    key: int,
+    quarter: int,
+    money: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    by_mode: NDArray[np.int64],
+    flags: NDArray[np.int64],
+    work: NDArray[np.float64],
+    keys: NDArray[np.uint64],
+) -> None:
+    """Firm ``f`` (row ``i``) at the start of the quarter: KPIs at zero, whether it is still in
+    the game, its budget (cash and credit) and its random streams."""
+    for c in range(money.shape[0]):
+        money[c, i] = 0.0
+    for c in range(counts.shape[0]):
+        counts[c, i] = 0
+    for m in range(by_mode.shape[1]):
+        by_mode[i, m] = 0
+    flags[f, _ACTIVE] = not _is_out(p, s, i, firms)
+    work[f, _COMMITTED] = 0.0
+    work[f, _BUDGET] = s.cash[i] + p.credit_line
+    firm_key = rng.firm_key(key, f)
+    keys[f, _KEY] = firm_key
+    keys[f, _CLOSURE_STREAM] = rng.stream_key(firm_key, quarter, Stream.GEOPOLITICAL_SHOCK)
+    keys[f, _ENFORCEMENT_STREAM] = rng.stream_key(firm_key, quarter, Stream.ENFORCEMENT)
+
+
+@njit(cache=True, inline="always")
+def _research(
+    p: Any, s: Any, i: int, out: Any, oi: int, rnd_action: NDArray[np.float32], money: Any
+) -> None:
+    """R&D is global to a firm: its chosen intensity (NaN keeps it), the spend, and quality
+    against the moving frontier (:mod:`lepton_env.mechanisms.rnd`)."""
+    chosen_rnd = rnd_action[i]
+    rnd_intensity = s.rnd_intensity[i] if np.isnan(chosen_rnd) else min(max(chosen_rnd, 0.0), 1.0)
+    out.rnd_intensity[oi] = rnd_intensity
+    rnd_spend = np.float64(out.rnd_intensity[oi]) * p.rnd_max_budget
+    out.product_quality[oi] = rnd.rnd_quality(
+        np.float64(s.product_quality[i]), rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence
+    )
+    money[_RND, i] = rnd_spend
+
+
+@njit(cache=True, inline="always")
+def _carry_world(s: Any, b: int, out: Any, o: int, r: int) -> None:
+    """What of region ``r`` the quarter does not change, or changes from its old value:
+    market size, partner quality and the competitors before they react."""
+    out.market_size[o, r] = s.market_size[b, r]
+    for c in range(s.partner_quality.shape[2]):
+        out.partner_quality[o, r, c] = s.partner_quality[b, r, c]
+    for k in range(s.competitor_share.shape[2]):
+        out.competitor_share[o, r, k] = s.competitor_share[b, r, k]
+        out.competitor_active[o, r, k] = s.competitor_active[b, r, k]
+
+
+@njit(cache=True, inline="always")
+def _carry_firm(s: Any, i: int, out: Any, oi: int) -> None:
+    """A firm that has left the game stays as it left: every field of its row unchanged."""
+    out.cash[oi] = s.cash[i]
+    out.revenue[oi] = 0.0
+    out.product_quality[oi] = s.product_quality[i]
+    out.rnd_intensity[oi] = s.rnd_intensity[i]
+    out.unfunded_moves[oi] = 0
+    for r in range(s.entry_mode.shape[1]):
+        out.psychic_distance[oi, r] = s.psychic_distance[i, r]
+        out.market_fit[oi, r] = s.market_fit[i, r]
+        out.fit_mean[oi, r] = s.fit_mean[i, r]
+        out.fit_variance[oi, r] = s.fit_variance[i, r]
+        out.closed_quarters[oi, r] = s.closed_quarters[i, r]
+        out.entry_mode[oi, r] = s.entry_mode[i, r]
+        out.interim_mode[oi, r] = s.interim_mode[i, r]
+        out.build_quarters[oi, r] = s.build_quarters[i, r]
+        out.suspended_quarters[oi, r] = s.suspended_quarters[i, r]
+        out.firm_share[oi, r] = s.firm_share[i, r]
+        out.brand[oi, r] = s.brand[i, r]
+        out.localization[oi, r] = s.localization[i, r]
+        out.compliance[oi, r] = s.compliance[i, r]
+        out.diligence_rounds[oi, r] = s.diligence_rounds[i, r]
+        out.partner[oi, r] = s.partner[i, r]
+        for c in range(s.partner_estimate.shape[2]):
+            out.partner_estimate[oi, r, c] = s.partner_estimate[i, r, c]
+
+
+@njit(cache=True, inline="always")
+def _fund(
+    p: Any,
+    s: Any,
+    b: int,
+    i: int,
+    f: int,
+    r: int,
+    potential: float,
+    demand_value: float,
+    moves: NDArray[np.int8],
+    marketing: NDArray[np.float32],
+    localization_intent: NDArray[np.float32],
+    compliance_intent: NDArray[np.float32],
+    known: bool,
+    next_valid: NDArray[np.bool_],
+    cost: NDArray[np.float64],
+    ok: NDArray[np.bool_],
+    flags: NDArray[np.int64],
+    work: NDArray[np.float64],
+    money: NDArray[np.float64],
+    counts: NDArray[np.int64],
+) -> None:
+    """Funding: firm ``f``'s move and spends in region ``r`` are checked against its masks and
+    funded in region order until its cash and credit run out (the move goes to
+    ``flags[f, _MOVE]``, HOLD when refused; the funded spend intensities to ``work``)."""
+    _region_costs(p, s, b, i, r, potential, demand_value, cost)
+    if known:  # the masks of ``s``, which this firm's row is overwritten with later
+        for move in range(NUM_MOVES):
+            ok[move] = next_valid[i, r, move]
+    else:
+        _region_valid(p, s, b, i, f, r, cost, ok)
+    present = s.entry_mode[i, r] > 0
+    move = int(moves[i, r])
+    chosen_valid = ok[move]
+    spend_marketing = spend_localization = spend_compliance = 0.0
+    if present:
+        spend_marketing = min(max(np.float64(marketing[i, r]), 0.0), 1.0)
+        spend_localization = min(max(np.float64(localization_intent[i, r]), 0.0), 1.0)
+        spend_compliance = min(max(np.float64(compliance_intent[i, r]), 0.0), 1.0)
+    is_spend = move == _MARKETING or move == _LOCALIZE or move == _COMPLY
+    if chosen_valid and move == _MARKETING:
+        spend_marketing = 1.0
+    elif chosen_valid and move == _LOCALIZE:
+        spend_localization = 1.0
+    elif chosen_valid and move == _COMPLY:
+        spend_compliance = 1.0
+    region_cost = cost[move] if chosen_valid and not is_spend else 0.0
+    region_cost += (
+        spend_marketing * cost[_MARKETING]
+        + spend_localization * cost[_LOCALIZE]
+        + spend_compliance * cost[_COMPLY]
+    )
+    work[f, _COMMITTED] += region_cost
+    funded = work[f, _COMMITTED] <= work[f, _BUDGET]
+    accepted = chosen_valid and funded
+    if move != _HOLD and not chosen_valid:
+        counts[_INVALID, i] += 1
+    elif not funded and (move != _HOLD or region_cost > 0.0):
+        # allowed by the per-region mask, refused by the joint budget: not an invalid move
+        counts[_UNFUNDED, i] += 1
+    if not accepted:
+        move = _HOLD
+    if not funded:
+        spend_marketing = spend_localization = spend_compliance = 0.0
+    money[_SPEND, i] += (
+        spend_marketing * cost[_MARKETING]
+        + spend_localization * cost[_LOCALIZE]
+        + spend_compliance * cost[_COMPLY]
+    )
+    flags[f, _MOVE] = move
+    work[f, _SPEND_MARKETING] = spend_marketing
+    work[f, _SPEND_LOCALIZATION] = spend_localization
+    work[f, _SPEND_COMPLIANCE] = spend_compliance
+
+
+@njit(cache=True, inline="always")
+def _claim(
+    p: Any,
+    s: Any,
+    b: int,
+    r: int,
+    key: int,
+    quarter: int,
+    flags: NDArray[np.int64],
+    keys: NDArray[np.uint64],
+    taken: NDArray[np.bool_],
+) -> None:
+    """Conflicts over region ``r``'s scarce targets, into ``flags[f, _CLAIM]``.
+
+    Acquisitions: each bid is approved by the regulator with the probability its bidder
+    faces (:func:`lepton_env.mechanisms.entry.approval_probability`); when several firms win
+    approval for the same incumbent (the largest, :func:`~lepton_env.mechanisms.entry.
+    acquisition_target`), one drawn uniformly buys it and the others pay the filing fee, as
+    after a veto (claim 1 = buys, 0 = vetoed or outbid). Partnerships are exclusive: firms
+    pick in turn from a drawn first one, each its best-estimated candidate that no other firm
+    holds or has just taken (claim = the candidate, -1 when none is left)."""
+    firms = flags.shape[0]
+    approved = 0
+    for f in range(firms):
+        flags[f, _CLAIM] = 0
+        if flags[f, _MOVE] == _ACQUISITION:
+            approve_u = rng.uniform_at(keys[f, _KEY], quarter, Stream.ACQUISITION_APPROVAL, r)
+            probability = entry.approval_probability(
+                np.float64(s.stringency[b, r]), p.firm_screening[f, r]
+            )
+            if approve_u < probability:
+                flags[f, _CLAIM] = 1
+                approved += 1
+    if approved > 1:
+        winner = int(rng.uniform_at(key, quarter, Stream.CONFLICT, 2 * r) * approved)
+        for f in range(firms):
+            if flags[f, _MOVE] == _ACQUISITION and flags[f, _CLAIM] == 1:
+                flags[f, _CLAIM] = 1 if winner == 0 else 0
+                winner -= 1
+    partnering = 0
+    for f in range(firms):
+        partnering += flags[f, _MOVE] == _PARTNERSHIP
+    if partnering == 0:
+        return
+    first = 0
+    if partnering > 1:
+        first = int(rng.uniform_at(key, quarter, Stream.CONFLICT, 2 * r + 1) * firms)
+    for j in range(firms):
+        f = (first + j) % firms
+        if flags[f, _MOVE] != _PARTNERSHIP:
+            continue
+        i = b * firms + f
+        if firms == 1:
+            flags[f, _CLAIM] = partners.choose_partner(s.partner_estimate[i, r])
+            continue
+        for c in range(taken.shape[0]):
+            taken[c] = False
+        for g in range(firms):
+            if g != f and s.partner[b * firms + g, r] >= 0:
+                taken[s.partner[b * firms + g, r]] = True
+        for earlier in range(j):
+            g = (first + earlier) % firms
+            if flags[g, _MOVE] == _PARTNERSHIP and flags[g, _CLAIM] >= 0:
+                taken[flags[g, _CLAIM]] = True
+        flags[f, _CLAIM] = partners.choose_free_partner(s.partner_estimate[i, r], taken)
+
+
+@njit(cache=True, inline="always")
+def _move(
+    p: Any,
+    s: Any,
+    b: int,
+    i: int,
+    f: int,
+    r: int,
+    quarter: int,
+    out: Any,
+    o: int,
+    oi: int,
+    cost: NDArray[np.float64],
+    flags: NDArray[np.int64],
+    keys: NDArray[np.uint64],
+    money: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    by_mode: NDArray[np.int64],
+) -> None:
+    """Moves: entries, upgrades, exits and diligence of firm ``f`` in region ``r`` take effect
+    (a greenfield builds while the old mode serves; an acquisition takes the target's share,
+    part of its brand, full localization; a partnership the chosen partner's head start).
+    The firm's new mode, build, partner, share, brand and localization go to ``out``."""
+    candidates = s.partner_quality.shape[2]
+    regions = s.entry_mode.shape[1]
+    move = int(flags[f, _MOVE])
+    if move == _PARTNERSHIP and flags[f, _CLAIM] < 0:
+        move = _HOLD  # every candidate taken this quarter: the partnership falls through
+    mode = int(s.entry_mode[i, r])
+    interim = int(s.interim_mode[i, r])
+    build0 = int(s.build_quarters[i, r])
+    build = max(build0 - 1, 0)
+    opened = build0 > 0 and build == 0
+    if opened:
+        interim = 0
+    held_partner = int(s.partner[i, r])
+    if opened and mode == _GREENFIELD:
+        held_partner = -1
+    firm_share: float = np.float64(s.firm_share[i, r])
+    brand_stock: float = np.float64(s.brand[i, r])
+    local: float = np.float64(s.localization[i, r])
+
+    entering = move >= _PILOT and move <= _GREENFIELD
+    if entering and move != _ACQUISITION:
+        money[_ENTRY, i] += cost[move]
+    to_greenfield = move == _GREENFIELD
+    if to_greenfield:
+        interim = mode
+        build = p.greenfield_build_quarters
+        if build == 0:
+            interim = 0
+    if move == _PARTNERSHIP:
+        chosen = int(flags[f, _CLAIM])
+        held_partner = chosen
+        local = np.float64(
+            np.float32(
+                localization.partner_head_start(
+                    local,
+                    np.float64(s.partner_quality[b, r, chosen]),
+                    p.partner_localization_boost,
+                )
+            )
+        )
+    approved = False
+    if move == _ACQUISITION:
+        approved = flags[f, _CLAIM] == 1
+        if approved:
+            money[_ENTRY, i] += cost[_ACQUISITION]
+            target = entry.acquisition_target(s.competitor_share[b, r], s.competitor_active[b, r])
+            firm_share = _f32(firm_share + np.float64(s.competitor_share[b, r, target]))
+            transferred = p.acquisition_brand_transfer * np.float64(
+                s.competitor_brand[b, r, target]
+            )
+            brand_stock = max(brand_stock, _f32(transferred))
+            local = 1.0
+            out.competitor_share[o, r, target] = 0.0
+            out.competitor_active[o, r, target] = False
+        else:
+            money[_ENTRY, i] += p.acquisition_filing_fee * cost[_ACQUISITION]
+            counts[_VETOED, i] += 1
+    succeeded = (entering and move != _ACQUISITION) or approved
+    if approved or (to_greenfield and interim != _PARTNERSHIP):
+        held_partner = -1
+    if succeeded:
+        mode = move
+        by_mode[i, move] += 1
+        counts[_ENTRIES, i] += 1
+
+    if move == _EXIT_MOVE:
+        money[_EXIT, i] += cost[_EXIT_MOVE]
+        mode = interim = build = 0
+        held_partner = -1
+        firm_share = 0.0
+        counts[_EXITS, i] += 1
+
+    rounds = int(s.diligence_rounds[i, r])
+    diligent = move == _DILIGENCE
+    if diligent:
+        rounds += 1
+        money[_ENTRY, i] += cost[_DILIGENCE]
+    out.diligence_rounds[oi, r] = rounds
+    for c in range(candidates):
+        if diligent:
+            z = rng.normal_at(
+                keys[f, _KEY],
+                quarter,
+                Stream.DILIGENCE_NOISE,
+                r * candidates + c,
+                regions * candidates,
+            )
+            out.partner_estimate[oi, r, c] = partners.estimate(
+                np.float64(s.partner_quality[b, r, c]), rounds, p.diligence_noise, z
+            )
+        else:
+            out.partner_estimate[oi, r, c] = s.partner_estimate[i, r, c]
+    # every value below is a float32 one (or an int of its field): stored exactly
+    out.entry_mode[oi, r] = mode
+    out.interim_mode[oi, r] = interim
+    out.build_quarters[oi, r] = build
+    out.partner[oi, r] = held_partner
+    out.firm_share[oi, r] = firm_share
+    out.brand[oi, r] = brand_stock
+    out.localization[oi, r] = local
+
+
+@njit(cache=True, inline="always")
+def _spend(p: Any, s: Any, i: int, f: int, r: int, out: Any, oi: int, work: Any) -> None:
+    """Spends: marketing builds Nerlove-Arrow goodwill, localization and compliance close part
+    of their gaps (the compliance erosion of the quarter's new laws follows in :func:`_shock`)."""
+    out.brand[oi, r] = brand.nerlove_arrow(
+        np.float64(out.brand[oi, r]), work[f, _SPEND_MARKETING], p.brand_efficiency, p.brand_decay
+    )
+    out.localization[oi, r] = localization.localize(
+        np.float64(out.localization[oi, r]), work[f, _SPEND_LOCALIZATION], p.localization_rate
+    )
+    out.compliance[oi, r] = _f32(
+        compliance.invest(
+            np.float64(s.compliance[i, r]), work[f, _SPEND_COMPLIANCE], p.compliance_rate
+        )
+    )
+
+
+@njit(cache=True, inline="always")
+def _shock(
+    p: Any,
+    s: Any,
+    b: int,
+    r: int,
+    out: Any,
+    o: int,
+    law_stream: np.uint64,
+    flags: NDArray[np.int64],
+    keys: NDArray[np.uint64],
+    counts: NDArray[np.int64],
+) -> None:
+    """Shocks: new laws tighten region ``r``'s stringency (for every firm), which erodes each
+    firm's compliance; a geopolitical closure strikes each firm with its own probability;
+    suspensions count down (:mod:`lepton_env.mechanisms.shocks`)."""
+    firms = flags.shape[0]
+    stringency0 = np.float64(s.stringency[b, r])
+    laws = rng.poisson_small_given(
+        rng.uniform_of(law_stream, r),
+        p.regulatory_shock_rate[r],
+        p.law_free_probability[r],
+    )
+    out.stringency[o, r] = shocks.tighten(
+        stringency0, p.stringency_drift[r], laws, p.regulatory_shock_size[r]
+    )
+    stringency = np.float64(out.stringency[o, r])
+    for f in range(firms):
+        if not flags[f, _ACTIVE]:
+            continue
+        i, oi = b * firms + f, o * firms + f
+        counts[_LAWS, i] += laws
+        out.compliance[oi, r] = compliance.erode(
+            np.float64(out.compliance[oi, r]), stringency0, stringency, p.compliance_erosion
+        )
+        closed0 = int(s.closed_quarters[i, r])
+        closing = shocks.closes(
+            closed0, p.closure_probability[f, r], rng.uniform_of(keys[f, _CLOSURE_STREAM], r)
+        )
+        out.closed_quarters[oi, r] = shocks.quarters_closed(closed0, closing, p.closure_quarters)
+        if closing:
+            counts[_CLOSURES, i] += 1
+        suspended0 = int(s.suspended_quarters[i, r])
+        flags[f, _CLOSED0] = closed0
+        flags[f, _CLOSING] = closing
+        flags[f, _SUSPENDED0] = suspended0
+        flags[f, _SUSPENDED] = max(suspended0 - 1, 0)
+
+
+@njit(cache=True, inline="always")
+def _compete(
+    p: Any,
+    s: Any,
+    b: int,
+    r: int,
+    out: Any,
+    o: int,
+    kinds: NDArray[np.int8],
+    reacted: NDArray[np.float32],
+    firms: int,
+) -> None:
+    """Competitors react to the entrants' positions at the start of the quarter: the
+    firms' summed share where they are foreign (incumbents react to firms as entrants, not to
+    their home business) and the strongest firm brand (:mod:`~lepton_env.mechanisms.
+    competitors`)."""
+    entrant_share = 0.0
+    firm_brand = np.float64(s.brand[b * firms, r])
+    for f in range(firms):
+        i = b * firms + f
+        if r != p.firm_home[f]:
+            entrant_share += np.float64(s.firm_share[i, r])
+        firm_brand = max(firm_brand, np.float64(s.brand[i, r]))
+    for k in range(s.competitor_share.shape[2]):
+        kind = kinds[r, k]
+        if kind == competitors.CUSTOM_KIND:
+            quality, rival_brand, price = (
+                reacted[0, b, r, k],
+                reacted[1, b, r, k],
+                reacted[2, b, r, k],
+            )
+        else:
+            quality, rival_brand, price = _react(
+                p,
+                kind,
+                np.float64(s.competitor_quality[b, r, k]),
+                np.float64(s.competitor_brand[b, r, k]),
+                np.float64(s.competitor_price[b, r, k]),
+                entrant_share,
+                firm_brand,
+            )
+        out.competitor_quality[o, r, k] = quality
+        out.competitor_brand[o, r, k] = rival_brand
+        out.competitor_price[o, r, k] = price
+
+
+@njit(cache=True, inline="always")
+def _share(
+    p: Any,
+    s: Any,
+    b: int,
+    r: int,
+    out: Any,
+    o: int,
+    flags: NDArray[np.int64],
+    serving: NDArray[np.bool_],
+    served: NDArray[np.int64],
+    utility: NDArray[np.float32],
+    firm_utility: NDArray[np.float32],
+    targets: NDArray[np.float64],
+) -> None:
+    """Shares: adoption diffuses (Bass) and every share moves toward its attraction-model
+    target among the serving firms, the competitors and the outside option. A closure idles
+    the quarter it strikes and the ``closed_quarters`` counted at its start, so the
+    observation's count is exactly the quarters still lost."""
+    firms = flags.shape[0]
+    out.adoption[o, r] = diffusion.bass_adoption(
+        np.float64(s.adoption[b, r]), p.bass_innovation[r], p.bass_imitation[r]
+    )
+    for f in range(firms):
+        i, oi = b * firms + f, o * firms + f
+        if not flags[f, _ACTIVE]:
+            served[f], serving[f] = 0, False
+            continue
+        served[f] = entry.serving_mode(
+            int(out.entry_mode[oi, r]), int(out.interim_mode[oi, r]), int(out.build_quarters[oi, r])
+        )
+        serving[f] = (
+            served[f] > 0
+            and flags[f, _CLOSED0] == 0
+            and not flags[f, _CLOSING]
+            and flags[f, _SUSPENDED0] == 0
+        )
+        out.psychic_distance[oi, r] = s.psychic_distance[i, r]
+        out.market_fit[oi, r] = s.market_fit[i, r]
+        out.fit_mean[oi, r] = s.fit_mean[i, r]
+        out.fit_variance[oi, r] = s.fit_variance[i, r]
+    _region_targets(p, out, o, r, serving, served, utility, firm_utility, targets)
+    for f in range(firms):
+        if flags[f, _ACTIVE]:
+            oi = o * firms + f
+            out.firm_share[oi, r] = _f32(
+                share.adjust_shares(
+                    np.float64(out.firm_share[oi, r]), targets[f], p.share_adjustment
+                )
+            )
+    for k in range(s.competitor_share.shape[2]):
+        out.competitor_share[o, r, k] = share.adjust_shares(
+            np.float64(out.competitor_share[o, r, k]), utility[k], p.share_adjustment
+        )
+
+
+@njit(cache=True, inline="always")
+def _settle(
+    p: Any,
+    s: Any,
+    b: int,
+    i: int,
+    f: int,
+    r: int,
+    quarter: int,
+    potential: float,
+    out: Any,
+    o: int,
+    oi: int,
+    serving: bool,
+    served: int,
+    flags: NDArray[np.int64],
+    keys: NDArray[np.uint64],
+    money: NDArray[np.float64],
+    counts: NDArray[np.int64],
+) -> None:
+    """Compliance and settlement of firm ``f`` in region ``r``: revenue of the served share
+    (less a partner's cut), enforcement where compliance lags stringency (a fine, sometimes a
+    suspension), a partner's failure, and the quarter's operating and variable costs."""
+    demand = potential * np.float64(out.adoption[o, r])
+    mode = int(out.entry_mode[oi, r])
+    interim = int(out.interim_mode[oi, r])
+    held_partner = int(out.partner[oi, r])
+    firm_share = np.float64(out.firm_share[oi, r])
+    suspended = flags[f, _SUSPENDED]
+    gross = finance.gross_revenue(firm_share, demand, serving)
+    cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0
+    net = gross * (1.0 - cut)
+    hazard = 0.0
+    if serving:
+        hazard = compliance.enforcement_probability(
+            np.float64(out.stringency[o, r]),
+            np.float64(out.compliance[oi, r]),
+            p.enforcement_base_hazard,
+            p.enforcement_gap_hazard,
+        )
+    if serving and rng.uniform_of(keys[f, _ENFORCEMENT_STREAM], r) < hazard:
+        counts[_EVENTS, i] += 1
+        money[_FINES, i] += compliance.fine(4.0 * gross, p.fine_rate)
+        severe_u = rng.uniform_at(keys[f, _KEY], quarter, Stream.ENFORCEMENT_SEVERITY, r)
+        if severe_u < p.severe_probability:
+            suspended = p.suspension_quarters
+            counts[_SUSPENSIONS, i] += 1
+    out.suspended_quarters[oi, r] = suspended
+
+    if serving and served == _PARTNERSHIP:
+        held = np.float64(s.partner_quality[b, r, max(held_partner, 0)])
+        failure = partners.failure_probability(held, p.partner_failure_rate)
+        if rng.uniform_at(keys[f, _KEY], quarter, Stream.PARTNER_FAILURE, r) < failure:
+            counts[_FAILURES, i] += 1
+            if mode == _PARTNERSHIP:
+                mode = _NONE
+            if interim == _PARTNERSHIP:
+                interim = 0
+            held_partner = -1
+            firm_share = 0.0
+    out.entry_mode[oi, r] = mode
+    out.interim_mode[oi, r] = interim
+    out.partner[oi, r] = held_partner
+    out.firm_share[oi, r] = firm_share
+    if mode > 0:
+        counts[_PRESENT, i] += 1
+    money[_OPERATING, i] += entry.entry_cost(
+        p.operating_cost_fixed[mode], p.operating_cost_market[mode], potential
+    )
+    money[_COST_OF_REVENUE, i] += p.variable_cost_rate * gross
+    money[_GROSS, i] += gross
+    money[_REVENUE, i] += net
+    money[_POTENTIAL, i] += potential
+
+
+@njit(cache=True, inline="always")
+def _finance(
+    p: Any,
+    s: Any,
+    i: int,
+    out: Any,
+    oi: int,
+    money: NDArray[np.float64],
+    counts: NDArray[np.int64],
+    firms: int,
+) -> None:
+    """Finance: the quarter's profit is booked to cash; in a game of several firms one whose
+    cash falls below minus its credit line is bankrupt and leaves: every position is given
+    up, so it takes no share and pays nothing from then on."""
+    total_cost = (
+        money[_COST_OF_REVENUE, i]
+        + money[_OPERATING, i]
+        + money[_ENTRY, i]
+        + money[_EXIT, i]
+        + money[_SPEND, i]
+        + money[_RND, i]
+        + money[_FINES, i]
+    ) + p.overhead
+    profit = money[_REVENUE, i] - total_cost
+    cash = s.cash[i] + profit
+    out.cash[oi] = cash
+    out.revenue[oi] = money[_REVENUE, i]
+    out.unfunded_moves[oi] = counts[_UNFUNDED, i]
+    money[_PROFIT, i] = profit
+    money[_CASH, i] = cash
+    money[_OVERHEAD, i] = p.overhead
+    if _is_out(p, out, oi, firms):
+        counts[_PRESENT, i] = 0
+        for r in range(out.entry_mode.shape[1]):
+            out.entry_mode[oi, r] = _NONE
+            out.interim_mode[oi, r] = 0
+            out.build_quarters[oi, r] = 0
+            out.partner[oi, r] = -1
+            out.firm_share[oi, r] = 0.0
+            out.brand[oi, r] = 0.0
+
+
 @njit(cache=True)
 def _step_env(
     p: Any,
@@ -1022,362 +1809,111 @@ def _step_env(
     scratch: Any,
     known: bool,
 ) -> None:
-    utility, column, cost, ok, potentials, precisions, served_regions = scratch
+    """One quarter of env ``b`` of ``s``, written to env ``o`` of ``out``: R&D, then region by
+    region funding, claims, moves, spends, shocks, competitors, shares and settlement, then
+    learning and finance; each phase for every firm (row ``b * F + f``) of the env. The KPIs
+    of firm row ``i`` go to column ``i`` of ``money`` and ``counts``, and the new state's
+    valid moves and observation to row ``i`` of ``next_valid`` and ``observation``."""
+    (
+        utility, column, cost, ok, potentials, precisions, served_regions,
+        firm_utility, targets, serving, served, flags, work, keys, taken,
+    ) = scratch  # fmt: skip
     regions = s.entry_mode.shape[1]
-    slots = s.competitor_share.shape[2]
-    candidates = s.partner_quality.shape[2]
+    firms = s.cash.shape[0] // s.quarter.shape[0]
     key, quarter = s.episode_key[b], s.quarter[b]
+    out.episode_key[o] = key
     out.quarter[o] = quarter + 1
-
-    # R&D is global: chosen intensity, spend, and quality against the frontier
-    chosen_rnd = rnd_action[b]
-    rnd_intensity = s.rnd_intensity[b] if np.isnan(chosen_rnd) else min(max(chosen_rnd, 0.0), 1.0)
-    out.rnd_intensity[o] = rnd_intensity
-    rnd_spend = np.float64(out.rnd_intensity[o]) * p.rnd_max_budget
-    out.product_quality[o] = rnd.rnd_quality(
-        np.float64(s.product_quality[b]), rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence
-    )
-
+    for f in range(firms):
+        i, oi = b * firms + f, o * firms + f
+        _open_books(p, s, i, f, firms, key, quarter, money, counts, by_mode, flags, work, keys)
+        if flags[f, _ACTIVE]:
+            _research(p, s, i, out, oi, rnd_action, money)
+        else:
+            _carry_firm(s, i, out, oi)
     law_stream = rng.stream_key(key, quarter, Stream.REGULATORY_SHOCK)
-    closure_stream = rng.stream_key(key, quarter, Stream.GEOPOLITICAL_SHOCK)
-    enforcement_stream = rng.stream_key(key, quarter, Stream.ENFORCEMENT)
-    budget = s.cash[b] + p.credit_line
-    committed = 0.0
-    gross_total = net_total = potential_total = 0.0
-    cost_of_revenue = operating = entry_spend = exit_spend = spend_total = fines = 0.0
-    for c in range(len(MONEY_KPIS)):
-        money[c, b] = 0.0
-    for c in range(len(COUNT_KPIS)):
-        counts[c, b] = 0
-    for m in range(NUM_MODES):
-        by_mode[b, m] = 0
-    previous_value = 0.0
     for r in range(regions):
         potential = _potential(p, s, b, r)
         demand_value, potential_value = _valuation_terms(p, s, b, r)
-        previous_value += _position_value(p, s, b, r, demand_value, potential_value)
-        _region_costs(p, s, b, r, potential, demand_value, cost)
-        if known:  # the masks of ``s``, which this env's row is overwritten with below
-            for move in range(NUM_MOVES):
-                ok[move] = next_valid[b, r, move]
+        _carry_world(s, b, out, o, r)
+        for f in range(firms):
+            i = b * firms + f
+            flags[f, _MOVE] = _HOLD
+            if flags[f, _ACTIVE]:
+                money[_PREVIOUS_FIRM_VALUE, i] += _position_value(
+                    p, s, b, i, r, demand_value, potential_value
+                )
+                _fund(
+                    p, s, b, i, f, r, potential, demand_value, moves, marketing,
+                    localization_intent, compliance_intent, known, next_valid, cost[f], ok[f],
+                    flags, work, money, counts,
+                )  # fmt: skip
+        _claim(p, s, b, r, key, quarter, flags, keys, taken)
+        for f in range(firms):
+            if flags[f, _ACTIVE]:
+                i, oi = b * firms + f, o * firms + f
+                _move(
+                    p, s, b, i, f, r, quarter, out, o, oi, cost[f], flags, keys, money, counts,
+                    by_mode,
+                )  # fmt: skip
+                _spend(p, s, i, f, r, out, oi, work)
+        _shock(p, s, b, r, out, o, law_stream, flags, keys, counts)
+        _compete(p, s, b, r, out, o, kinds, reacted, firms)
+        _share(p, s, b, r, out, o, flags, serving, served, utility, firm_utility, targets)
+        for f in range(firms):
+            if flags[f, _ACTIVE]:
+                i, oi = b * firms + f, o * firms + f
+                _settle(
+                    p, s, b, i, f, r, quarter, potential, out, o, oi, serving[f], served[f],
+                    flags, keys, money, counts,
+                )  # fmt: skip
+    for f in range(firms):
+        if flags[f, _ACTIVE]:
+            i, oi = b * firms + f, o * firms + f
+            _learn(p, out, oi, f, keys[f, _KEY], quarter, precisions, served_regions)
+            _finance(p, s, i, out, oi, money, counts, firms)
         else:
-            _region_valid(p, s, b, r, cost, ok)
-        mode0 = int(s.entry_mode[b, r])
-        present = mode0 > 0
-
-        # (1) validity and funding in region order
-        move = int(moves[b, r])
-        chosen_valid = ok[move]
-        spend_marketing = spend_localization = spend_compliance = 0.0
-        if present:
-            spend_marketing = min(max(np.float64(marketing[b, r]), 0.0), 1.0)
-            spend_localization = min(max(np.float64(localization_intent[b, r]), 0.0), 1.0)
-            spend_compliance = min(max(np.float64(compliance_intent[b, r]), 0.0), 1.0)
-        is_spend = move == _MARKETING or move == _LOCALIZE or move == _COMPLY
-        if chosen_valid and move == _MARKETING:
-            spend_marketing = 1.0
-        elif chosen_valid and move == _LOCALIZE:
-            spend_localization = 1.0
-        elif chosen_valid and move == _COMPLY:
-            spend_compliance = 1.0
-        region_cost = cost[move] if chosen_valid and not is_spend else 0.0
-        region_cost += (
-            spend_marketing * cost[_MARKETING]
-            + spend_localization * cost[_LOCALIZE]
-            + spend_compliance * cost[_COMPLY]
-        )
-        committed += region_cost
-        funded = committed <= budget
-        accepted = chosen_valid and funded
-        if move != _HOLD and not chosen_valid:
-            counts[_INVALID, b] += 1
-        elif not funded and (move != _HOLD or region_cost > 0.0):
-            # allowed by the per-region mask, refused by the joint budget: not an invalid move
-            counts[_UNFUNDED, b] += 1
-        if not accepted:
-            move = _HOLD
-        if not funded:
-            spend_marketing = spend_localization = spend_compliance = 0.0
-        spend_total += (
-            spend_marketing * cost[_MARKETING]
-            + spend_localization * cost[_LOCALIZE]
-            + spend_compliance * cost[_COMPLY]
-        )
-
-        # (2) entries, upgrades, exits, diligence
-        mode = mode0
-        interim = int(s.interim_mode[b, r])
-        build0 = int(s.build_quarters[b, r])
-        build = max(build0 - 1, 0)
-        opened = build0 > 0 and build == 0
-        if opened:
-            interim = 0
-        held_partner = int(s.partner[b, r])
-        if opened and mode == _GREENFIELD:
-            held_partner = -1
-        firm_share: float = np.float64(s.firm_share[b, r])
-        brand_stock: float = np.float64(s.brand[b, r])
-        local: float = np.float64(s.localization[b, r])
-        for k in range(slots):
-            out.competitor_share[o, r, k] = s.competitor_share[b, r, k]
-            out.competitor_active[o, r, k] = s.competitor_active[b, r, k]
-
-        entering = move >= _PILOT and move <= _GREENFIELD
-        if entering and move != _ACQUISITION:
-            entry_spend += cost[move]
-        to_greenfield = move == _GREENFIELD
-        if to_greenfield:
-            interim = mode
-            build = p.greenfield_build_quarters
-            if build == 0:
-                interim = 0
-        if move == _PARTNERSHIP:
-            chosen = partners.choose_partner(s.partner_estimate[b, r])
-            held_partner = chosen
-            local = np.float64(
-                np.float32(
-                    localization.partner_head_start(
-                        local,
-                        np.float64(s.partner_quality[b, r, chosen]),
-                        p.partner_localization_boost,
-                    )
-                )
-            )
-        approved = False
-        if move == _ACQUISITION:
-            approve_u = rng.uniform_at(key, quarter, Stream.ACQUISITION_APPROVAL, r)
-            probability = entry.approval_probability(
-                np.float64(s.stringency[b, r]), p.fdi_screening[r]
-            )
-            approved = approve_u < probability
-            if approved:
-                entry_spend += cost[_ACQUISITION]
-                target = entry.acquisition_target(
-                    s.competitor_share[b, r], s.competitor_active[b, r]
-                )
-                firm_share = _f32(firm_share + np.float64(s.competitor_share[b, r, target]))
-                transferred = p.acquisition_brand_transfer * np.float64(
-                    s.competitor_brand[b, r, target]
-                )
-                brand_stock = max(brand_stock, _f32(transferred))
-                local = 1.0
-                out.competitor_share[o, r, target] = 0.0
-                out.competitor_active[o, r, target] = False
-            else:
-                entry_spend += p.acquisition_filing_fee * cost[_ACQUISITION]
-                counts[_VETOED, b] += 1
-        succeeded = (entering and move != _ACQUISITION) or approved
-        if approved or (to_greenfield and interim != _PARTNERSHIP):
-            held_partner = -1
-        if succeeded:
-            mode = move
-            by_mode[b, move] += 1
-            counts[_ENTRIES, b] += 1
-
-        if move == _EXIT_MOVE:
-            exit_spend += cost[_EXIT_MOVE]
-            mode = interim = build = 0
-            held_partner = -1
-            firm_share = 0.0
-            counts[_EXITS, b] += 1
-
-        rounds = int(s.diligence_rounds[b, r])
-        diligent = move == _DILIGENCE
-        if diligent:
-            rounds += 1
-            entry_spend += cost[_DILIGENCE]
-        out.diligence_rounds[o, r] = rounds
-        for c in range(candidates):
-            if diligent:
-                z = rng.normal_at(
-                    key, quarter, Stream.DILIGENCE_NOISE, r * candidates + c, regions * candidates
-                )
-                out.partner_estimate[o, r, c] = partners.estimate(
-                    np.float64(s.partner_quality[b, r, c]), rounds, p.diligence_noise, z
-                )
-            else:
-                out.partner_estimate[o, r, c] = s.partner_estimate[b, r, c]
-
-        # (3) spends
-        out.brand[o, r] = brand.nerlove_arrow(
-            brand_stock, spend_marketing, p.brand_efficiency, p.brand_decay
-        )
-        out.localization[o, r] = localization.localize(
-            local, spend_localization, p.localization_rate
-        )
-        comply = _f32(
-            compliance.invest(np.float64(s.compliance[b, r]), spend_compliance, p.compliance_rate)
-        )
-
-        # (4) shocks
-        stringency0 = np.float64(s.stringency[b, r])
-        laws = rng.poisson_small_given(
-            rng.uniform_of(law_stream, r),
-            p.regulatory_shock_rate[r],
-            p.law_free_probability[r],
-        )
-        counts[_LAWS, b] += laws
-        out.stringency[o, r] = shocks.tighten(
-            stringency0, p.stringency_drift[r], laws, p.regulatory_shock_size[r]
-        )
-        stringency = np.float64(out.stringency[o, r])
-        out.compliance[o, r] = compliance.erode(
-            comply, stringency0, stringency, p.compliance_erosion
-        )
-        closed0 = int(s.closed_quarters[b, r])
-        closing = shocks.closes(
-            closed0, p.closure_probability[r], rng.uniform_of(closure_stream, r)
-        )
-        out.closed_quarters[o, r] = shocks.quarters_closed(closed0, closing, p.closure_quarters)
-        if closing:
-            counts[_CLOSURES, b] += 1
-        suspended0 = int(s.suspended_quarters[b, r])
-        suspended = max(suspended0 - 1, 0)
-
-        # (5) competitors react to the entrant's position at the start of the quarter;
-        # incumbents react to the firm as an entrant, not to its home business
-        entrant_share = np.float64(s.firm_share[b, r]) if r != p.home_region else 0.0
-        for k in range(slots):
-            kind = kinds[r, k]
-            if kind == competitors.CUSTOM_KIND:
-                quality, rival_brand, price = (
-                    reacted[0, b, r, k],
-                    reacted[1, b, r, k],
-                    reacted[2, b, r, k],
-                )
-            else:
-                quality, rival_brand, price = _react(
-                    p,
-                    kind,
-                    np.float64(s.competitor_quality[b, r, k]),
-                    np.float64(s.competitor_brand[b, r, k]),
-                    np.float64(s.competitor_price[b, r, k]),
-                    entrant_share,
-                    np.float64(s.brand[b, r]),
-                )
-            out.competitor_quality[o, r, k] = quality
-            out.competitor_brand[o, r, k] = rival_brand
-            out.competitor_price[o, r, k] = price
-
-        # (6) diffusion and shares; a closure idles the quarter it strikes and the
-        # `closed_quarters` counted at its start, so the observation's count is exactly
-        # the quarters still lost
-        out.adoption[o, r] = diffusion.bass_adoption(
-            np.float64(s.adoption[b, r]), p.bass_innovation[r], p.bass_imitation[r]
-        )
-        served = entry.serving_mode(mode, interim, build)
-        serving = served > 0 and closed0 == 0 and not closing and suspended0 == 0
-        out.psychic_distance[o, r] = s.psychic_distance[b, r]
-        out.market_fit[o, r] = s.market_fit[b, r]
-        out.fit_mean[o, r] = s.fit_mean[b, r]
-        out.fit_variance[o, r] = s.fit_variance[b, r]
-        firm_target = _firm_target(p, out, o, r, serving, served, utility)
-        firm_share = _f32(share.adjust_shares(firm_share, firm_target, p.share_adjustment))
-        for k in range(slots):
-            out.competitor_share[o, r, k] = share.adjust_shares(
-                np.float64(out.competitor_share[o, r, k]), utility[k], p.share_adjustment
-            )
-
-        # (7) settlement
-        demand = potential * np.float64(out.adoption[o, r])
-        gross = finance.gross_revenue(firm_share, demand, serving)
-        cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0
-        net = gross * (1.0 - cut)
-        hazard = 0.0
-        if serving:
-            hazard = compliance.enforcement_probability(
-                stringency,
-                np.float64(out.compliance[o, r]),
-                p.enforcement_base_hazard,
-                p.enforcement_gap_hazard,
-            )
-        if serving and rng.uniform_of(enforcement_stream, r) < hazard:
-            counts[_EVENTS, b] += 1
-            fines += compliance.fine(4.0 * gross, p.fine_rate)
-            severe = (
-                rng.uniform_at(key, quarter, Stream.ENFORCEMENT_SEVERITY, r) < p.severe_probability
-            )
-            if severe:
-                suspended = p.suspension_quarters
-                counts[_SUSPENSIONS, b] += 1
-        out.suspended_quarters[o, r] = suspended
-
-        if serving and served == _PARTNERSHIP:
-            held = np.float64(s.partner_quality[b, r, max(held_partner, 0)])
-            failure = partners.failure_probability(held, p.partner_failure_rate)
-            if rng.uniform_at(key, quarter, Stream.PARTNER_FAILURE, r) < failure:
-                counts[_FAILURES, b] += 1
-                if mode == _PARTNERSHIP:
-                    mode = _NONE
-                if interim == _PARTNERSHIP:
-                    interim = 0
-                held_partner = -1
-                firm_share = 0.0
-        out.entry_mode[o, r] = mode
-        out.interim_mode[o, r] = interim
-        out.build_quarters[o, r] = build
-        out.partner[o, r] = held_partner
-        out.firm_share[o, r] = firm_share
-        out.market_size[o, r] = s.market_size[b, r]
-        if mode > 0:
-            counts[_PRESENT, b] += 1
-        operating += entry.entry_cost(
-            p.operating_cost_fixed[mode], p.operating_cost_market[mode], potential
-        )
-        cost_of_revenue += p.variable_cost_rate * gross
-        gross_total += gross
-        net_total += net
-        potential_total += potential
-        for c in range(candidates):
-            out.partner_quality[o, r, c] = s.partner_quality[b, r, c]
-
-    _learn(p, out, o, key, quarter, precisions, served_regions)
-    total_cost = (
-        cost_of_revenue + operating + entry_spend + exit_spend + spend_total + rnd_spend + fines
-    ) + p.overhead
-    profit = net_total - total_cost
-    cash = s.cash[b] + profit
-    out.episode_key[o] = key
-    out.cash[o] = cash
-    out.revenue[o] = net_total
-    out.unfunded_moves[o] = counts[_UNFUNDED, b]
-    money[_REVENUE, b] = net_total
-    money[_GROSS, b] = gross_total
-    money[_PROFIT, b] = profit
-    money[_CASH, b] = cash
-    money[_COST_OF_REVENUE, b] = cost_of_revenue
-    money[_OPERATING, b] = operating
-    money[_ENTRY, b] = entry_spend
-    money[_EXIT, b] = exit_spend
-    money[_SPEND, b] = spend_total
-    money[_RND, b] = rnd_spend
-    money[_FINES, b] = fines
-    money[_OVERHEAD, b] = p.overhead
-    money[_POTENTIAL, b] = potential_total
-    money[_PREVIOUS_FIRM_VALUE, b] = previous_value
+            money[_CASH, b * firms + f] = s.cash[b * firms + f]
     # what the faces need of the new state, while its row is in cache
-    firm_value = 0.0
     for r in range(regions):
         demand_value, potential_value = _valuation_terms(p, out, o, r)
-        firm_value += _position_value(p, out, o, r, demand_value, potential_value)
         potentials[r] = _potential(p, out, o, r)
-        _region_masks(p, out, o, r, potentials[r], demand_value, cost, next_valid[b, r])
-    money[_FIRM_VALUE, b] = firm_value
-    encode_env(p, out, o, observation, b, column, potentials)
+        for f in range(firms):
+            i, oi = b * firms + f, o * firms + f
+            money[_FIRM_VALUE, i] += _position_value(
+                p, out, o, oi, r, demand_value, potential_value
+            )
+            _region_masks(
+                p, out, o, oi, f, r, potentials[r], demand_value, cost[f], next_valid[i, r]
+            )
+    for f in range(firms):
+        i = b * firms + f
+        encode_env(p, out, o, o * firms + f, f, observation, i, column, potentials)
 
 
 @njit(cache=True)
 def _scratch(s: Any) -> Any:
-    """Per-thread work rows: competitor utilities, observation columns, move costs and
-    masks, the potentials of the regions, their fit-signal precisions and the served ones."""
+    """Per-thread work rows: competitor utilities, observation columns, move costs and masks
+    per firm, the potentials of the regions, their fit-signal precisions and the served ones;
+    per firm its utility, target share, serving status and mode, the values passed between
+    phases and its streams; and the partner candidates taken."""
+    regions = s.entry_mode.shape[1]
+    firms = s.cash.shape[0] // s.quarter.shape[0]
     return (
         np.empty(s.competitor_share.shape[2], dtype=np.float32),
         np.empty(_REGION_LOW.shape[0]),
-        np.empty(NUM_MOVES),
-        np.empty(NUM_MOVES, dtype=np.bool_),
-        np.empty(s.entry_mode.shape[1]),
-        np.empty(s.entry_mode.shape[1]),
-        np.empty(s.entry_mode.shape[1], dtype=np.int64),
+        np.empty((firms, NUM_MOVES)),
+        np.empty((firms, NUM_MOVES), dtype=np.bool_),
+        np.empty(regions),
+        np.empty(regions),
+        np.empty(regions, dtype=np.int64),
+        np.empty(firms, dtype=np.float32),
+        np.empty(firms),
+        np.empty(firms, dtype=np.bool_),
+        np.empty(firms, dtype=np.int64),
+        np.empty((firms, 7), dtype=np.int64),
+        np.empty((firms, 5)),
+        np.empty((firms, 3), dtype=np.uint64),
+        np.empty(s.partner_quality.shape[2], dtype=np.bool_),
     )
 
 
@@ -1423,9 +1959,11 @@ def _step_rows_in_place(
     moves, marketing, localization_intent, compliance_intent, rnd_action = action
     kinds, reacted = personas
     money, counts, by_mode, next_valid, observation = results
+    firms = s.cash.shape[0] // s.quarter.shape[0]
     for b in range(start, stop):
         if frozen[b]:
-            _zero_kpis(money, counts, by_mode, b)
+            for i in range(b * firms, (b + 1) * firms):
+                _zero_kpis(money, counts, by_mode, i)
             continue
         _step_env(
             p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
@@ -1439,7 +1977,7 @@ def _step_rows_in_place(
 def _zero_kpis(
     money: NDArray[np.float64], counts: NDArray[np.int64], by_mode: NDArray[np.int64], b: int
 ) -> None:
-    """The KPIs of env ``b`` when it does not step: all zero."""
+    """The KPIs of firm row ``b`` when its env does not step: all zero."""
     for c in range(money.shape[0]):
         money[c, b] = 0.0
     for c in range(counts.shape[0]):
@@ -1451,60 +1989,79 @@ def _zero_kpis(
 @njit(cache=True)
 def _one_row(s: Any) -> Any:
     """A state of one env with the fields and sizes of ``s``: a chunk's own work row."""
+    firms = s.cash.shape[0] // s.quarter.shape[0]
     return StateRef(
         np.empty_like(s.episode_key[:1]),
         np.empty_like(s.quarter[:1]),
-        np.empty_like(s.cash[:1]),
-        np.empty_like(s.revenue[:1]),
-        np.empty_like(s.product_quality[:1]),
-        np.empty_like(s.rnd_intensity[:1]),
+        np.empty_like(s.cash[:firms]),
+        np.empty_like(s.revenue[:firms]),
+        np.empty_like(s.product_quality[:firms]),
+        np.empty_like(s.rnd_intensity[:firms]),
         np.empty_like(s.market_size[:1]),
-        np.empty_like(s.psychic_distance[:1]),
-        np.empty_like(s.market_fit[:1]),
-        np.empty_like(s.fit_mean[:1]),
-        np.empty_like(s.fit_variance[:1]),
+        np.empty_like(s.psychic_distance[:firms]),
+        np.empty_like(s.market_fit[:firms]),
+        np.empty_like(s.fit_mean[:firms]),
+        np.empty_like(s.fit_variance[:firms]),
         np.empty_like(s.adoption[:1]),
         np.empty_like(s.stringency[:1]),
-        np.empty_like(s.closed_quarters[:1]),
-        np.empty_like(s.entry_mode[:1]),
-        np.empty_like(s.interim_mode[:1]),
-        np.empty_like(s.build_quarters[:1]),
-        np.empty_like(s.suspended_quarters[:1]),
-        np.empty_like(s.firm_share[:1]),
-        np.empty_like(s.brand[:1]),
-        np.empty_like(s.localization[:1]),
-        np.empty_like(s.compliance[:1]),
-        np.empty_like(s.diligence_rounds[:1]),
-        np.empty_like(s.partner[:1]),
+        np.empty_like(s.closed_quarters[:firms]),
+        np.empty_like(s.entry_mode[:firms]),
+        np.empty_like(s.interim_mode[:firms]),
+        np.empty_like(s.build_quarters[:firms]),
+        np.empty_like(s.suspended_quarters[:firms]),
+        np.empty_like(s.firm_share[:firms]),
+        np.empty_like(s.brand[:firms]),
+        np.empty_like(s.localization[:firms]),
+        np.empty_like(s.compliance[:firms]),
+        np.empty_like(s.diligence_rounds[:firms]),
+        np.empty_like(s.partner[:firms]),
         np.empty_like(s.partner_quality[:1]),
-        np.empty_like(s.partner_estimate[:1]),
+        np.empty_like(s.partner_estimate[:firms]),
         np.empty_like(s.competitor_active[:1]),
         np.empty_like(s.competitor_share[:1]),
         np.empty_like(s.competitor_quality[:1]),
         np.empty_like(s.competitor_brand[:1]),
         np.empty_like(s.competitor_price[:1]),
-        np.empty_like(s.unfunded_moves[:1]),
+        np.empty_like(s.unfunded_moves[:firms]),
     )
 
 
 @njit(cache=True)
 def _copy_row(src: Any, i: int, dst: Any, j: int) -> None:
-    """Env ``i`` of state ``src`` into env ``j`` of ``dst``: every field of :data:`STATE_FIELDS`."""
+    """Env ``i`` of state ``src`` into env ``j`` of ``dst``: every field of :data:`STATE_FIELDS`,
+    the world's row and each firm's."""
+    firms = src.cash.shape[0] // src.quarter.shape[0]
     dst.episode_key[j] = src.episode_key[i]
     dst.quarter[j] = src.quarter[i]
+    for r in range(src.entry_mode.shape[1]):
+        dst.market_size[j, r] = src.market_size[i, r]
+        dst.adoption[j, r] = src.adoption[i, r]
+        dst.stringency[j, r] = src.stringency[i, r]
+        for c in range(src.partner_quality.shape[2]):
+            dst.partner_quality[j, r, c] = src.partner_quality[i, r, c]
+        for k in range(src.competitor_share.shape[2]):
+            dst.competitor_active[j, r, k] = src.competitor_active[i, r, k]
+            dst.competitor_share[j, r, k] = src.competitor_share[i, r, k]
+            dst.competitor_quality[j, r, k] = src.competitor_quality[i, r, k]
+            dst.competitor_brand[j, r, k] = src.competitor_brand[i, r, k]
+            dst.competitor_price[j, r, k] = src.competitor_price[i, r, k]
+    for f in range(firms):
+        _copy_firm(src, i * firms + f, dst, j * firms + f)
+
+
+@njit(cache=True, inline="always")
+def _copy_firm(src: Any, i: int, dst: Any, j: int) -> None:
+    """Firm row ``i`` of ``src`` into firm row ``j`` of ``dst``."""
     dst.cash[j] = src.cash[i]
     dst.revenue[j] = src.revenue[i]
     dst.product_quality[j] = src.product_quality[i]
     dst.rnd_intensity[j] = src.rnd_intensity[i]
     dst.unfunded_moves[j] = src.unfunded_moves[i]
     for r in range(src.entry_mode.shape[1]):
-        dst.market_size[j, r] = src.market_size[i, r]
         dst.psychic_distance[j, r] = src.psychic_distance[i, r]
         dst.market_fit[j, r] = src.market_fit[i, r]
         dst.fit_mean[j, r] = src.fit_mean[i, r]
         dst.fit_variance[j, r] = src.fit_variance[i, r]
-        dst.adoption[j, r] = src.adoption[i, r]
-        dst.stringency[j, r] = src.stringency[i, r]
         dst.closed_quarters[j, r] = src.closed_quarters[i, r]
         dst.entry_mode[j, r] = src.entry_mode[i, r]
         dst.interim_mode[j, r] = src.interim_mode[i, r]
@@ -1516,15 +2073,8 @@ def _copy_row(src: Any, i: int, dst: Any, j: int) -> None:
         dst.compliance[j, r] = src.compliance[i, r]
         dst.diligence_rounds[j, r] = src.diligence_rounds[i, r]
         dst.partner[j, r] = src.partner[i, r]
-        for c in range(src.partner_quality.shape[2]):
-            dst.partner_quality[j, r, c] = src.partner_quality[i, r, c]
+        for c in range(src.partner_estimate.shape[2]):
             dst.partner_estimate[j, r, c] = src.partner_estimate[i, r, c]
-        for k in range(src.competitor_share.shape[2]):
-            dst.competitor_active[j, r, k] = src.competitor_active[i, r, k]
-            dst.competitor_share[j, r, k] = src.competitor_share[i, r, k]
-            dst.competitor_quality[j, r, k] = src.competitor_quality[i, r, k]
-            dst.competitor_brand[j, r, k] = src.competitor_brand[i, r, k]
-            dst.competitor_price[j, r, k] = src.competitor_price[i, r, k]
 
 
 @njit(cache=True)
@@ -1571,10 +2121,13 @@ def _step_in_place_loop_parallel(
         _step_rows_in_place(ps[chunk], s, action, personas, frozen, results, known, start, stop)
 
 
-def empty_state(batch: int, regions: int, slots: int, candidates: int) -> Any:
-    """An uninitialized :data:`StateTuple` of the given sizes, in the State dtypes."""
+def empty_state(batch: int, regions: int, slots: int, candidates: int, firms: int = 1) -> Any:
+    """An uninitialized :data:`StateTuple` of the given sizes, in the State dtypes: the world's
+    fields with a row per env, the firms' with a row per (env, firm), env-major."""
+    rows = batch * firms
     shapes = {"": (batch,), "R": (batch, regions), "K": (batch, regions, slots)}
-    shapes["P"] = (batch, regions, candidates)
+    shapes.update(P=(batch, regions, candidates), f=(rows,), fR=(rows, regions))
+    shapes["fP"] = (rows, regions, candidates)
     return StateTuple(*[np.empty(shapes[axes], dtype) for axes, dtype in _LAYOUT])
 
 
@@ -1584,11 +2137,12 @@ class Quarter:
     observation (computed in the same pass)."""
 
     state: Any  # StateTuple
-    money: NDArray[np.float64]  # (len(MONEY_KPIS), B)
-    counts: NDArray[np.int64]  # (len(COUNT_KPIS), B)
-    entries_by_mode: NDArray[np.int64]  # (B, NUM_MODES)
-    valid: NDArray[np.bool_]  # (B, R, NUM_MOVES) valid moves of the new state
-    observation: NDArray[np.float32]  # (B, R * F_region + F_firm) of the new state
+    # a row (column of money and counts) per firm of each env: B * F, env-major
+    money: NDArray[np.float64]  # (len(MONEY_KPIS), B * F)
+    counts: NDArray[np.int64]  # (len(COUNT_KPIS), B * F)
+    entries_by_mode: NDArray[np.int64]  # (B * F, NUM_MODES)
+    valid: NDArray[np.bool_]  # (B * F, R, NUM_MOVES) valid moves of the new state
+    observation: NDArray[np.float32]  # (B * F, D) of the new state (features.observation_width)
 
 
 def step(
@@ -1609,8 +2163,9 @@ def step(
 ) -> Quarter:
     """One quarter of every env.
 
-    ``marketing``, ``localization_intent`` and ``compliance_intent`` are (B, R)
-    intensities, ``rnd_action`` (B,) (NaN keeps the current one); moves are
+    Every firm-level array has a row per (env, firm), env-major: B * F rows, B with one
+    firm. ``moves``, ``marketing``, ``localization_intent`` and ``compliance_intent`` are
+    (B * F, R) intensities, ``rnd_action`` (B * F,) (NaN keeps the current one); moves are
     checked against the masks of ``s`` (:func:`masks`), computed again here
     region by region. ``reacted`` is (3, B, R, K) quality, brand
     and price after the Python personas (``kinds == CUSTOM_KIND``); it may be
@@ -1621,20 +2176,21 @@ def step(
     observation: a caller that owns these arrays steps without allocating a state. A
     ``valid`` given to an in-place step must hold the valid moves of ``s`` (as the previous
     step or :func:`masks` left them): they are read, not recomputed.
-    ``frozen`` (B,) rows of an in-place step are left as they are, their KPIs zero and their
+    ``frozen`` (B,) envs of an in-place step are left as they are, their KPIs zero and their
     ``valid`` / ``observation`` rows unwritten (rows the caller is about to reset).
     """
     batch, regions, slots = s.competitor_share.shape
     candidates = s.partner_quality.shape[2]
-    money = np.empty((len(MONEY_KPIS), batch), dtype=np.float64)
-    counts = np.empty((len(COUNT_KPIS), batch), dtype=np.int64)
-    by_mode = np.empty((batch, NUM_MODES), dtype=np.int64)
+    rows = s.cash.shape[0]
+    firms = rows // batch
+    money = np.empty((len(MONEY_KPIS), rows), dtype=np.float64)
+    counts = np.empty((len(COUNT_KPIS), rows), dtype=np.int64)
+    by_mode = np.empty((rows, NUM_MODES), dtype=np.int64)
     known = in_place and valid is not None
     if valid is None:
-        valid = np.empty((batch, regions, NUM_MOVES), dtype=np.bool_)
+        valid = np.empty((rows, regions, NUM_MOVES), dtype=np.bool_)
     if observation is None:
-        width = regions * OBSERVATION_WIDTH[0] + OBSERVATION_WIDTH[1]
-        observation = np.empty((batch, width), dtype=np.float32)
+        observation = np.empty((rows, observation_width(regions, firms)), dtype=np.float32)
     action = (moves, marketing, localization_intent, compliance_intent, rnd_action)
     results = (money, counts, by_mode, valid, observation)
     parallel = _parallel(batch, regions)
@@ -1647,7 +2203,7 @@ def step(
             _step_in_place_loop(ps[0], s, action, (kinds, reacted), frozen, results, known)
         out = s
     else:
-        out = empty_state(batch, regions, slots, candidates)
+        out = empty_state(batch, regions, slots, candidates, firms)
         if parallel:
             _step_loop_parallel(ps, s, action, (kinds, reacted), out, results)
         else:
@@ -1689,9 +2245,14 @@ _DTYPES = {
     "competitor_price": np.float32,
     "unfunded_moves": np.int16,
 }
-_AXES = {name: "" for name in ("episode_key", "quarter", "cash", "revenue")}
-_AXES.update(product_quality="", rnd_intensity="", unfunded_moves="")
+#: Each field's axes after its leading one: "" none, "R" regions, "K" competitor slots,
+#: "P" partner candidates; "f" marks a firm's field (a row per (env, firm)), the others are
+#: the world's (a row per env).
+_AXES = {"episode_key": "", "quarter": ""}
+_AXES.update(cash="f", revenue="f", product_quality="f", rnd_intensity="f", unfunded_moves="f")
 _AXES.update({name: "K" for name in _DTYPES if name.startswith("competitor_")})
-_AXES.update(partner_quality="P", partner_estimate="P")
-_AXES.update({name: "R" for name in _DTYPES if name not in _AXES})
+_AXES.update(partner_quality="P", partner_estimate="fP")
+_AXES.update(market_size="R", adoption="R", stringency="R")
+_AXES.update({name: "fR" for name in _DTYPES if name not in _AXES})
+assert FIRM_FIELDS == {name for name, axes in _AXES.items() if axes.startswith("f")}
 _LAYOUT = [(_AXES[f.name], np.dtype(_DTYPES[f.name])) for f in STATE_FIELDS]

@@ -164,6 +164,24 @@ class Params:
     valuation_quarters: int = _spec("H, quarters of cash flow valued", 1, 400, integer=True)
     bankruptcy_penalty: float = _spec("reward units", 0, INF)
 
+    # --- rival firms (issue 14): X firms besides the scenario's own, each with its home ----
+    # Every other parameter is the same for all firms. With no rivals (the default) the
+    # world is the one-firm game.
+    firm_name: str = field(default="Lepton AI", metadata={"unit": "name", "shape": ""})
+    rival_names: tuple[str, ...] = field(default=(), metadata={"unit": "names", "shape": "X"})
+    rival_home: NDArray[np.float64] = field(
+        default=(), metadata=_spec("region index", 0, INF, "X", True).metadata
+    )
+    rival_psychic_distance: NDArray[np.float64] = field(
+        default=(), metadata=_spec("0 = the rival's home, 1 = farthest", 0, 1, "XR").metadata
+    )
+    rival_geopolitical_risk: NDArray[np.float64] = field(
+        default=(), metadata=_spec("closures per quarter for the rival", 0, 1, "XR").metadata
+    )
+    rival_fdi_screening: NDArray[np.float64] = field(
+        default=(), metadata=_spec("acquisition veto weight for the rival", 0, 1, "XR").metadata
+    )
+
     def __post_init__(self) -> None:
         validate(self)
 
@@ -176,6 +194,30 @@ class Params:
     def num_competitors(self) -> int:
         """K, competitor slots per region."""
         return int(self.competitor_quality.shape[1])
+
+    @property
+    def num_firms(self) -> int:
+        """F: the scenario's own firm and its rivals."""
+        return 1 + len(self.rival_names)
+
+    @property
+    def firm_names(self) -> tuple[str, ...]:
+        """The F firms' names; firm 0 is the scenario's own."""
+        return (self.firm_name, *self.rival_names)
+
+    @property
+    def firm_homes(self) -> tuple[int, ...]:
+        """Each firm's home region."""
+        return (self.home_region, *(int(h) for h in self.rival_home))
+
+    def firm_traits(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+        """``(psychic_distance, geopolitical_risk, fdi_screening)`` of every firm, (F, R) each:
+        row 0 the scenario's own firm, then the rivals."""
+        return (
+            np.vstack([self.psychic_distance, self.rival_psychic_distance]),
+            np.vstack([self.geopolitical_risk, self.rival_geopolitical_risk]),
+            np.vstack([self.fdi_screening, self.rival_fdi_screening]),
+        )
 
     @property
     def num_partners(self) -> int:
@@ -219,7 +261,7 @@ def check_names(overrides: dict[str, Any]) -> None:
 
 
 def _shape_of(code: str, num_regions: int, params: Params) -> tuple[int, ...]:
-    sizes: dict[str, int] = {"R": num_regions, "5": NUM_MODES}
+    sizes: dict[str, int] = {"R": num_regions, "5": NUM_MODES, "X": len(params.rival_names)}
     if code in ("RK", "RP"):
         source = params.competitor_quality if code == "RK" else params.partner_quality_mean
         width = np.asarray(source).shape[-1] if np.ndim(source) == 2 else -1
@@ -233,11 +275,14 @@ def validate(params: Params) -> None:
     if not isinstance(names, tuple) or not names or not all(isinstance(n, str) for n in names):
         raise ParamsError(f"region_names must be a non-empty tuple of str, got {names!r}")
     num_regions = len(names)
+    _validate_firm_names(params)
     for name, spec in FIELDS.items():
         meta = spec.metadata
-        if name == "region_names":
+        if name in _NAME_FIELDS:
             continue
         value = getattr(params, name)
+        if meta["shape"] == "XR" and np.size(value) == 0:
+            value = np.zeros((len(params.rival_names), num_regions))
         if meta["shape"]:
             try:
                 array = np.array(value, dtype=np.float64)
@@ -274,3 +319,34 @@ def validate(params: Params) -> None:
         )
     if params.geopolitical_risk[params.home_region] != 0:
         raise ParamsError("geopolitical_risk of the home region must be 0 (home never closes)")
+    for x, home in enumerate(params.rival_home):
+        name = params.rival_names[x]
+        if home >= num_regions:
+            raise ParamsError(
+                f"rival_home[{x}] = {int(home)} ({name}) is out of range: "
+                f"allowed [0, {num_regions - 1}]"
+            )
+        if params.rival_geopolitical_risk[x, int(home)] != 0:
+            raise ParamsError(
+                f"rival_geopolitical_risk[{x}] of {name}'s home region must be 0 "
+                "(home never closes)"
+            )
+
+
+#: Fields of names (strings), checked by :func:`_validate_firm_names`.
+_NAME_FIELDS = ("region_names", "firm_name", "rival_names")
+
+
+def _validate_firm_names(params: Params) -> None:
+    """The firm's name and its rivals': strings, all different."""
+    if not isinstance(params.firm_name, str) or not params.firm_name:
+        raise ParamsError(f"firm_name must be a non-empty str, got {params.firm_name!r}")
+    rivals = params.rival_names
+    if isinstance(rivals, list):
+        rivals = tuple(rivals)
+        object.__setattr__(params, "rival_names", rivals)
+    if not isinstance(rivals, tuple) or not all(isinstance(n, str) and n for n in rivals):
+        raise ParamsError(f"rival_names must be a tuple of non-empty str, got {rivals!r}")
+    names = (params.firm_name, *rivals)
+    if len(set(names)) != len(names):
+        raise ParamsError(f"firm names must differ, got {names!r}")

@@ -40,6 +40,7 @@ class Stream(IntEnum):
     WORLD = 12
     MARKET_FIT = 13
     FIT_SIGNAL = 14
+    CONFLICT = 15
 
 
 @vectorize(cache=True)
@@ -48,6 +49,18 @@ def mix(x: np.uint64) -> np.uint64:
     x = (x ^ (x >> _SHIFT1)) * _MIX1
     x = (x ^ (x >> _SHIFT2)) * _MIX2
     return x ^ (x >> _SHIFT3)
+
+
+_FIRM = np.uint64(0x8CB92BA72F3D8DD7)
+
+
+@njit(cache=True)
+def firm_key(key: int, firm: int) -> np.uint64:
+    """The key of firm ``firm``'s own draws in an episode of key ``key``: the episode's key for
+    firm 0 (so a one-firm world draws what it always drew), a mix of both for the others."""
+    if firm == 0:
+        return np.uint64(key)
+    return mix(np.uint64(key) + np.uint64(firm) * _FIRM)
 
 
 @njit(cache=True)

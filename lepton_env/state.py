@@ -1,7 +1,9 @@
-"""The state of a batch of episodes: arrays with a leading batch axis ``B``.
+"""The state of a batch of episodes: arrays with a leading batch axis.
 
-Shapes: ``R`` regions, ``K`` competitor slots, ``P`` partner candidates per
-region. Quantities derived from the state (market potential at a quarter,
+The world's fields have a row per episode (``B``); each firm's fields have a
+row per (episode, firm), episode-major (``B * F`` rows, row ``b * F + f``), so
+with one firm every field has ``B`` rows. Shapes: ``R`` regions, ``K``
+competitor slots, ``P`` partner candidates per region. Quantities derived from the state (market potential at a quarter,
 served demand, revenue) are computed by the mechanisms, never stored twice.
 """
 
@@ -22,7 +24,7 @@ class State:
 
     episode_key: NDArray[np.uint64]  # (B,) counter-RNG key of the episode
     quarter: NDArray[np.int32]  # (B,) quarters elapsed
-    cash: NDArray[np.float64]  # (B,) $M
+    cash: NDArray[np.float64]  # (B * F,) $M; firms' fields: a row per (episode, firm)
     revenue: NDArray[
         np.float64
     ]  # (B,) net revenue booked last quarter (at reset: at t=0 shares), $M
@@ -64,23 +66,40 @@ class State:
 
     @property
     def batch_size(self) -> int:
-        """B."""
+        """B, the episodes."""
         return int(self.quarter.shape[0])
+
+    num_envs = batch_size
+
+    @property
+    def num_firms(self) -> int:
+        """F, the firms of each episode."""
+        return int(self.cash.shape[0]) // self.batch_size
 
     def replace(self, **changes: Any) -> State:
         """A new State with some arrays replaced (this one is left as it is)."""
         return dataclasses.replace(self, **changes)
 
+    def _rows(self, name: str, index: NDArray[np.intp] | slice) -> NDArray[np.intp] | slice:
+        """The rows of field ``name`` that belong to episodes ``index``."""
+        firms = self.num_firms
+        if firms == 1 or name not in FIRM_FIELDS:
+            return index
+        envs = np.arange(self.batch_size)[index]
+        return (envs[:, None] * firms + np.arange(firms)).ravel()
+
     def take(self, index: NDArray[np.intp] | slice) -> State:
-        """The sub-batch at ``index`` (copies)."""
-        return State(**{f.name: getattr(self, f.name)[index].copy() for f in FIELDS})
+        """The episodes at ``index``, with all their firms (copies)."""
+        return State(
+            **{f.name: getattr(self, f.name)[self._rows(f.name, index)].copy() for f in FIELDS}
+        )
 
     def put(self, index: NDArray[np.intp], other: State) -> State:
-        """A copy of this batch with rows ``index`` taken from ``other``."""
+        """A copy of this batch with episodes ``index`` taken from ``other``."""
         merged = {}
         for f in FIELDS:
             array = getattr(self, f.name).copy()
-            array[index] = getattr(other, f.name)
+            array[self._rows(f.name, index)] = getattr(other, f.name)
             merged[f.name] = array
         return State(**merged)
 
@@ -97,3 +116,10 @@ class State:
 
 
 FIELDS = dataclasses.fields(State)
+#: The fields with a row per (episode, firm); the others are the world's.
+FIRM_FIELDS = frozenset(
+    {"cash", "revenue", "product_quality", "rnd_intensity", "unfunded_moves"}
+    | {"psychic_distance", "market_fit", "fit_mean", "fit_variance", "closed_quarters"}
+    | {"entry_mode", "interim_mode", "build_quarters", "suspended_quarters", "firm_share"}
+    | {"brand", "localization", "compliance", "diligence_rounds", "partner", "partner_estimate"}
+)

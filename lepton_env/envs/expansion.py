@@ -36,9 +36,20 @@ def build_model(
     reward_function: RewardFunction | None,
     personas: tuple[Persona, ...] | None,
     overrides: dict[str, Any],
+    *,
+    multi_firm: bool = False,
 ) -> Model:
-    """The core Model for a scenario with keyword overrides and injected parts."""
+    """The core Model for a scenario with keyword overrides and injected parts.
+
+    A scenario with rival firms is refused unless ``multi_firm`` (the faces of
+    :mod:`lepton_env.multi` play it): the single-agent faces drive one firm."""
     params = make_params(scenario, **overrides)
+    if params.num_firms > 1 and not multi_firm:
+        raise ValueError(
+            f"this scenario has {params.num_firms} firms {list(params.firm_names)}: play it "
+            "through the multi-agent faces, lepton_env.multi.parallel_env(scenario=...) or "
+            "its batched VecEnv; the single-agent faces drive one firm"
+        )
     parts: dict[str, Any] = {}
     if reward_function is not None:
         parts["reward_function"] = reward_function

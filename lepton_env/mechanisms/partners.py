@@ -33,6 +33,18 @@ def choose_partner(estimates: NDArray[np.float32]) -> int:
     return int(np.argmax(estimates))
 
 
+@njit(cache=True)
+def choose_free_partner(estimates: NDArray[np.float32], taken: NDArray[np.bool_]) -> int:
+    """Index of the best-estimated candidate not ``taken`` by another firm (partnerships are
+    exclusive), the first on ties; -1 when every candidate is taken. With nothing taken it is
+    :func:`choose_partner`."""
+    best = -1
+    for c in range(estimates.shape[0]):
+        if not taken[c] and (best < 0 or estimates[c] > estimates[best]):
+            best = c
+    return best
+
+
 @vectorize(cache=True)
 def failure_probability(partner_quality: float, rate: float) -> float:
     """``1 - exp(-rho (1 - theta))`` per quarter."""

@@ -86,3 +86,38 @@ def target_shares(
 def adjust_shares(share: float, target: float, speed: float) -> float:
     """Partial adjustment ``s' = s + k (s* - s)`` (switching-cost inertia)."""
     return share + speed * (target - share)
+
+
+@njit(cache=True)
+def firm_target_shares(
+    firm_utility: NDArray[np.floating[Any]],
+    firm_serving: NDArray[np.bool_],
+    competitor_utility: NDArray[np.floating[Any]],
+    competitor_active: NDArray[np.bool_],
+    outside_utility: float | np.floating[Any],
+    firm_target: NDArray[np.float64],
+) -> None:
+    """:func:`target_shares` with F firms in the choice set: writes ``s*`` of each firm into
+    ``firm_target`` (F,) (0 for a firm not serving) and of each competitor over
+    ``competitor_utility`` (K,). With one firm it computes exactly what
+    :func:`target_shares` computes, in the same order."""
+    shift = outside_utility
+    for f in range(firm_utility.shape[0]):
+        if firm_serving[f]:
+            shift = max(shift, firm_utility[f])
+    for slot in range(competitor_utility.shape[0]):
+        if competitor_active[slot]:
+            shift = max(shift, competitor_utility[slot])
+    total = np.float64(np.exp(outside_utility - shift))
+    for f in range(firm_utility.shape[0]):
+        weight = np.float64(np.exp(firm_utility[f] - shift)) if firm_serving[f] else 0.0
+        firm_target[f] = weight
+        total += weight
+    for slot in range(competitor_utility.shape[0]):
+        weight = np.exp(competitor_utility[slot] - shift) if competitor_active[slot] else 0.0
+        competitor_utility[slot] = weight
+        total += weight
+    for slot in range(competitor_utility.shape[0]):
+        competitor_utility[slot] /= total
+    for f in range(firm_utility.shape[0]):
+        firm_target[f] /= total

@@ -1,4 +1,5 @@
-"""Scenario generators: ``toy``, ``toy_pilot``, ``global`` and ``procedural``.
+"""Scenario generators: ``toy``, ``toy_pilot``, ``global`` and ``procedural``, and with rival
+firms ``race`` and ``duel_toy`` (for the multi-agent faces, :mod:`lepton_env.multi`).
 
 ``SCENARIOS`` maps a name to its generator class; ``make_params`` builds the
 Params from a name or a generator object, routing each keyword either to the
@@ -12,8 +13,10 @@ from typing import Any
 
 from lepton_env.params import Params, ParamsError
 from lepton_env.scenarios.base import ScenarioGenerator
+from lepton_env.scenarios.duel_toy import DuelToyScenario
 from lepton_env.scenarios.global_regions import GlobalScenario
 from lepton_env.scenarios.procedural import ProceduralScenario
+from lepton_env.scenarios.race import RaceScenario
 from lepton_env.scenarios.toy import ToyScenario
 from lepton_env.scenarios.toy_pilot import ToyPilotScenario
 
@@ -22,7 +25,11 @@ SCENARIOS: dict[str, type] = {
     "global": GlobalScenario,
     "procedural": ProceduralScenario,
     "toy_pilot": ToyPilotScenario,
+    "race": RaceScenario,
+    "duel_toy": DuelToyScenario,
 }
+#: The scenarios with rival firms: played through :mod:`lepton_env.multi`.
+MULTI_FIRM_SCENARIOS = ("race", "duel_toy")
 
 
 def make_params(scenario: str | ScenarioGenerator | Params = "global", **kwargs: Any) -> Params:
@@ -45,9 +52,12 @@ def make_params(scenario: str | ScenarioGenerator | Params = "global", **kwargs:
 
 
 __all__ = [
+    "MULTI_FIRM_SCENARIOS",
     "SCENARIOS",
+    "DuelToyScenario",
     "GlobalScenario",
     "ProceduralScenario",
+    "RaceScenario",
     "ScenarioGenerator",
     "ToyPilotScenario",
     "ToyScenario",
