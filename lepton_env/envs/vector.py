@@ -104,6 +104,7 @@ class BatchedExpansion:
         invalid_action: InvalidAction = "noop",
         reward_function: RewardFunction | None = None,
         personas: tuple[Persona, ...] | None = None,
+        multi_firm: bool = False,
         **params: Any,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, int | np.integer):
@@ -115,10 +116,12 @@ class BatchedExpansion:
         if invalid_action not in ("noop", "raise"):
             raise ValueError(f"invalid_action = {invalid_action!r}: allowed 'noop' or 'raise'")
         self.num_envs = int(num_envs)
-        self.model: Model = build_model(scenario, reward_function, personas, params)
+        self.model: Model = build_model(
+            scenario, reward_function, personas, params, multi_firm=multi_firm
+        )
         self.params = self.model.params
-        # F firms per env: the core's firm rows are env * F + firm (F = 1: one row per env)
-        self.num_firms = int(getattr(self.params, "num_firms", 1))  # Params gains it in issue 14
+        # F firms per env (multi_firm faces): the core's firm rows are env * F + firm
+        self.num_firms = self.params.num_firms
         self.num_rows = self.num_envs * self.num_firms
         self.action_mode = action_mode
         self.observation_mode = observation_mode

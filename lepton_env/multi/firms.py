@@ -16,18 +16,8 @@ import numpy as np
 from gymnasium import spaces
 
 from lepton_env.envs.expansion import observation_space
+from lepton_env.features import RIVAL_FEATURES, bounds, observation_width
 from lepton_env.params import Params
-
-#: Width of a rival's public state per region: presence, mode rank / 4, share (all in [0, 1]).
-RIVAL_PUBLIC_FEATURES = ("rival_present", "rival_mode", "rival_share")
-
-
-def firm_names(params: Params) -> tuple[str, ...]:
-    """The F firm names, firm 0 first (``params.firm_names``; one firm before issue 14's Params)."""
-    names = getattr(params, "firm_names", None)
-    if names is None:
-        return (str(getattr(params, "firm_name", "Lepton AI")),)
-    return tuple(str(name) for name in names)
 
 
 def agent_id(name: str) -> str:
@@ -44,7 +34,7 @@ def agent_id(name: str) -> str:
 
 def agent_ids(params: Params) -> tuple[str, ...]:
     """The agents' names, one per firm in firm order; two firms may not share one."""
-    names = firm_names(params)
+    names = params.firm_names
     ids = tuple(agent_id(name) for name in names)
     if len(set(ids)) != len(ids):
         raise ValueError(
@@ -62,7 +52,7 @@ def firm_params(params: Params, firm: int) -> Params:
     What a single-agent agent of that firm (a heuristic, a model trained on the
     single-agent env) is built for; for firm 0 it is the single-agent env's world.
     """
-    num_firms = len(firm_names(params))
+    num_firms = params.num_firms
     if not 0 <= firm < num_firms:
         raise ValueError(f"firm = {firm}: allowed range [0, {num_firms - 1}]")
     if num_firms == 1:
@@ -71,19 +61,18 @@ def firm_params(params: Params, firm: int) -> Params:
     if firm > 0:
         rival = firm - 1
         own = {
-            "firm_name": params.rival_names[rival],  # type: ignore[attr-defined]
-            "home_region": int(params.rival_home[rival]),  # type: ignore[attr-defined]
-            "psychic_distance": params.rival_psychic_distance[rival],  # type: ignore[attr-defined]
-            "geopolitical_risk": params.rival_geopolitical_risk[rival],  # type: ignore[attr-defined]
-            "fdi_screening": params.rival_fdi_screening[rival],  # type: ignore[attr-defined]
+            "firm_name": params.rival_names[rival],
+            "home_region": params.firm_homes[firm],
+            "psychic_distance": params.rival_psychic_distance[rival],
+            "geopolitical_risk": params.rival_geopolitical_risk[rival],
+            "fdi_screening": params.rival_fdi_screening[rival],
         }
-    regions = params.num_regions
     return params.replace(
         rival_names=(),
-        rival_home=np.zeros(0, dtype=np.int64),
-        rival_psychic_distance=np.zeros((0, regions)),
-        rival_geopolitical_risk=np.zeros((0, regions)),
-        rival_fdi_screening=np.zeros((0, regions)),
+        rival_home=(),
+        rival_psychic_distance=(),
+        rival_geopolitical_risk=(),
+        rival_fdi_screening=(),
         **own,
     )
 
@@ -96,15 +85,20 @@ def single_width(params: Params) -> int:
 
 
 def firm_observation_space(params: Params) -> spaces.Box:
-    """One firm's flat observation: its own single-agent features (D1 columns), then for
-    each rival in order ``f+1, f+2, ...`` (mod F) and each region its public state
-    (:data:`RIVAL_PUBLIC_FEATURES`), then the firm-identity one-hot (F > 1 only)."""
+    """One firm's flat observation, ``observation_width(R, F)`` columns: its own
+    single-agent features (D1 columns), then for each rival in order ``f+1, f+2, ...``
+    (mod F) and each region its public state (:data:`~lepton_env.features.RIVAL_FEATURES`),
+    then the firm-identity one-hot (F > 1 only)."""
     own = observation_space(params, "flat", 0)
     assert isinstance(own, spaces.Box)
-    num_firms = len(firm_names(params))
-    extra = 0
-    if num_firms > 1:
-        extra = len(RIVAL_PUBLIC_FEATURES) * params.num_regions * (num_firms - 1) + num_firms
-    low = np.concatenate([own.low, np.zeros(extra, dtype=np.float32)])
-    high = np.concatenate([own.high, np.ones(extra, dtype=np.float32)])
+    regions, firms = params.num_regions, params.num_firms
+    rival_low, rival_high = bounds(RIVAL_FEATURES)
+    identity = firms if firms > 1 else 0
+    low = np.concatenate(
+        [own.low, np.tile(rival_low, regions * (firms - 1)), np.zeros(identity, np.float32)]
+    )
+    high = np.concatenate(
+        [own.high, np.tile(rival_high, regions * (firms - 1)), np.ones(identity, np.float32)]
+    )
+    assert low.shape == (observation_width(regions, firms),)
     return spaces.Box(low, high, dtype=np.float32)

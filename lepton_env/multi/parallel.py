@@ -29,7 +29,7 @@ from lepton_env.envs.actions import ActionError
 from lepton_env.envs.expansion import InvalidAction, step_info
 from lepton_env.envs.vector import BatchedExpansion
 from lepton_env.mechanisms.competitors import Persona
-from lepton_env.multi.firms import agent_ids, firm_names, firm_observation_space
+from lepton_env.multi.firms import agent_ids, firm_observation_space
 from lepton_env.params import Params
 from lepton_env.reward import RewardFunction
 from lepton_env.scenarios import ScenarioGenerator
@@ -136,12 +136,12 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
             invalid_action=invalid_action,
             reward_function=reward_function,
             personas=personas,
+            multi_firm=True,
             **params,
         )
         self.params = self.batch.params
         self.model = self.batch.model
         self.render_mode = render_mode
-        self.firm_names = firm_names(self.params)
         self.possible_agents: list[str] = list(agent_ids(self.params))
         self.agents: list[str] = []
         self._firm = {agent: firm for firm, agent in enumerate(self.possible_agents)}

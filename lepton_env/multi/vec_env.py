@@ -96,6 +96,7 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
             invalid_action=invalid_action,
             reward_function=reward_function,
             personas=personas,
+            multi_firm=True,
             **params,
         )
         self.render_mode = render_mode

@@ -19,7 +19,7 @@ from lepton_env.multi.firms import agent_id, firm_observation_space, firm_params
 from lepton_env.multi.parallel import LeptonParallelEnv, sample_masks
 from lepton_env.scenarios import make_params
 
-SCENARIOS = ["toy"]
+SCENARIOS = ["toy", "race", "duel_toy"]
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
@@ -208,3 +208,47 @@ def test_render_shows_the_single_env_render() -> None:
     single.reset(seed=1)
     assert parallel.render() == single.render()
     assert parallel_env("toy").render() is None
+
+
+@pytest.mark.parametrize(
+    ("scenario", "width"),
+    [
+        # own table 3 x 29 + 8 = 95, one rival x 3 regions x 3 features, 2 identity columns
+        ("duel_toy", 95 + 9 + 2),
+        # own table 11 x 29 + 8 = 327, two rivals x 11 regions x 3 features, 3 identity columns
+        ("race", 327 + 66 + 3),
+    ],
+)
+def test_each_agent_sees_its_own_table_then_rivals_then_its_identity(
+    scenario: str, width: int
+) -> None:
+    parallel = parallel_env(scenario)
+    observations, _ = parallel.reset(seed=0)
+    firms = len(parallel.possible_agents)
+    assert parallel.state().shape == (firms * width,)
+    for firm, agent in enumerate(parallel.possible_agents):
+        assert parallel.observation_space(agent).shape == (width,)
+        np.testing.assert_array_equal(observations[agent][-firms:], np.eye(firms)[firm])
+    assert parallel.possible_agents[0] == "lepton_ai"
+
+
+def test_a_bankrupt_firm_leaves_while_the_others_play_on() -> None:
+    # Lepton AI's greenfields abroad exhaust 5 $M of cash and 1 of credit; the rival holds
+    parallel = parallel_env("duel_toy", initial_cash=5.0, credit_line=1.0)
+    parallel.reset(seed=0)
+    hold = np.zeros(4, dtype=np.int64)
+    with pytest.raises(ValueError, match=r"no action for agents \['rival_ai'\]"):
+        parallel.step({"lepton_ai": hold})
+    _, _, terminations, truncations, _ = parallel.step(
+        {"lepton_ai": np.array([4, 4, 4, 1]), "rival_ai": hold}
+    )
+    assert terminations == {"lepton_ai": True, "rival_ai": False}
+    assert truncations == {"lepton_ai": False, "rival_ai": False}
+    assert parallel.agents == ["rival_ai"]
+    with pytest.raises(ValueError, match=r"agents \['lepton_ai'\] that have left the game"):
+        parallel.step({"lepton_ai": hold, "rival_ai": hold})
+    for _ in range(make_params("duel_toy").horizon - 1):
+        observations, rewards, terminations, truncations, _ = parallel.step({"rival_ai": hold})
+        assert set(observations) == set(rewards) == {"rival_ai"}
+    assert truncations == {"rival_ai": True} and terminations == {"rival_ai": False}
+    assert parallel.agents == []

@@ -12,16 +12,27 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import VecNormalize
 
+from lepton_env.agents.baselines import GreedyLargestMarketAgent, UppsalaAgent
 from lepton_env.envs.actions import ActionError
 from lepton_env.envs.sb3_vec import LeptonExpansionVecEnv
 from lepton_env.multi import LeptonMultiVecEnv, parallel_env
-from lepton_env.multi.firms import single_width
+from lepton_env.multi.firms import agent_ids, firm_params, single_width
 from lepton_env.multi.parallel import LeptonParallelEnv
 from lepton_env.multi.scripted import build_agent
+from lepton_env.observation import REGION_FEATURES
+from lepton_env.scenarios import make_params
 from lepton_env.types import NUM_MOVES
 
-# (scenario, overrides): the low-cash cases make firms go bankrupt mid-episode
-CASES = [("toy", {}), ("toy", {"initial_cash": 12.0, "credit_line": 2.0})]
+LOW_CASH = {"initial_cash": 12.0, "credit_line": 2.0}
+# (scenario, overrides, steps): the low-cash cases make firms go bankrupt mid-episode (with
+# rivals, while the others play on); the steps take every env through a reset
+CASES = [
+    ("toy", {}, 14),
+    ("toy", LOW_CASH, 14),
+    ("duel_toy", {}, 14),
+    ("duel_toy", LOW_CASH, 14),
+    ("race", {"initial_cash": 30.0, "credit_line": 5.0}, 44),
+]
 
 
 def random_valid_actions(
@@ -35,16 +46,28 @@ def random_valid_actions(
     return np.concatenate([np.argmax(scores, axis=2), levels], axis=1)
 
 
-def scripted_action(parallel: LeptonParallelEnv, agent: str, spec: Any) -> np.ndarray:
-    """The action ``spec`` takes for ``agent`` in a ParallelEnv, one env at a time."""
-    firm = parallel.possible_agents.index(agent)
-    player = build_agent(spec, parallel.params, firm, "multi_discrete", agent)
-    observation = parallel.state().reshape(len(parallel.possible_agents), -1)[firm]
-    action, _ = player.predict(
-        observation[None, : single_width(parallel.params)],
-        action_masks=parallel.action_masks()[agent][None],
-    )
-    return np.asarray(action)[0]
+class OneEnvScript:
+    """A scripted firm played in one ParallelEnv by its own agent, with the agent's
+    recurrent state carried from step to step and reset with the env's episodes."""
+
+    def __init__(self, parallel: LeptonParallelEnv, agent: str, spec: Any) -> None:
+        self.parallel, self.firm = parallel, parallel.possible_agents.index(agent)
+        self.agent = agent
+        self.player = build_agent(spec, parallel.params, self.firm, "multi_discrete", agent)
+        self.state: Any = None
+        self.episode_start = np.ones(1, dtype=bool)
+
+    def act(self) -> np.ndarray:
+        firms = len(self.parallel.possible_agents)
+        observation = self.parallel.state().reshape(firms, -1)[self.firm]
+        action, self.state = self.player.predict(
+            observation[None, : single_width(self.parallel.params)],
+            state=self.state,
+            episode_start=self.episode_start,
+            action_masks=self.parallel.action_masks()[self.agent][None],
+        )
+        self.episode_start[:] = False
+        return np.asarray(action)[0]
 
 
 def run_against_parallel(
@@ -69,6 +92,7 @@ def run_against_parallel(
     for e, env in enumerate(envs):
         env.reset(seed=seed + e)
     generator = np.random.default_rng(seed)
+    scripts = [{a: OneEnvScript(env, a, spec) for a, spec in scripted.items()} for env in envs]
     ended = bankrupt = 0
 
     def check_rows(observation: np.ndarray) -> None:
@@ -91,7 +115,7 @@ def run_against_parallel(
             in_play = list(env.agents)
             step_actions = {
                 agent: (
-                    scripted_action(env, agent, scripted[agent])
+                    scripts[e][agent].act()
                     if agent in scripted
                     else actions[e * num_learners + learners.index(agent)]
                 )
@@ -118,18 +142,77 @@ def run_against_parallel(
             if over:
                 ended += 1
                 env.reset()
+                for script in scripts[e].values():
+                    script.episode_start[:] = True
         check_rows(observation)
     return ended, bankrupt
 
 
-@pytest.mark.parametrize(("scenario", "overrides"), CASES)
+@pytest.mark.parametrize(("scenario", "overrides", "steps"), CASES)
 def test_vec_env_equals_parallel_envs_stepped_one_by_one(
-    scenario: str, overrides: dict[str, Any]
+    scenario: str, overrides: dict[str, Any], steps: int
 ) -> None:
-    ended, bankrupt = run_against_parallel(7, scenario, overrides, seed=11, steps=14)
+    ended, bankrupt = run_against_parallel(7, scenario, overrides, seed=11, steps=steps)
     assert ended >= 7  # every env went through at least one reset
     if overrides:
         assert bankrupt > 0
+
+
+@pytest.mark.parametrize(
+    ("scenario", "scripted", "steps"),
+    [
+        ("duel_toy", {"rival_ai": "UppsalaAgent"}, 12),
+        ("race", {"us_ai_firm": "HomeOnlyAgent", "european_ai_firm": GreedyLargestMarketAgent}, 42),
+        ("race", {"lepton_ai": "BornGlobalAgent", "european_ai_firm": "PilotThenScaleAgent"}, 42),
+    ],
+)
+def test_scripted_firms_play_as_their_agent_would_in_each_env(
+    scenario: str, scripted: dict[str, Any], steps: int
+) -> None:
+    """Rows of the learning firms equal the ParallelEnvs in which the scripted firms are
+    played one env at a time by the same agent (built for the firm's home and distances)."""
+    ended, _ = run_against_parallel(5, scenario, LOW_CASH, seed=4, steps=steps, scripted=scripted)
+    assert ended >= 5
+
+
+def test_rivals_that_stay_home_leave_lepton_on_its_single_agent_trajectory() -> None:
+    """Every rival scripted as HomeOnlyAgent, Lepton AI never entering the rivals' home
+    regions: Lepton AI's observations outside those regions, its rewards and its episode end
+    are the single-agent env's on the same world without the rivals, bit for bit."""
+    n, seed = 4, 9
+    params = make_params("race")
+    rivals = {agent: "HomeOnlyAgent" for agent in agent_ids(params)[1:]}
+    ours = LeptonMultiVecEnv(n, "race", scripted=rivals)
+    alone = LeptonExpansionVecEnv(n, firm_params(params, 0))
+    regions, per_region = params.num_regions, len(REGION_FEATURES)
+    rival_homes = list(params.firm_homes[1:])
+    others = [r for r in range(regions) if r not in rival_homes]
+    columns = np.concatenate(
+        [np.arange(r * per_region, (r + 1) * per_region) for r in others]
+        + [np.arange(regions * per_region, single_width(params))]
+    )
+    assert ours.num_envs == n
+    ours.seed(seed)
+    alone.seed(seed)
+    observation, expected = ours.reset(), alone.reset()
+    np.testing.assert_array_equal(observation[:, columns], expected[:, columns])
+    policy = UppsalaAgent(params=firm_params(params, 0), action_mode="multi_discrete")
+    playing = np.ones(n, dtype=bool)  # until Lepton AI's first episode ends in the env
+    compared = 0
+    for _ in range(params.horizon):
+        actions, _ = policy.predict(expected, action_masks=alone.action_masks())
+        actions[:, rival_homes] = 0  # never enter a rival's home region
+        observation, rewards, dones, _ = ours.step(actions)
+        expected, expected_rewards, expected_dones, _ = alone.step(actions)
+        rows = np.flatnonzero(playing)
+        np.testing.assert_array_equal(rewards[rows], expected_rewards[rows])
+        np.testing.assert_array_equal(dones[rows], expected_dones[rows])
+        still = rows[~dones[rows]]
+        np.testing.assert_array_equal(observation[still][:, columns], expected[still][:, columns])
+        compared += len(rows)
+        playing[rows[dones[rows]]] = False
+    assert compared >= n * params.horizon // 2
+    assert np.any(ours.kpis["regions_present"].reshape(n, -1)[:, 0] > 1)  # Lepton went abroad
 
 
 def test_one_firm_equals_the_single_agent_vec_env() -> None:
