@@ -17,13 +17,19 @@ ss = pytest.importorskip(
 
 # SuperSuit 3.11's vectorization needs every agent present until the episode ends
 # (its black_death wrapper never ends an episode on truncation: SuperSuit PR #265),
-# so these worlds have no bankruptcy under random play.
-CASES: list[tuple[str, dict[str, Any]]] = [("toy", {})]
+# so these worlds have no bankruptcy under random play (a credit line no firm exhausts).
+NO_BANKRUPTCY = {"credit_line": 1e9}
+# (scenario, overrides, steps): the steps take every env through a reset
+CASES: list[tuple[str, dict[str, Any], int]] = [
+    ("toy", {}, 12),
+    ("duel_toy", NO_BANKRUPTCY, 12),
+    ("race", NO_BANKRUPTCY, 42),
+]
 
 
-@pytest.mark.parametrize(("scenario", "overrides"), CASES)
+@pytest.mark.parametrize(("scenario", "overrides", "steps"), CASES)
 def test_supersuit_vectorization_equals_the_batched_vec_env(
-    scenario: str, overrides: dict[str, Any]
+    scenario: str, overrides: dict[str, Any], steps: int
 ) -> None:
     copies, seed = 3, 5
     markov = ss.pettingzoo_env_to_vec_env_v1(parallel_env(scenario, **overrides))
@@ -34,7 +40,7 @@ def test_supersuit_vectorization_equals_the_batched_vec_env(
     np.testing.assert_array_equal(observation, ours.reset())
     theirs.action_space.seed(seed)
     dones = 0
-    for _ in range(12):
+    for _ in range(steps):
         # SuperSuit's action_space is one row's
         actions = np.stack([theirs.action_space.sample() for _ in range(theirs.num_envs)])
         observation, rewards, terminations, truncations, _ = theirs.step(actions)
