@@ -60,7 +60,7 @@ class ScriptedFirm:
 
     firm: int
     agent: Any
-    rows: NDArray[np.intp]  # (n,) the firm's rows in the batch
+    rows: slice  # the firm's rows in the batch, env * F + firm: a strided view, not a copy
     width: int  # observation columns the agent reads
     masked: bool  # whether predict takes action_masks=
     deterministic: bool
@@ -105,7 +105,7 @@ def scripted_firms(
             ScriptedFirm(
                 firm=firm,
                 agent=agent,
-                rows=np.arange(num_envs) * len(agents) + firm,
+                rows=slice(firm, num_envs * len(agents), len(agents)),
                 width=observation_width(agent, params, full_width),
                 masked=accepts_action_masks(agent),
                 deterministic=deterministic,
