@@ -269,8 +269,9 @@ def test_sb3_surface() -> None:
     np.testing.assert_array_equal(before[1], after[1])
 
 
-def test_ppo_and_maskable_ppo_train_on_it() -> None:
-    venv = LeptonMultiVecEnv(4, "toy")
+@pytest.mark.parametrize("scenario", ["toy", "race"])
+def test_ppo_and_maskable_ppo_train_on_it(scenario: str) -> None:
+    venv = LeptonMultiVecEnv(4, scenario)
     venv.seed(0)
     kwargs: dict[str, Any] = {
         "n_steps": 8,
@@ -278,12 +279,31 @@ def test_ppo_and_maskable_ppo_train_on_it() -> None:
         "n_epochs": 1,
         "policy_kwargs": {"net_arch": [16]},
     }
+    steps = 8 * venv.num_envs
     ppo = PPO("MlpPolicy", venv, **kwargs)
-    ppo.learn(32)
-    assert ppo.num_timesteps == 32 and len(ppo.ep_info_buffer) > 0
+    ppo.learn(steps)
+    assert ppo.num_timesteps == steps
     masked = MaskablePPO("MlpPolicy", venv, **kwargs)
-    masked.learn(32)
-    assert masked.num_timesteps == 32
+    masked.learn(steps)
+    assert masked.num_timesteps == steps
+    if scenario == "toy":  # 5-quarter episodes: some ended within the rollout
+        assert len(ppo.ep_info_buffer) > 0
+
+
+def test_rows_are_env_major_pairs_of_the_learning_firms() -> None:
+    venv = LeptonMultiVecEnv(
+        2,
+        "race",
+        learners=["european_ai_firm", "lepton_ai"],
+        scripted={"us_ai_firm": "HomeOnlyAgent"},
+    )
+    assert venv.learners == ("lepton_ai", "european_ai_firm")  # firm order
+    assert venv.get_attr("agent") == ["lepton_ai", "european_ai_firm"] * 2
+    venv.reset()
+    assert venv.action_masks().shape == (4, 11 * 10 + 5)
+    # row 3 is the European firm in env 1: firm row 1 * 3 + 2 of the batch
+    np.testing.assert_array_equal(venv.action_masks()[3], venv.batch.action_masks()[5])
+    assert venv.observation_space.shape == (396,)
 
 
 def test_bad_input_is_named() -> None:
@@ -307,3 +327,15 @@ def test_bad_input_is_named() -> None:
         LeptonMultiVecEnv(2, "toy", scripted={"lepton_ai": "HomeOnlyAgent"})
     with pytest.raises(ValueError, match="action_mode = 'continuous'"):
         LeptonMultiVecEnv(2, "toy", action_mode="continuous")
+    with pytest.raises(ValueError, match=r"\['us_ai_firm', 'european_ai_firm'\] are neither"):
+        LeptonMultiVecEnv(2, "race", learners=["lepton_ai"])
+    with pytest.raises(ValueError, match="scripted\\['us_ai_firm'\\] = 'Nobody'"):
+        LeptonMultiVecEnv(2, "race", scripted={"us_ai_firm": "Nobody"})
+    with pytest.raises(TypeError, match="expected an agent with predict"):
+        LeptonMultiVecEnv(2, "race", scripted={"us_ai_firm": object()})
+    race = LeptonMultiVecEnv(2, "race", scripted={"us_ai_firm": "HomeOnlyAgent"})
+    race.reset()
+    with pytest.raises(
+        ActionError, match=r"2 envs x 2 learners \['lepton_ai', 'european_ai_firm'\]"
+    ):
+        race.step(np.zeros((6, 12), dtype=np.int64))
