@@ -87,6 +87,10 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
     ## Rewards
     Each firm's reward is the single-agent reward of its own quarter.
 
+    ## Rendering
+    ``render_mode="ansi"`` or ``"rgb_array"``: the scenario's own firm's (firm 0's)
+    table or chart of the env, as the single-agent env renders it.
+
     ## Arguments
     ``parallel_env(scenario="race", action_mode="multi_discrete",
     invalid_action="noop", reward_function=None, personas=None,

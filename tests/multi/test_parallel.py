@@ -208,6 +208,9 @@ def test_render_shows_the_single_env_render() -> None:
     single.reset(seed=1)
     assert parallel.render() == single.render()
     assert parallel_env("toy").render() is None
+    duel = parallel_env("duel_toy", render_mode="ansi")
+    duel.reset(seed=1)
+    assert duel.render().startswith("Quarter 0/5   cash $60.0M")  # firm 0's view
 
 
 @pytest.mark.parametrize(
