@@ -264,9 +264,31 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
             "bankruptcy_penalty": "Design: reward units lost on bankruptcy.",
         },
     ),
+    (
+        "Rival firms (`race`, `duel_toy`; none elsewhere)",
+        {
+            "firm_name": "Definition: the scenario's own firm, Lepton AI.",
+            "rival_names": "Scenario definition: `race` adds a US and a European AI firm, "
+            "`duel_toy` one rival; every other parameter is the same for every firm "
+            f"({_A.lower()}: the firms differ only where their homes do).",
+            "rival_home": "Scenario definition: each rival's headquarters region (`race`: the "
+            "United States, the European Union); served from the start, never closes.",
+            "rival_psychic_distance": f"{_A}, as `psychic_distance` but from each rival's home, "
+            "informed by Hofstede's culture scores, a shared language and legal origin "
+            "(lepton_env/scenarios/race.py lists every value).",
+            "rival_geopolitical_risk": f"{_A}: China's market access for US and European AI "
+            "services (app bans, the 2023 licensing of generative AI services) is the main "
+            "risk; elsewhere a tenth of what a Chinese firm faces.",
+            "rival_fdi_screening": "Each acquirer's screening: CFIUS for every foreign buyer of "
+            "US AI firms, EU Regulation 2019/452, the UK NSI Act 2021, China's security review "
+            f"of foreign acquirers; weights are an {_A.lower()}; a firm's home does not screen "
+            "it.",
+        },
+    ),
 )
 
 _SHAPES = {"": "scalar", "R": "R", "RK": "R × K", "RP": "R × P", "5": "5 (mode)"}
+_SHAPES.update(X="X (rivals)", XR="X × R")
 
 
 class ModelCardError(ValueError):
@@ -281,10 +303,14 @@ def _number(value: float) -> str:
 
 def compact(value: Any) -> str:
     """A short rendering of a parameter value: a number, a short list or a min–max range."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, tuple) and all(isinstance(item, str) for item in value):
         shown = ", ".join(value[:3])
         return f"{shown}, … ({len(value)})" if len(value) > 3 else shown
     array = np.asarray(value, dtype=np.float64)
+    if array.size == 0:
+        return "none"
     if array.ndim == 0:
         return _number(float(array))
     flat = array.ravel()

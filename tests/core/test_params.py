@@ -14,7 +14,7 @@ from lepton_env.params import FIELDS
 def test_every_field_documents_unit_and_range() -> None:
     for name, spec in FIELDS.items():
         assert spec.metadata["unit"], name
-        if name != "region_names":
+        if name not in ("region_names", "firm_name", "rival_names"):
             assert spec.metadata["low"] <= spec.metadata["high"], name
 
 
@@ -95,7 +95,7 @@ def test_bad_procedural_options_are_rejected(options: dict[str, object], message
 
 
 def test_unknown_scenario_and_scenario_specific_options() -> None:
-    with pytest.raises(ParamsError, match=r"unknown scenario 'moon': allowed \['global'"):
+    with pytest.raises(ParamsError, match=r"unknown scenario 'moon': allowed \['duel_toy', 'global'"):
         make_params("moon")
     # difficulty belongs to the procedural generator only
     with pytest.raises(ParamsError, match=r"unknown parameter 'difficulty'"):
