@@ -64,6 +64,8 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
     has that width); ``deterministic_scripted`` is passed to their
     ``predict``. ``action_masks()`` gives the (n L, mask size) valid actions of
     the rows, also through ``env_method("action_masks")`` (MaskablePPO).
+    A finished row's info has its firm's KPIs (``info_kpis=True``: every row's);
+    :attr:`kpis` has every firm's, as arrays over the firm rows ``env * F + firm``.
     """
 
     def __init__(

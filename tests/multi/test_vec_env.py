@@ -121,7 +121,7 @@ def run_against_parallel(
                 )
                 for agent in in_play
             }
-            last, reward, terminated, truncated, _ = env.step(step_actions)
+            last, reward, terminated, truncated, last_infos = env.step(step_actions)
             over = not env.agents
             for slot, agent in enumerate(learners):
                 row = e * num_learners + slot
@@ -137,6 +137,8 @@ def run_against_parallel(
                     assert ("episode" in info) == acted
                     if acted:
                         np.testing.assert_array_equal(info["terminal_observation"], last[agent])
+                        for key in ("cash", "revenue", "bankrupt", "invalid_moves"):
+                            assert info[key] == last_infos[agent][key]
                 if acted and terminated[agent]:
                     bankrupt += 1
             if over:
@@ -304,6 +306,18 @@ def test_rows_are_env_major_pairs_of_the_learning_firms() -> None:
     # row 3 is the European firm in env 1: firm row 1 * 3 + 2 of the batch
     np.testing.assert_array_equal(venv.action_masks()[3], venv.batch.action_masks()[5])
     assert venv.observation_space.shape == (396,)
+    verbose = LeptonMultiVecEnv(
+        2,
+        "race",
+        learners=["lepton_ai"],
+        scripted=dict.fromkeys(["us_ai_firm", "european_ai_firm"], "HomeOnlyAgent"),
+        info_kpis=True,
+    )
+    verbose.reset()
+    _, _, _, infos = verbose.step(np.zeros((2, 12), dtype=np.int64))
+    # every row's info, from the firm rows 0 and 3 of the batch
+    assert [info["cash"] for info in infos] == verbose.kpis["cash"][[0, 3]].tolist()
+    assert len(verbose.kpis["cash"]) == 2 * 3  # the KPIs of every firm row
 
 
 def test_bad_input_is_named() -> None:
