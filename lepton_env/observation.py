@@ -19,6 +19,7 @@ from lepton_env.features import (
     Feature,
     bounds,
     feature_table,
+    observation_width,
 )
 from lepton_env.state import State
 
@@ -46,9 +47,12 @@ def encode(model: Model, state: State) -> tuple[NDArray[np.float32], NDArray[np.
 
 
 def encode_flat(model: Model, state: State) -> NDArray[np.float32]:
-    """The flat observation (B, R * F_region + F_firm), regions row-major then the firm."""
-    batch, regions = state.entry_mode.shape
-    flat = np.empty((batch, regions * len(REGION_FEATURES) + len(FIRM_FEATURES)), np.float32)
+    """The flat observation of every firm row (B * F, D): regions row-major then the firm,
+    and with rivals their public state and the firm's identity
+    (:func:`~lepton_env.features.observation_width`; F = 1: (B, R * F_region + F_firm))."""
+    rows, regions = state.entry_mode.shape
+    width = observation_width(regions, model.params.num_firms)
+    flat = np.empty((rows, width), np.float32)
     kernel.encode(model._compiled, state.arrays, flat)
     return flat
 

@@ -19,7 +19,7 @@ from lepton_env.multi import LeptonMultiVecEnv, parallel_env
 from lepton_env.multi.firms import agent_ids, firm_params, single_width
 from lepton_env.multi.parallel import LeptonParallelEnv
 from lepton_env.multi.scripted import build_agent
-from lepton_env.observation import REGION_FEATURES
+from lepton_env.observation import REGION_FEATURES, encode_flat
 from lepton_env.scenarios import make_params
 from lepton_env.types import NUM_MOVES
 
@@ -353,3 +353,23 @@ def test_bad_input_is_named() -> None:
         ActionError, match=r"2 envs x 2 learners \['lepton_ai', 'european_ai_firm'\]"
     ):
         race.step(np.zeros((6, 12), dtype=np.int64))
+
+
+def test_snapshot_and_restore_continue_the_same_episodes_with_firms_out() -> None:
+    venv = LeptonMultiVecEnv(3, "race", **LOW_CASH)
+    venv.seed(1)
+    venv.reset()
+    generator = np.random.default_rng(0)
+    nvec = venv.action_space.nvec
+    for _ in range(3):
+        venv.step(generator.integers(0, nvec, size=(9, 12)))
+    snapshot = venv.snapshot()
+    assert snapshot["firm_out"].any()  # firms went bankrupt while their envs play on
+    actions = [generator.integers(0, nvec, size=(9, 12)) for _ in range(4)]
+    before = [venv.step(a) for a in actions]
+    observation = venv.restore(snapshot)
+    np.testing.assert_array_equal(observation, encode_flat(venv.batch.model, venv.batch.state))
+    after = [venv.step(a) for a in actions]
+    for first, second in zip(before, after, strict=True):
+        for a, b in zip(first[:3], second[:3], strict=True):
+            np.testing.assert_array_equal(a, b)
