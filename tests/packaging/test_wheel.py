@@ -54,6 +54,8 @@ def test_only_lepton_env_lands_at_the_top(wheel: Path) -> None:
     assert tops == {"lepton_env", wheel.name.split("-py")[0] + ".dist-info"}
     for member in (
         "lepton_env/agents/factory.py",
+        "lepton_env/multi/parallel.py",
+        "lepton_env/experiments/bench_multi.py",
         "lepton_env/experiments/train.py",
         "lepton_env/configs/train.yaml",
         "lepton_env/configs/agent/ppo.yaml",
