@@ -449,7 +449,7 @@ def _position_value(
 
 # ---------------------------------------------------------------------- market fit
 @njit(cache=True, inline="always")
-def _draw_fit(p: Any, s: Any, i: int, f: int, r: int, key: int) -> None:
+def _draw_fit(p: Any, s: Any, i: int, f: int, r: int, key: int | np.uint64) -> None:
     """Hidden fit and prior belief of firm ``f`` (row ``i``, own key ``key``) in region ``r`` at
     reset (:mod:`lepton_env.mechanisms.fit`): ``phi = mu + sigma z`` with
     ``sigma = sigma_0 + sigma_D D_r``; its home's fit is 0 and known."""
@@ -606,11 +606,13 @@ def _reset_env(p: Any, s: Any, b: int, scratch: Any) -> None:
         for f in range(firms):
             i = b * firms + f
             s.firm_share[i, r] = targets[f]
-            s.revenue[i] += finance.gross_revenue(np.float64(s.firm_share[i, r]), demand, serving[f])
+            s.revenue[i] += finance.gross_revenue(
+                np.float64(s.firm_share[i, r]), demand, serving[f]
+            )
 
 
 @njit(cache=True, inline="always")
-def _reset_firm(p: Any, s: Any, b: int, i: int, f: int, key: int) -> None:
+def _reset_firm(p: Any, s: Any, b: int, i: int, f: int, key: int | np.uint64) -> None:
     """Firm ``f`` (row ``i``, own key ``key``) of env ``b`` at t=0: at home only."""
     regions = s.entry_mode.shape[1]
     candidates = s.partner_quality.shape[2]
@@ -1697,7 +1699,7 @@ def _settle(
     mode = int(out.entry_mode[oi, r])
     interim = int(out.interim_mode[oi, r])
     held_partner = int(out.partner[oi, r])
-    firm_share = np.float64(out.firm_share[oi, r])
+    firm_share: float = np.float64(out.firm_share[oi, r])
     suspended = flags[f, _SUSPENDED]
     gross = finance.gross_revenue(firm_share, demand, serving)
     cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0

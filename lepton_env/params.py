@@ -22,6 +22,10 @@ from lepton_env.types import NUM_MODES
 INF = math.inf
 
 
+def _no_rivals() -> NDArray[np.float64]:
+    return np.zeros(0)
+
+
 def _spec(unit: str, low: float, high: float, shape: str = "", integer: bool = False) -> Any:
     return field(
         metadata={"unit": unit, "low": low, "high": high, "shape": shape, "integer": integer}
@@ -170,16 +174,19 @@ class Params:
     firm_name: str = field(default="Lepton AI", metadata={"unit": "name", "shape": ""})
     rival_names: tuple[str, ...] = field(default=(), metadata={"unit": "names", "shape": "X"})
     rival_home: NDArray[np.float64] = field(
-        default=(), metadata=_spec("region index", 0, INF, "X", True).metadata
+        default_factory=_no_rivals, metadata=_spec("region index", 0, INF, "X", True).metadata
     )
     rival_psychic_distance: NDArray[np.float64] = field(
-        default=(), metadata=_spec("0 = the rival's home, 1 = farthest", 0, 1, "XR").metadata
+        default_factory=_no_rivals,
+        metadata=_spec("0 = the rival's home, 1 = farthest", 0, 1, "XR").metadata,
     )
     rival_geopolitical_risk: NDArray[np.float64] = field(
-        default=(), metadata=_spec("closures per quarter for the rival", 0, 1, "XR").metadata
+        default_factory=_no_rivals,
+        metadata=_spec("closures per quarter for the rival", 0, 1, "XR").metadata,
     )
     rival_fdi_screening: NDArray[np.float64] = field(
-        default=(), metadata=_spec("acquisition veto weight for the rival", 0, 1, "XR").metadata
+        default_factory=_no_rivals,
+        metadata=_spec("acquisition veto weight for the rival", 0, 1, "XR").metadata,
     )
 
     def __post_init__(self) -> None:

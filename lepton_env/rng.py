@@ -55,7 +55,7 @@ _FIRM = np.uint64(0x8CB92BA72F3D8DD7)
 
 
 @njit(cache=True)
-def firm_key(key: int, firm: int) -> np.uint64:
+def firm_key(key: int | np.uint64, firm: int) -> np.uint64:
     """The key of firm ``firm``'s own draws in an episode of key ``key``: the episode's key for
     firm 0 (so a one-firm world draws what it always drew), a mix of both for the others."""
     if firm == 0:
@@ -64,7 +64,7 @@ def firm_key(key: int, firm: int) -> np.uint64:
 
 
 @njit(cache=True)
-def stream_key(key: int, quarter: int, stream: int) -> np.uint64:
+def stream_key(key: int | np.uint64, quarter: int, stream: int) -> np.uint64:
     """The key of ``stream`` in ``quarter`` of an episode, shared by the draws of a stream."""
     return mix(
         np.uint64(key) ^ mix((np.uint64(quarter) << np.uint64(8)) + np.uint64(stream) + _GAMMA)
@@ -84,7 +84,7 @@ def uniform_of(stream: np.uint64, index: int) -> float:
 
 
 @njit(cache=True)
-def uniform_at(key: int, quarter: int, stream: int, index: int) -> float:
+def uniform_at(key: int | np.uint64, quarter: int, stream: int, index: int) -> float:
     """Draw ``index`` of ``stream`` as a uniform number in [0, 1) (53 random bits)."""
     return uniform_of(stream_key(key, quarter, stream), index)
 

@@ -3,8 +3,9 @@
 The world's fields have a row per episode (``B``); each firm's fields have a
 row per (episode, firm), episode-major (``B * F`` rows, row ``b * F + f``), so
 with one firm every field has ``B`` rows. Shapes: ``R`` regions, ``K``
-competitor slots, ``P`` partner candidates per region. Quantities derived from the state (market potential at a quarter,
-served demand, revenue) are computed by the mechanisms, never stored twice.
+competitor slots, ``P`` partner candidates per region. Quantities derived from
+the state (market potential at a quarter, served demand, revenue) are computed
+by the mechanisms, never stored twice.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class State:
 
     episode_key: NDArray[np.uint64]  # (B,) counter-RNG key of the episode
     quarter: NDArray[np.int32]  # (B,) quarters elapsed
-    cash: NDArray[np.float64]  # (B * F,) $M; firms' fields: a row per (episode, firm)
+    cash: NDArray[np.float64]  # (B * F,) $M (a firm's field: a row per (episode, firm))
     revenue: NDArray[
         np.float64
     ]  # (B,) net revenue booked last quarter (at reset: at t=0 shares), $M
