@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from gymnasium import spaces
 from sb3_contrib import MaskablePPO
 from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
@@ -373,3 +374,65 @@ def test_snapshot_and_restore_continue_the_same_episodes_with_firms_out() -> Non
     for first, second in zip(before, after, strict=True):
         for a, b in zip(first[:3], second[:3], strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+class RecordingAgent:
+    """A test double of a loaded model: records each ``predict`` call, and holds."""
+
+    def __init__(self, width: int, masked: bool) -> None:
+        self.observation_space = spaces.Box(-np.inf, np.inf, (width,), dtype=np.float32)
+        self.calls: list[tuple[tuple[int, ...], Any, list[bool]]] = []
+        if masked:
+            self.predict = self._predict_masked  # type: ignore[method-assign]
+
+    def predict(
+        self, observation: np.ndarray, state: Any = None, episode_start: Any = None, **_: Any
+    ) -> tuple[np.ndarray, Any]:
+        self.calls.append((observation.shape, None, episode_start.tolist()))
+        return np.zeros((observation.shape[0], 4), dtype=np.int64), state
+
+    def _predict_masked(
+        self,
+        observation: np.ndarray,
+        state: Any = None,
+        episode_start: Any = None,
+        deterministic: bool = False,
+        action_masks: Any = None,
+    ) -> tuple[np.ndarray, Any]:
+        self.calls.append((observation.shape, action_masks.shape, episode_start.tolist()))
+        return np.zeros((observation.shape[0], 4), dtype=np.int64), state
+
+
+@pytest.mark.parametrize(("width", "masked"), [(106, True), (95, False)])
+def test_a_scripted_model_gets_one_batched_call_per_step(width: int, masked: bool) -> None:
+    """One predict per step for all n envs, with the columns its observation space has
+    (duel_toy: 106 with the rival block, 95 the single-agent table), masks when it takes
+    them, and episode starts where an env was reset (duel_toy's horizon is 5)."""
+    agent = RecordingAgent(width, masked)
+    venv = LeptonMultiVecEnv(3, "duel_toy", scripted={"rival_ai": agent})
+    venv.reset()
+    for _ in range(6):
+        venv.step(np.zeros((3, 4), dtype=np.int64))
+    assert len(agent.calls) == 6
+    assert all(shape == (3, width) for shape, _, _ in agent.calls)
+    assert all(masks == ((3, 32) if masked else None) for _, masks, _ in agent.calls)
+    starts = [start for _, _, start in agent.calls]
+    assert starts == [[True] * 3] + [[False] * 3] * 4 + [[True] * 3]
+
+
+def test_a_saved_model_plays_a_rival(tmp_path: Any) -> None:
+    venv = LeptonMultiVecEnv(2, "duel_toy", scripted={"rival_ai": "HomeOnlyAgent"})
+    model = MaskablePPO(
+        "MlpPolicy", venv, n_steps=8, batch_size=16, policy_kwargs={"net_arch": [8]}
+    )
+    model.learn(16)
+    model.save(tmp_path / "lepton")
+    rival = MaskablePPO.load(tmp_path / "lepton")
+    # the model trained as Lepton AI now plays the rival, inside the face
+    arena = LeptonMultiVecEnv(2, "duel_toy", scripted={"lepton_ai": rival})
+    assert arena.learners == ("rival_ai",)
+    arena.reset()
+    for _ in range(5):
+        _, rewards, _, _ = arena.step(np.zeros((2, 4), dtype=np.int64))
+        assert np.isfinite(rewards).all()
+    assert arena.scripted[0].masked and arena.scripted[0].width == 106
