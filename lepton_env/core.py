@@ -15,6 +15,11 @@ settled, and the firm is bankrupt if cash is below minus the credit line,
 beliefs and the psychic distance of similar regions update
 (:mod:`lepton_env.mechanisms.fit`).
 
+With rival firms (``Params.rival_names``, scenarios ``race`` and ``duel_toy``) every
+firm takes each step of the quarter, firm-level arrays have a row per (episode,
+firm), and conflicts over an incumbent or a partner are settled by documented
+rules (docs/model.md, section 5b); with none, the quarter is the one-firm game.
+
 The quarter itself is compiled (:mod:`lepton_env.kernel`); this module holds
 the Python-facing model: actions, outputs, personas and the reward function.
 """

@@ -90,6 +90,18 @@ class StateRef(structref.StructRefProxy):
     """A state's arrays by reference, built inside the compiled loops from a StateTuple."""
 
 
+@structref.register
+class _WorkType(types.StructRef):
+    def preprocess_fields(self, fields: Any) -> Any:
+        return tuple((name, types.unliteral(kind)) for name, kind in fields)
+
+
+class Work(structref.StructRefProxy):
+    """A step's inputs, outputs and per-thread scratch by reference: the quarter's phases take
+    this one reference, where a dozen arrays passed to each would each be reference-counted
+    on every call (the counts, not the arithmetic, were a third of a quarter's time)."""
+
+
 #: Per-scenario constants the compiled quarter looks up instead of recomputing per env:
 #: ``(1 + g_r) ** (t / 4)`` for t = 0 .. horizon + 1 (R, horizon + 2), ``exp(-lambda_r)``
 #: and each firm's closure probability ``1 - exp(-rho_fr)`` (F, R); for the valuation
@@ -114,6 +126,16 @@ _DERIVED_NAMES = [
 ]
 structref.define_proxy(CompiledParams, _ParamsType, _PARAM_NAMES + _DERIVED_NAMES)
 structref.define_proxy(StateRef, _StateType, _STATE_NAMES)
+#: :class:`Work`'s fields: the action, the personas' reactions, the outputs, then the scratch
+#: of :func:`_scratch` in its order.
+_WORK_NAMES = [
+    "moves", "marketing", "localization_intent", "compliance_intent", "rnd_action",
+    "kinds", "reacted",
+    "money", "counts", "by_mode", "next_valid", "observation",
+    "utility", "column", "cost", "ok", "potentials", "precisions", "served_regions",
+    "firm_utility", "targets", "serving", "served", "flags", "work", "keys", "taken",
+]  # fmt: skip
+structref.define_proxy(Work, _WorkType, _WORK_NAMES)
 
 #: Per-env KPIs in $M (float64), rows of the ``money`` output.
 MONEY_KPIS = (
@@ -1050,7 +1072,7 @@ def _restart_env(
         demand_value, _ = _valuation_terms(p, s, b, r)
         for f in range(firms):
             i = b * firms + f
-            _region_masks(p, s, b, i, f, r, potentials[r], demand_value, cost[f], valid[i, r])
+            _region_masks(p, s, b, i, f, r, potentials[r], demand_value, cost, valid[i, r])
     for f in range(firms):
         encode_env(p, s, b, b * firms + f, f, observation, b * firms + f, column, potentials)
 
@@ -1142,58 +1164,37 @@ def _react(
 # Per-firm values that pass from one phase of a region to the next, columns of the scratch
 # ``flags`` (F, .) int64 and ``work`` (F, .) float64.
 _MOVE, _CLAIM, _CLOSED0, _CLOSING, _SUSPENDED0, _SUSPENDED, _ACTIVE = range(7)
-_SPEND_MARKETING, _SPEND_LOCALIZATION, _SPEND_COMPLIANCE, _COMMITTED, _BUDGET = range(5)
+_SPEND_MARKETING, _SPEND_LOCALIZATION, _SPEND_COMPLIANCE, _COMMITTED, _BUDGET, _MOVE_COST = range(6)
 # and the firms' own random streams of the quarter, columns of ``keys`` (F, .) uint64
 _KEY, _CLOSURE_STREAM, _ENFORCEMENT_STREAM = range(3)
 
 
 @njit(cache=True, inline="always")
-def _open_books(
-    p: Any,
-    s: Any,
-    i: int,
-    f: int,
-    firms: int,
-    key: int,
-    quarter: int,
-    money: NDArray[np.float64],
-    counts: NDArray[np.int64],
-    by_mode: NDArray[np.int64],
-    flags: NDArray[np.int64],
-    work: NDArray[np.float64],
-    keys: NDArray[np.uint64],
-) -> None:
+def _open_books(p: Any, s: Any, w: Any, i: int, f: int, firms: int, key: int, quarter: int) -> None:
     """Firm ``f`` (row ``i``) at the start of the quarter: KPIs at zero, whether it is still in
     the game, its budget (cash and credit) and its random streams."""
-    for c in range(money.shape[0]):
-        money[c, i] = 0.0
-    for c in range(counts.shape[0]):
-        counts[c, i] = 0
-    for m in range(by_mode.shape[1]):
-        by_mode[i, m] = 0
-    flags[f, _ACTIVE] = not _is_out(p, s, i, firms)
-    work[f, _COMMITTED] = 0.0
-    work[f, _BUDGET] = s.cash[i] + p.credit_line
+    _zero_kpis(w.money, w.counts, w.by_mode, i)
+    w.flags[f, _ACTIVE] = not _is_out(p, s, i, firms)
+    w.work[f, _COMMITTED] = 0.0
+    w.work[f, _BUDGET] = s.cash[i] + p.credit_line
     firm_key = rng.firm_key(key, f)
-    keys[f, _KEY] = firm_key
-    keys[f, _CLOSURE_STREAM] = rng.stream_key(firm_key, quarter, Stream.GEOPOLITICAL_SHOCK)
-    keys[f, _ENFORCEMENT_STREAM] = rng.stream_key(firm_key, quarter, Stream.ENFORCEMENT)
+    w.keys[f, _KEY] = firm_key
+    w.keys[f, _CLOSURE_STREAM] = rng.stream_key(firm_key, quarter, Stream.GEOPOLITICAL_SHOCK)
+    w.keys[f, _ENFORCEMENT_STREAM] = rng.stream_key(firm_key, quarter, Stream.ENFORCEMENT)
 
 
 @njit(cache=True, inline="always")
-def _research(
-    p: Any, s: Any, i: int, out: Any, oi: int, rnd_action: NDArray[np.float32], money: Any
-) -> None:
+def _research(p: Any, s: Any, w: Any, i: int, out: Any, oi: int) -> None:
     """R&D is global to a firm: its chosen intensity (NaN keeps it), the spend, and quality
     against the moving frontier (:mod:`lepton_env.mechanisms.rnd`)."""
-    chosen_rnd = rnd_action[i]
+    chosen_rnd = w.rnd_action[i]
     rnd_intensity = s.rnd_intensity[i] if np.isnan(chosen_rnd) else min(max(chosen_rnd, 0.0), 1.0)
     out.rnd_intensity[oi] = rnd_intensity
     rnd_spend = np.float64(out.rnd_intensity[oi]) * p.rnd_max_budget
     out.product_quality[oi] = rnd.rnd_quality(
         np.float64(s.product_quality[i]), rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence
     )
-    money[_RND, i] = rnd_spend
+    w.money[_RND, i] = rnd_spend
 
 
 @njit(cache=True, inline="always")
@@ -1240,42 +1241,34 @@ def _carry_firm(s: Any, i: int, out: Any, oi: int) -> None:
 def _fund(
     p: Any,
     s: Any,
+    w: Any,
     b: int,
     i: int,
     f: int,
     r: int,
     potential: float,
     demand_value: float,
-    moves: NDArray[np.int8],
-    marketing: NDArray[np.float32],
-    localization_intent: NDArray[np.float32],
-    compliance_intent: NDArray[np.float32],
     known: bool,
-    next_valid: NDArray[np.bool_],
-    cost: NDArray[np.float64],
-    ok: NDArray[np.bool_],
-    flags: NDArray[np.int64],
-    work: NDArray[np.float64],
-    money: NDArray[np.float64],
-    counts: NDArray[np.int64],
 ) -> None:
     """Funding: firm ``f``'s move and spends in region ``r`` are checked against its masks and
     funded in region order until its cash and credit run out (the move goes to
-    ``flags[f, _MOVE]``, HOLD when refused; the funded spend intensities to ``work``)."""
+    ``flags[f, _MOVE]``, HOLD when refused; its cost and the funded spend intensities to
+    ``work``)."""
+    cost, ok = w.cost, w.ok
     _region_costs(p, s, b, i, r, potential, demand_value, cost)
     if known:  # the masks of ``s``, which this firm's row is overwritten with later
         for move in range(NUM_MOVES):
-            ok[move] = next_valid[i, r, move]
+            ok[move] = w.next_valid[i, r, move]
     else:
         _region_valid(p, s, b, i, f, r, cost, ok)
     present = s.entry_mode[i, r] > 0
-    move = int(moves[i, r])
+    move = int(w.moves[i, r])
     chosen_valid = ok[move]
     spend_marketing = spend_localization = spend_compliance = 0.0
     if present:
-        spend_marketing = min(max(np.float64(marketing[i, r]), 0.0), 1.0)
-        spend_localization = min(max(np.float64(localization_intent[i, r]), 0.0), 1.0)
-        spend_compliance = min(max(np.float64(compliance_intent[i, r]), 0.0), 1.0)
+        spend_marketing = min(max(np.float64(w.marketing[i, r]), 0.0), 1.0)
+        spend_localization = min(max(np.float64(w.localization_intent[i, r]), 0.0), 1.0)
+        spend_compliance = min(max(np.float64(w.compliance_intent[i, r]), 0.0), 1.0)
     is_spend = move == _MARKETING or move == _LOCALIZE or move == _COMPLY
     if chosen_valid and move == _MARKETING:
         spend_marketing = 1.0
@@ -1289,41 +1282,32 @@ def _fund(
         + spend_localization * cost[_LOCALIZE]
         + spend_compliance * cost[_COMPLY]
     )
-    work[f, _COMMITTED] += region_cost
-    funded = work[f, _COMMITTED] <= work[f, _BUDGET]
+    w.work[f, _COMMITTED] += region_cost
+    funded = w.work[f, _COMMITTED] <= w.work[f, _BUDGET]
     accepted = chosen_valid and funded
     if move != _HOLD and not chosen_valid:
-        counts[_INVALID, i] += 1
+        w.counts[_INVALID, i] += 1
     elif not funded and (move != _HOLD or region_cost > 0.0):
         # allowed by the per-region mask, refused by the joint budget: not an invalid move
-        counts[_UNFUNDED, i] += 1
+        w.counts[_UNFUNDED, i] += 1
     if not accepted:
         move = _HOLD
     if not funded:
         spend_marketing = spend_localization = spend_compliance = 0.0
-    money[_SPEND, i] += (
+    w.money[_SPEND, i] += (
         spend_marketing * cost[_MARKETING]
         + spend_localization * cost[_LOCALIZE]
         + spend_compliance * cost[_COMPLY]
     )
-    flags[f, _MOVE] = move
-    work[f, _SPEND_MARKETING] = spend_marketing
-    work[f, _SPEND_LOCALIZATION] = spend_localization
-    work[f, _SPEND_COMPLIANCE] = spend_compliance
+    w.flags[f, _MOVE] = move
+    w.work[f, _MOVE_COST] = cost[move]
+    w.work[f, _SPEND_MARKETING] = spend_marketing
+    w.work[f, _SPEND_LOCALIZATION] = spend_localization
+    w.work[f, _SPEND_COMPLIANCE] = spend_compliance
 
 
 @njit(cache=True, inline="always")
-def _claim(
-    p: Any,
-    s: Any,
-    b: int,
-    r: int,
-    key: int,
-    quarter: int,
-    flags: NDArray[np.int64],
-    keys: NDArray[np.uint64],
-    taken: NDArray[np.bool_],
-) -> None:
+def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> None:
     """Conflicts over region ``r``'s scarce targets, into ``flags[f, _CLAIM]``.
 
     Acquisitions: each bid is approved by the regulator with the probability its bidder
@@ -1333,6 +1317,7 @@ def _claim(
     after a veto (claim 1 = buys, 0 = vetoed or outbid). Partnerships are exclusive: firms
     pick in turn from a drawn first one, each its best-estimated candidate that no other firm
     holds or has just taken (claim = the candidate, -1 when none is left)."""
+    flags, keys, taken = w.flags, w.keys, w.taken
     firms = flags.shape[0]
     approved = 0
     for f in range(firms):
@@ -1391,12 +1376,7 @@ def _move(
     out: Any,
     o: int,
     oi: int,
-    cost: NDArray[np.float64],
-    flags: NDArray[np.int64],
-    keys: NDArray[np.uint64],
-    money: NDArray[np.float64],
-    counts: NDArray[np.int64],
-    by_mode: NDArray[np.int64],
+    w: Any,
 ) -> None:
     """Moves: entries, upgrades, exits and diligence of firm ``f`` in region ``r`` take effect
     (a greenfield builds while the old mode serves; an acquisition takes the target's share,
@@ -1404,9 +1384,12 @@ def _move(
     The firm's new mode, build, partner, share, brand and localization go to ``out``."""
     candidates = s.partner_quality.shape[2]
     regions = s.entry_mode.shape[1]
-    move = int(flags[f, _MOVE])
-    if move == _PARTNERSHIP and flags[f, _CLAIM] < 0:
+    money, counts, by_mode = w.money, w.counts, w.by_mode
+    move = int(w.flags[f, _MOVE])
+    claim = int(w.flags[f, _CLAIM])
+    if move == _PARTNERSHIP and claim < 0:
         move = _HOLD  # every candidate taken this quarter: the partnership falls through
+    cost = w.work[f, _MOVE_COST]  # of the one move made
     mode = int(s.entry_mode[i, r])
     interim = int(s.interim_mode[i, r])
     build0 = int(s.build_quarters[i, r])
@@ -1423,7 +1406,7 @@ def _move(
 
     entering = move >= _PILOT and move <= _GREENFIELD
     if entering and move != _ACQUISITION:
-        money[_ENTRY, i] += cost[move]
+        money[_ENTRY, i] += cost
     to_greenfield = move == _GREENFIELD
     if to_greenfield:
         interim = mode
@@ -1431,7 +1414,7 @@ def _move(
         if build == 0:
             interim = 0
     if move == _PARTNERSHIP:
-        chosen = int(flags[f, _CLAIM])
+        chosen = claim
         held_partner = chosen
         local = np.float64(
             np.float32(
@@ -1444,9 +1427,9 @@ def _move(
         )
     approved = False
     if move == _ACQUISITION:
-        approved = flags[f, _CLAIM] == 1
+        approved = claim == 1
         if approved:
-            money[_ENTRY, i] += cost[_ACQUISITION]
+            money[_ENTRY, i] += cost
             target = entry.acquisition_target(s.competitor_share[b, r], s.competitor_active[b, r])
             firm_share = _f32(firm_share + np.float64(s.competitor_share[b, r, target]))
             transferred = p.acquisition_brand_transfer * np.float64(
@@ -1457,7 +1440,7 @@ def _move(
             out.competitor_share[o, r, target] = 0.0
             out.competitor_active[o, r, target] = False
         else:
-            money[_ENTRY, i] += p.acquisition_filing_fee * cost[_ACQUISITION]
+            money[_ENTRY, i] += p.acquisition_filing_fee * cost
             counts[_VETOED, i] += 1
     succeeded = (entering and move != _ACQUISITION) or approved
     if approved or (to_greenfield and interim != _PARTNERSHIP):
@@ -1468,7 +1451,7 @@ def _move(
         counts[_ENTRIES, i] += 1
 
     if move == _EXIT_MOVE:
-        money[_EXIT, i] += cost[_EXIT_MOVE]
+        money[_EXIT, i] += cost
         mode = interim = build = 0
         held_partner = -1
         firm_share = 0.0
@@ -1478,12 +1461,12 @@ def _move(
     diligent = move == _DILIGENCE
     if diligent:
         rounds += 1
-        money[_ENTRY, i] += cost[_DILIGENCE]
+        money[_ENTRY, i] += cost
     out.diligence_rounds[oi, r] = rounds
     for c in range(candidates):
         if diligent:
             z = rng.normal_at(
-                keys[f, _KEY],
+                w.keys[f, _KEY],
                 quarter,
                 Stream.DILIGENCE_NOISE,
                 r * candidates + c,
@@ -1505,38 +1488,28 @@ def _move(
 
 
 @njit(cache=True, inline="always")
-def _spend(p: Any, s: Any, i: int, f: int, r: int, out: Any, oi: int, work: Any) -> None:
+def _spend(p: Any, s: Any, w: Any, i: int, f: int, r: int, out: Any, oi: int) -> None:
     """Spends: marketing builds Nerlove-Arrow goodwill, localization and compliance close part
     of their gaps (the compliance erosion of the quarter's new laws follows in :func:`_shock`)."""
     out.brand[oi, r] = brand.nerlove_arrow(
-        np.float64(out.brand[oi, r]), work[f, _SPEND_MARKETING], p.brand_efficiency, p.brand_decay
+        np.float64(out.brand[oi, r]), w.work[f, _SPEND_MARKETING], p.brand_efficiency, p.brand_decay
     )
     out.localization[oi, r] = localization.localize(
-        np.float64(out.localization[oi, r]), work[f, _SPEND_LOCALIZATION], p.localization_rate
+        np.float64(out.localization[oi, r]), w.work[f, _SPEND_LOCALIZATION], p.localization_rate
     )
     out.compliance[oi, r] = _f32(
         compliance.invest(
-            np.float64(s.compliance[i, r]), work[f, _SPEND_COMPLIANCE], p.compliance_rate
+            np.float64(s.compliance[i, r]), w.work[f, _SPEND_COMPLIANCE], p.compliance_rate
         )
     )
 
 
 @njit(cache=True, inline="always")
-def _shock(
-    p: Any,
-    s: Any,
-    b: int,
-    r: int,
-    out: Any,
-    o: int,
-    law_stream: np.uint64,
-    flags: NDArray[np.int64],
-    keys: NDArray[np.uint64],
-    counts: NDArray[np.int64],
-) -> None:
+def _shock(p: Any, s: Any, w: Any, b: int, r: int, out: Any, o: int, law_stream: np.uint64) -> None:
     """Shocks: new laws tighten region ``r``'s stringency (for every firm), which erodes each
     firm's compliance; a geopolitical closure strikes each firm with its own probability;
     suspensions count down (:mod:`lepton_env.mechanisms.shocks`)."""
+    flags, keys, counts = w.flags, w.keys, w.counts
     firms = flags.shape[0]
     stringency0 = np.float64(s.stringency[b, r])
     laws = rng.poisson_small_given(
@@ -1571,17 +1544,7 @@ def _shock(
 
 
 @njit(cache=True, inline="always")
-def _compete(
-    p: Any,
-    s: Any,
-    b: int,
-    r: int,
-    out: Any,
-    o: int,
-    kinds: NDArray[np.int8],
-    reacted: NDArray[np.float32],
-    firms: int,
-) -> None:
+def _compete(p: Any, s: Any, w: Any, b: int, r: int, out: Any, o: int, firms: int) -> None:
     """Competitors react to the entrants' positions at the start of the quarter: the
     firms' summed share where they are foreign (incumbents react to firms as entrants, not to
     their home business) and the strongest firm brand (:mod:`~lepton_env.mechanisms.
@@ -1594,12 +1557,12 @@ def _compete(
             entrant_share += np.float64(s.firm_share[i, r])
         firm_brand = max(firm_brand, np.float64(s.brand[i, r]))
     for k in range(s.competitor_share.shape[2]):
-        kind = kinds[r, k]
+        kind = w.kinds[r, k]
         if kind == competitors.CUSTOM_KIND:
             quality, rival_brand, price = (
-                reacted[0, b, r, k],
-                reacted[1, b, r, k],
-                reacted[2, b, r, k],
+                w.reacted[0, b, r, k],
+                w.reacted[1, b, r, k],
+                w.reacted[2, b, r, k],
             )
         else:
             quality, rival_brand, price = _react(
@@ -1617,24 +1580,12 @@ def _compete(
 
 
 @njit(cache=True, inline="always")
-def _share(
-    p: Any,
-    s: Any,
-    b: int,
-    r: int,
-    out: Any,
-    o: int,
-    flags: NDArray[np.int64],
-    serving: NDArray[np.bool_],
-    served: NDArray[np.int64],
-    utility: NDArray[np.float32],
-    firm_utility: NDArray[np.float32],
-    targets: NDArray[np.float64],
-) -> None:
+def _share(p: Any, s: Any, w: Any, b: int, r: int, out: Any, o: int) -> None:
     """Shares: adoption diffuses (Bass) and every share moves toward its attraction-model
     target among the serving firms, the competitors and the outside option. A closure idles
     the quarter it strikes and the ``closed_quarters`` counted at its start, so the
     observation's count is exactly the quarters still lost."""
+    flags, serving, served, utility, targets = w.flags, w.serving, w.served, w.utility, w.targets
     firms = flags.shape[0]
     out.adoption[o, r] = diffusion.bass_adoption(
         np.float64(s.adoption[b, r]), p.bass_innovation[r], p.bass_imitation[r]
@@ -1657,7 +1608,7 @@ def _share(
         out.market_fit[oi, r] = s.market_fit[i, r]
         out.fit_mean[oi, r] = s.fit_mean[i, r]
         out.fit_variance[oi, r] = s.fit_variance[i, r]
-    _region_targets(p, out, o, r, serving, served, utility, firm_utility, targets)
+    _region_targets(p, out, o, r, serving, served, utility, w.firm_utility, targets)
     for f in range(firms):
         if flags[f, _ACTIVE]:
             oi = o * firms + f
@@ -1685,22 +1636,19 @@ def _settle(
     out: Any,
     o: int,
     oi: int,
-    serving: bool,
-    served: int,
-    flags: NDArray[np.int64],
-    keys: NDArray[np.uint64],
-    money: NDArray[np.float64],
-    counts: NDArray[np.int64],
+    w: Any,
 ) -> None:
     """Compliance and settlement of firm ``f`` in region ``r``: revenue of the served share
     (less a partner's cut), enforcement where compliance lags stringency (a fine, sometimes a
     suspension), a partner's failure, and the quarter's operating and variable costs."""
+    money, counts = w.money, w.counts
+    serving, served = w.serving[f], w.served[f]
     demand = potential * np.float64(out.adoption[o, r])
     mode = int(out.entry_mode[oi, r])
     interim = int(out.interim_mode[oi, r])
     held_partner = int(out.partner[oi, r])
     firm_share: float = np.float64(out.firm_share[oi, r])
-    suspended = flags[f, _SUSPENDED]
+    suspended = w.flags[f, _SUSPENDED]
     gross = finance.gross_revenue(firm_share, demand, serving)
     cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0
     net = gross * (1.0 - cut)
@@ -1712,10 +1660,10 @@ def _settle(
             p.enforcement_base_hazard,
             p.enforcement_gap_hazard,
         )
-    if serving and rng.uniform_of(keys[f, _ENFORCEMENT_STREAM], r) < hazard:
+    if serving and rng.uniform_of(w.keys[f, _ENFORCEMENT_STREAM], r) < hazard:
         counts[_EVENTS, i] += 1
         money[_FINES, i] += compliance.fine(4.0 * gross, p.fine_rate)
-        severe_u = rng.uniform_at(keys[f, _KEY], quarter, Stream.ENFORCEMENT_SEVERITY, r)
+        severe_u = rng.uniform_at(w.keys[f, _KEY], quarter, Stream.ENFORCEMENT_SEVERITY, r)
         if severe_u < p.severe_probability:
             suspended = p.suspension_quarters
             counts[_SUSPENSIONS, i] += 1
@@ -1724,7 +1672,7 @@ def _settle(
     if serving and served == _PARTNERSHIP:
         held = np.float64(s.partner_quality[b, r, max(held_partner, 0)])
         failure = partners.failure_probability(held, p.partner_failure_rate)
-        if rng.uniform_at(keys[f, _KEY], quarter, Stream.PARTNER_FAILURE, r) < failure:
+        if rng.uniform_at(w.keys[f, _KEY], quarter, Stream.PARTNER_FAILURE, r) < failure:
             counts[_FAILURES, i] += 1
             if mode == _PARTNERSHIP:
                 mode = _NONE
@@ -1748,19 +1696,11 @@ def _settle(
 
 
 @njit(cache=True, inline="always")
-def _finance(
-    p: Any,
-    s: Any,
-    i: int,
-    out: Any,
-    oi: int,
-    money: NDArray[np.float64],
-    counts: NDArray[np.int64],
-    firms: int,
-) -> None:
+def _finance(p: Any, s: Any, w: Any, i: int, out: Any, oi: int, firms: int) -> None:
     """Finance: the quarter's profit is booked to cash; in a game of several firms one whose
     cash falls below minus its credit line is bankrupt and leaves: every position is given
     up, so it takes no share and pays nothing from then on."""
+    money, counts = w.money, w.counts
     total_cost = (
         money[_COST_OF_REVENUE, i]
         + money[_OPERATING, i]
@@ -1790,36 +1730,13 @@ def _finance(
 
 
 @njit(cache=True)
-def _step_env(
-    p: Any,
-    s: Any,
-    b: int,
-    moves: NDArray[np.int8],
-    marketing: NDArray[np.float32],
-    localization_intent: NDArray[np.float32],
-    compliance_intent: NDArray[np.float32],
-    rnd_action: NDArray[np.float32],
-    kinds: NDArray[np.int8],
-    reacted: NDArray[np.float32],
-    out: Any,
-    o: int,
-    money: NDArray[np.float64],
-    counts: NDArray[np.int64],
-    by_mode: NDArray[np.int64],
-    next_valid: NDArray[np.bool_],
-    observation: NDArray[np.float32],
-    scratch: Any,
-    known: bool,
-) -> None:
+def _step_env(p: Any, s: Any, b: int, out: Any, o: int, w: Any, known: bool) -> None:
     """One quarter of env ``b`` of ``s``, written to env ``o`` of ``out``: R&D, then region by
     region funding, claims, moves, spends, shocks, competitors, shares and settlement, then
-    learning and finance; each phase for every firm (row ``b * F + f``) of the env. The KPIs
-    of firm row ``i`` go to column ``i`` of ``money`` and ``counts``, and the new state's
-    valid moves and observation to row ``i`` of ``next_valid`` and ``observation``."""
-    (
-        utility, column, cost, ok, potentials, precisions, served_regions,
-        firm_utility, targets, serving, served, flags, work, keys, taken,
-    ) = scratch  # fmt: skip
+    learning and finance; each phase for every firm (row ``b * F + f``) of the env. ``w``
+    holds the action and the outputs (:class:`Work`): the KPIs of firm row ``i`` go to column
+    ``i`` of its ``money`` and ``counts``, the new state's valid moves and observation to row
+    ``i`` of ``next_valid`` and ``observation``."""
     regions = s.entry_mode.shape[1]
     firms = s.cash.shape[0] // s.quarter.shape[0]
     key, quarter = s.episode_key[b], s.quarter[b]
@@ -1827,9 +1744,9 @@ def _step_env(
     out.quarter[o] = quarter + 1
     for f in range(firms):
         i, oi = b * firms + f, o * firms + f
-        _open_books(p, s, i, f, firms, key, quarter, money, counts, by_mode, flags, work, keys)
-        if flags[f, _ACTIVE]:
-            _research(p, s, i, out, oi, rnd_action, money)
+        _open_books(p, s, w, i, f, firms, key, quarter)
+        if w.flags[f, _ACTIVE]:
+            _research(p, s, w, i, out, oi)
         else:
             _carry_firm(s, i, out, oi)
     law_stream = rng.stream_key(key, quarter, Stream.REGULATORY_SHOCK)
@@ -1837,59 +1754,54 @@ def _step_env(
         potential = _potential(p, s, b, r)
         demand_value, potential_value = _valuation_terms(p, s, b, r)
         _carry_world(s, b, out, o, r)
+        contested = False  # a move for a scarce target: an incumbent or a partner
         for f in range(firms):
             i = b * firms + f
-            flags[f, _MOVE] = _HOLD
-            if flags[f, _ACTIVE]:
-                money[_PREVIOUS_FIRM_VALUE, i] += _position_value(
+            w.flags[f, _MOVE] = _HOLD
+            if w.flags[f, _ACTIVE]:
+                w.money[_PREVIOUS_FIRM_VALUE, i] += _position_value(
                     p, s, b, i, r, demand_value, potential_value
                 )
-                _fund(
-                    p, s, b, i, f, r, potential, demand_value, moves, marketing,
-                    localization_intent, compliance_intent, known, next_valid, cost[f], ok[f],
-                    flags, work, money, counts,
-                )  # fmt: skip
-        _claim(p, s, b, r, key, quarter, flags, keys, taken)
+                _fund(p, s, w, b, i, f, r, potential, demand_value, known)
+                move = w.flags[f, _MOVE]
+                contested = contested or move == _ACQUISITION or move == _PARTNERSHIP
+        if contested:
+            _claim(p, s, w, b, r, key, quarter)
         for f in range(firms):
-            if flags[f, _ACTIVE]:
+            if w.flags[f, _ACTIVE]:
                 i, oi = b * firms + f, o * firms + f
-                _move(
-                    p, s, b, i, f, r, quarter, out, o, oi, cost[f], flags, keys, money, counts,
-                    by_mode,
-                )  # fmt: skip
-                _spend(p, s, i, f, r, out, oi, work)
-        _shock(p, s, b, r, out, o, law_stream, flags, keys, counts)
-        _compete(p, s, b, r, out, o, kinds, reacted, firms)
-        _share(p, s, b, r, out, o, flags, serving, served, utility, firm_utility, targets)
+                _move(p, s, b, i, f, r, quarter, out, o, oi, w)
+                _spend(p, s, w, i, f, r, out, oi)
+        _shock(p, s, w, b, r, out, o, law_stream)
+        _compete(p, s, w, b, r, out, o, firms)
+        _share(p, s, w, b, r, out, o)
         for f in range(firms):
-            if flags[f, _ACTIVE]:
+            if w.flags[f, _ACTIVE]:
                 i, oi = b * firms + f, o * firms + f
-                _settle(
-                    p, s, b, i, f, r, quarter, potential, out, o, oi, serving[f], served[f],
-                    flags, keys, money, counts,
-                )  # fmt: skip
+                _settle(p, s, b, i, f, r, quarter, potential, out, o, oi, w)
     for f in range(firms):
-        if flags[f, _ACTIVE]:
-            i, oi = b * firms + f, o * firms + f
-            _learn(p, out, oi, f, keys[f, _KEY], quarter, precisions, served_regions)
-            _finance(p, s, i, out, oi, money, counts, firms)
+        i, oi = b * firms + f, o * firms + f
+        if w.flags[f, _ACTIVE]:
+            _learn(p, out, oi, f, w.keys[f, _KEY], quarter, w.precisions, w.served_regions)
+            _finance(p, s, w, i, out, oi, firms)
         else:
-            money[_CASH, b * firms + f] = s.cash[b * firms + f]
+            w.money[_CASH, i] = s.cash[i]
     # what the faces need of the new state, while its row is in cache
+    potentials = w.potentials
     for r in range(regions):
         demand_value, potential_value = _valuation_terms(p, out, o, r)
         potentials[r] = _potential(p, out, o, r)
         for f in range(firms):
             i, oi = b * firms + f, o * firms + f
-            money[_FIRM_VALUE, i] += _position_value(
+            w.money[_FIRM_VALUE, i] += _position_value(
                 p, out, o, oi, r, demand_value, potential_value
             )
             _region_masks(
-                p, out, o, oi, f, r, potentials[r], demand_value, cost[f], next_valid[i, r]
+                p, out, o, oi, f, r, potentials[r], demand_value, w.cost, w.next_valid[i, r]
             )
     for f in range(firms):
         i = b * firms + f
-        encode_env(p, out, o, o * firms + f, f, observation, i, column, potentials)
+        encode_env(p, out, o, o * firms + f, f, w.observation, i, w.column, potentials)
 
 
 @njit(cache=True)
@@ -1903,8 +1815,8 @@ def _scratch(s: Any) -> Any:
     return (
         np.empty(s.competitor_share.shape[2], dtype=np.float32),
         np.empty(_REGION_LOW.shape[0]),
-        np.empty((firms, NUM_MOVES)),
-        np.empty((firms, NUM_MOVES), dtype=np.bool_),
+        np.empty(NUM_MOVES),
+        np.empty(NUM_MOVES, dtype=np.bool_),
         np.empty(regions),
         np.empty(regions),
         np.empty(regions, dtype=np.int64),
@@ -1913,7 +1825,7 @@ def _scratch(s: Any) -> Any:
         np.empty(firms, dtype=np.bool_),
         np.empty(firms, dtype=np.int64),
         np.empty((firms, 7), dtype=np.int64),
-        np.empty((firms, 5)),
+        np.empty((firms, 6)),
         np.empty((firms, 3), dtype=np.uint64),
         np.empty(s.partner_quality.shape[2], dtype=np.bool_),
     )
@@ -1927,16 +1839,9 @@ def _step_rows(
     ``out`` are StateTuples, made references here so that each caller (a chunk of a
     parallel loop) has references of its own."""
     s, out = _ref(s), _ref(out)
-    scratch = _scratch(s)
-    moves, marketing, localization_intent, compliance_intent, rnd_action = action
-    kinds, reacted = personas
-    money, counts, by_mode, next_valid, observation = results
+    w = _work(s, action, personas, results)
     for b in range(start, stop):
-        _step_env(
-            p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
-            kinds, reacted, out, b, money, counts, by_mode, next_valid, observation, scratch,
-            False,
-        )  # fmt: skip
+        _step_env(p, s, b, out, b, w, False)
 
 
 @njit(cache=True)
@@ -1957,25 +1862,37 @@ def _step_rows_in_place(
     holds the masks of ``s`` on entry."""
     s = _ref(s)
     row = _one_row(s)
-    scratch = _scratch(s)
-    moves, marketing, localization_intent, compliance_intent, rnd_action = action
-    kinds, reacted = personas
-    money, counts, by_mode, next_valid, observation = results
+    w = _work(s, action, personas, results)
+    money, counts, by_mode, _, _ = results
     firms = s.cash.shape[0] // s.quarter.shape[0]
     for b in range(start, stop):
         if frozen[b]:
             for i in range(b * firms, (b + 1) * firms):
                 _zero_kpis(money, counts, by_mode, i)
             continue
-        _step_env(
-            p, s, b, moves, marketing, localization_intent, compliance_intent, rnd_action,
-            kinds, reacted, row, 0, money, counts, by_mode, next_valid, observation, scratch,
-            known,
-        )  # fmt: skip
+        _step_env(p, s, b, row, 0, w, known)
         _copy_row(row, 0, s, b)
 
 
 @njit(cache=True)
+def _work(s: Any, action: Any, personas: Any, results: Any) -> Any:
+    """A caller's :class:`Work`: the step's action, personas and outputs, and its own scratch."""
+    moves, marketing, localization_intent, compliance_intent, rnd_action = action
+    kinds, reacted = personas
+    money, counts, by_mode, next_valid, observation = results
+    (
+        utility, column, cost, ok, potentials, precisions, served_regions,
+        firm_utility, targets, serving, served, flags, work, keys, taken,
+    ) = _scratch(s)  # fmt: skip
+    return Work(
+        moves, marketing, localization_intent, compliance_intent, rnd_action, kinds, reacted,
+        money, counts, by_mode, next_valid, observation,
+        utility, column, cost, ok, potentials, precisions, served_regions,
+        firm_utility, targets, serving, served, flags, work, keys, taken,
+    )  # fmt: skip
+
+
+@njit(cache=True, inline="always")
 def _zero_kpis(
     money: NDArray[np.float64], counts: NDArray[np.int64], by_mode: NDArray[np.int64], b: int
 ) -> None:

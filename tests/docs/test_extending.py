@@ -28,6 +28,7 @@ SECTIONS = {
     2: "A competitor persona",
     3: "A reward function",
     4: "A scenario generator",
+    5: "A rival firm",
 }
 
 
@@ -54,7 +55,7 @@ def run_section(number: int, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     return module.__dict__
 
 
-def test_the_page_has_the_four_extension_points_each_with_code() -> None:
+def test_the_page_has_the_five_extension_points_each_with_code() -> None:
     sections = _sections()
     assert sorted(sections) == sorted(SECTIONS)
     for number, title in SECTIONS.items():
@@ -166,3 +167,17 @@ def test_registration_on_the_page_does_not_leak_into_the_package(
         assert "crackdown" in lepton_env.SCENARIOS
     assert lepton_env.SCENARIOS is original
     assert "crackdown" not in original
+
+
+def test_a_rival_firm_joins_the_race_at_home_in_japan(monkeypatch: pytest.MonkeyPatch) -> None:
+    page = run_section(5, monkeypatch)
+    four, model, output = page["four"], page["model"], page["output"]
+    japan = four.region_names.index("japan")
+    assert four.num_firms == 4 and four.firm_homes[-1] == japan
+    assert output.reward.shape == (8,) and output.observation.shape[0] == 8
+    state = model.reset(lepton_env.rng.episode_key(np.arange(1), 0))
+    assert state.entry_mode[3, japan] == 4  # at home with its greenfield
+    assert state.psychic_distance[3, japan] == 0.0
+    with pytest.raises(ValueError, match="multi-agent faces"):
+        gym.make("LeptonExpansion-v0", scenario=four)
+
