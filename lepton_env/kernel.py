@@ -380,29 +380,20 @@ def _firm_utility(p: Any, s: Any, i: int, r: int) -> float:
 
 
 @njit(cache=True, inline="always")
-def _region_targets(
-    p: Any,
-    s: Any,
-    b: int,
-    r: int,
-    serving: NDArray[np.bool_],
-    served: NDArray[np.int64],
-    utility: NDArray[np.float32],
-    firm_utility: NDArray[np.float32],
-    targets: NDArray[np.float64],
-) -> None:
+def _region_targets(p: Any, s: Any, w: Any, b: int, r: int) -> None:
     """Target shares in region ``r`` of env ``b`` of ``s``: each firm's (capped by its mode's
-    ceiling) into ``targets`` (F,), the competitors' over ``utility`` (K,). The choice set is
-    the serving firms, the active competitors and the outside option (:mod:`~lepton_env.
-    mechanisms.share`); ``serving`` and ``served`` (F,) are each firm's status and mode."""
-    firms = targets.shape[0]
+    ceiling) into ``w.targets`` (F,), the competitors' over ``w.utility`` (K,). The choice
+    set is the serving firms, the active competitors and the outside option
+    (:mod:`~lepton_env.mechanisms.share`); ``w.serving`` and ``w.served`` (F,) are each
+    firm's status and mode."""
+    firms = w.targets.shape[0]
     sensitivity = _F(p.price_sensitivity[r])
     weights = (_F(p.quality_weight), _F(p.brand_weight), _F(p.localization_weight))
     for f in range(firms):
         # a firm not serving takes no share: its utility is not read
-        firm_utility[f] = _firm_utility(p, s, b * firms + f, r) if serving[f] else _F(0.0)
-    for k in range(utility.shape[0]):
-        utility[k] = share.attraction(
+        w.firm_utility[f] = _firm_utility(p, s, b * firms + f, r) if w.serving[f] else _F(0.0)
+    for k in range(w.utility.shape[0]):
+        w.utility[k] = share.attraction(
             s.competitor_quality[b, r, k],
             s.competitor_brand[b, r, k],
             _F(1.0),
@@ -413,16 +404,22 @@ def _region_targets(
             weights[2],
         )
     share.firm_target_shares(
-        firm_utility, serving, utility, s.competitor_active[b, r], _F(p.outside_utility), targets
+        w.firm_utility,
+        w.serving,
+        w.utility,
+        s.competitor_active[b, r],
+        _F(p.outside_utility),
+        w.targets,
     )
     for f in range(firms):
+        served = w.served[f]
         ceiling = entry.share_ceiling(
-            served[f],
-            p.share_ceiling[served[f]],
+            served,
+            p.share_ceiling[served],
             p.data_localization[r],
             p.data_localization_pilot_ceiling,
         )
-        targets[f] = min(targets[f], ceiling)
+        w.targets[f] = min(w.targets[f], ceiling)
 
 
 @njit(cache=True, inline="always")
@@ -572,7 +569,7 @@ def _signal_precision(p: Any, out: Any, o: int, r: int) -> float:
 
 # ---------------------------------------------------------------------- reset
 @njit(cache=True)
-def _reset_env(p: Any, s: Any, b: int, scratch: Any) -> None:
+def _reset_env(p: Any, s: Any, b: int, w: Any) -> None:
     """Env ``b`` of ``s`` (its ``episode_key`` set) at t=0: the world's draws from the episode's
     key, each firm's from its own (:func:`lepton_env.rng.firm_key`)."""
     regions = s.entry_mode.shape[1]
@@ -614,22 +611,21 @@ def _reset_env(p: Any, s: Any, b: int, scratch: Any) -> None:
     for f in range(firms):
         _reset_firm(p, s, b, b * firms + f, f, rng.firm_key(key, f))
     # shares start at their targets; only the firms' home greenfields serve at t=0
-    utility, _, _, _, _, _, _, firm_utility, targets, serving, served, _, _, _, _ = scratch
     for f in range(firms):
         s.revenue[b * firms + f] = 0.0
     for r in range(regions):
         for f in range(firms):
-            served[f] = int(s.entry_mode[b * firms + f, r])
-            serving[f] = served[f] > 0
-        _region_targets(p, s, b, r, serving, served, utility, firm_utility, targets)
+            w.served[f] = int(s.entry_mode[b * firms + f, r])
+            w.serving[f] = w.served[f] > 0
+        _region_targets(p, s, w, b, r)
         for k in range(slots):
-            s.competitor_share[b, r, k] = utility[k]
+            s.competitor_share[b, r, k] = w.utility[k]
         demand = _potential(p, s, b, r) * np.float64(s.adoption[b, r])
         for f in range(firms):
             i = b * firms + f
-            s.firm_share[i, r] = targets[f]
+            s.firm_share[i, r] = w.targets[f]
             s.revenue[i] += finance.gross_revenue(
-                np.float64(s.firm_share[i, r]), demand, serving[f]
+                np.float64(s.firm_share[i, r]), demand, w.serving[f]
             )
 
 
@@ -676,9 +672,9 @@ def _reset_rows(p: Any, s: Any, start: int, stop: int) -> None:
     """Resets envs ``start`` to ``stop``; ``s`` is a StateTuple, made a reference here so
     that each caller (a chunk of a parallel loop) has references of its own."""
     s = _ref(s)
-    scratch = _scratch(s)
+    w = _reset_work(s, np.empty((0, 0, 0), dtype=np.bool_), np.empty((0, 0), dtype=np.float32))
     for b in range(start, stop):
-        _reset_env(p, s, b, scratch)
+        _reset_env(p, s, b, w)
 
 
 @njit(cache=True)
@@ -1061,20 +1057,20 @@ def _restart_env(
     key: np.uint64,
     valid: NDArray[np.bool_],
     observation: NDArray[np.float32],
-    scratch: Any,
+    w: Any,
 ) -> None:
-    _, column, cost, _, potentials, _, _, _, _, _, _, _, _, _, _ = scratch
     s.episode_key[b] = key
-    _reset_env(p, s, b, scratch)
+    _reset_env(p, s, b, w)
     firms = s.cash.shape[0] // s.quarter.shape[0]
     for r in range(s.entry_mode.shape[1]):
-        potentials[r] = _potential(p, s, b, r)
+        w.potentials[r] = _potential(p, s, b, r)
         demand_value, _ = _valuation_terms(p, s, b, r)
         for f in range(firms):
             i = b * firms + f
-            _region_masks(p, s, b, i, f, r, potentials[r], demand_value, cost, valid[i, r])
+            _region_masks(p, s, b, i, f, r, w.potentials[r], demand_value, w.cost, valid[i, r])
     for f in range(firms):
-        encode_env(p, s, b, b * firms + f, f, observation, b * firms + f, column, potentials)
+        i = b * firms + f
+        encode_env(p, s, b, i, f, observation, i, w.column, w.potentials)
 
 
 @njit(cache=True)
@@ -1089,9 +1085,9 @@ def _restart_rows(
     stop: int,
 ) -> None:
     s = _ref(s)  # per caller: threads never share a reference count
-    scratch = _scratch(s)
+    w = _reset_work(s, valid, observation)
     for i in range(start, stop):
-        _restart_env(p, s, rows[i], keys[i], valid, observation, scratch)
+        _restart_env(p, s, rows[i], keys[i], valid, observation, w)
 
 
 @njit(cache=True)
@@ -1173,7 +1169,12 @@ _KEY, _CLOSURE_STREAM, _ENFORCEMENT_STREAM = range(3)
 def _open_books(p: Any, s: Any, w: Any, i: int, f: int, firms: int, key: int, quarter: int) -> None:
     """Firm ``f`` (row ``i``) at the start of the quarter: KPIs at zero, whether it is still in
     the game, its budget (cash and credit) and its random streams."""
-    _zero_kpis(w.money, w.counts, w.by_mode, i)
+    for c in range(len(MONEY_KPIS)):
+        w.money[c, i] = 0.0
+    for c in range(len(COUNT_KPIS)):
+        w.counts[c, i] = 0
+    for m in range(NUM_MODES):
+        w.by_mode[i, m] = 0
     w.flags[f, _ACTIVE] = not _is_out(p, s, i, firms)
     w.work[f, _COMMITTED] = 0.0
     w.work[f, _BUDGET] = s.cash[i] + p.credit_line
@@ -1254,16 +1255,15 @@ def _fund(
     funded in region order until its cash and credit run out (the move goes to
     ``flags[f, _MOVE]``, HOLD when refused; its cost and the funded spend intensities to
     ``work``)."""
-    cost, ok = w.cost, w.ok
-    _region_costs(p, s, b, i, r, potential, demand_value, cost)
+    _region_costs(p, s, b, i, r, potential, demand_value, w.cost)
     if known:  # the masks of ``s``, which this firm's row is overwritten with later
         for move in range(NUM_MOVES):
-            ok[move] = w.next_valid[i, r, move]
+            w.ok[move] = w.next_valid[i, r, move]
     else:
-        _region_valid(p, s, b, i, f, r, cost, ok)
+        _region_valid(p, s, b, i, f, r, w.cost, w.ok)
     present = s.entry_mode[i, r] > 0
     move = int(w.moves[i, r])
-    chosen_valid = ok[move]
+    chosen_valid = w.ok[move]
     spend_marketing = spend_localization = spend_compliance = 0.0
     if present:
         spend_marketing = min(max(np.float64(w.marketing[i, r]), 0.0), 1.0)
@@ -1276,11 +1276,11 @@ def _fund(
         spend_localization = 1.0
     elif chosen_valid and move == _COMPLY:
         spend_compliance = 1.0
-    region_cost = cost[move] if chosen_valid and not is_spend else 0.0
+    region_cost = w.cost[move] if chosen_valid and not is_spend else 0.0
     region_cost += (
-        spend_marketing * cost[_MARKETING]
-        + spend_localization * cost[_LOCALIZE]
-        + spend_compliance * cost[_COMPLY]
+        spend_marketing * w.cost[_MARKETING]
+        + spend_localization * w.cost[_LOCALIZE]
+        + spend_compliance * w.cost[_COMPLY]
     )
     w.work[f, _COMMITTED] += region_cost
     funded = w.work[f, _COMMITTED] <= w.work[f, _BUDGET]
@@ -1295,12 +1295,12 @@ def _fund(
     if not funded:
         spend_marketing = spend_localization = spend_compliance = 0.0
     w.money[_SPEND, i] += (
-        spend_marketing * cost[_MARKETING]
-        + spend_localization * cost[_LOCALIZE]
-        + spend_compliance * cost[_COMPLY]
+        spend_marketing * w.cost[_MARKETING]
+        + spend_localization * w.cost[_LOCALIZE]
+        + spend_compliance * w.cost[_COMPLY]
     )
     w.flags[f, _MOVE] = move
-    w.work[f, _MOVE_COST] = cost[move]
+    w.work[f, _MOVE_COST] = w.cost[move]
     w.work[f, _SPEND_MARKETING] = spend_marketing
     w.work[f, _SPEND_LOCALIZATION] = spend_localization
     w.work[f, _SPEND_COMPLIANCE] = spend_compliance
@@ -1384,7 +1384,6 @@ def _move(
     The firm's new mode, build, partner, share, brand and localization go to ``out``."""
     candidates = s.partner_quality.shape[2]
     regions = s.entry_mode.shape[1]
-    money, counts, by_mode = w.money, w.counts, w.by_mode
     move = int(w.flags[f, _MOVE])
     claim = int(w.flags[f, _CLAIM])
     if move == _PARTNERSHIP and claim < 0:
@@ -1406,7 +1405,7 @@ def _move(
 
     entering = move >= _PILOT and move <= _GREENFIELD
     if entering and move != _ACQUISITION:
-        money[_ENTRY, i] += cost
+        w.money[_ENTRY, i] += cost
     to_greenfield = move == _GREENFIELD
     if to_greenfield:
         interim = mode
@@ -1429,7 +1428,7 @@ def _move(
     if move == _ACQUISITION:
         approved = claim == 1
         if approved:
-            money[_ENTRY, i] += cost
+            w.money[_ENTRY, i] += cost
             target = entry.acquisition_target(s.competitor_share[b, r], s.competitor_active[b, r])
             firm_share = _f32(firm_share + np.float64(s.competitor_share[b, r, target]))
             transferred = p.acquisition_brand_transfer * np.float64(
@@ -1440,28 +1439,28 @@ def _move(
             out.competitor_share[o, r, target] = 0.0
             out.competitor_active[o, r, target] = False
         else:
-            money[_ENTRY, i] += p.acquisition_filing_fee * cost
-            counts[_VETOED, i] += 1
+            w.money[_ENTRY, i] += p.acquisition_filing_fee * cost
+            w.counts[_VETOED, i] += 1
     succeeded = (entering and move != _ACQUISITION) or approved
     if approved or (to_greenfield and interim != _PARTNERSHIP):
         held_partner = -1
     if succeeded:
         mode = move
-        by_mode[i, move] += 1
-        counts[_ENTRIES, i] += 1
+        w.by_mode[i, move] += 1
+        w.counts[_ENTRIES, i] += 1
 
     if move == _EXIT_MOVE:
-        money[_EXIT, i] += cost
+        w.money[_EXIT, i] += cost
         mode = interim = build = 0
         held_partner = -1
         firm_share = 0.0
-        counts[_EXITS, i] += 1
+        w.counts[_EXITS, i] += 1
 
     rounds = int(s.diligence_rounds[i, r])
     diligent = move == _DILIGENCE
     if diligent:
         rounds += 1
-        money[_ENTRY, i] += cost
+        w.money[_ENTRY, i] += cost
     out.diligence_rounds[oi, r] = rounds
     for c in range(candidates):
         if diligent:
@@ -1509,8 +1508,7 @@ def _shock(p: Any, s: Any, w: Any, b: int, r: int, out: Any, o: int, law_stream:
     """Shocks: new laws tighten region ``r``'s stringency (for every firm), which erodes each
     firm's compliance; a geopolitical closure strikes each firm with its own probability;
     suspensions count down (:mod:`lepton_env.mechanisms.shocks`)."""
-    flags, keys, counts = w.flags, w.keys, w.counts
-    firms = flags.shape[0]
+    firms = w.flags.shape[0]
     stringency0 = np.float64(s.stringency[b, r])
     laws = rng.poisson_small_given(
         rng.uniform_of(law_stream, r),
@@ -1522,25 +1520,25 @@ def _shock(p: Any, s: Any, w: Any, b: int, r: int, out: Any, o: int, law_stream:
     )
     stringency = np.float64(out.stringency[o, r])
     for f in range(firms):
-        if not flags[f, _ACTIVE]:
+        if not w.flags[f, _ACTIVE]:
             continue
         i, oi = b * firms + f, o * firms + f
-        counts[_LAWS, i] += laws
+        w.counts[_LAWS, i] += laws
         out.compliance[oi, r] = compliance.erode(
             np.float64(out.compliance[oi, r]), stringency0, stringency, p.compliance_erosion
         )
         closed0 = int(s.closed_quarters[i, r])
         closing = shocks.closes(
-            closed0, p.closure_probability[f, r], rng.uniform_of(keys[f, _CLOSURE_STREAM], r)
+            closed0, p.closure_probability[f, r], rng.uniform_of(w.keys[f, _CLOSURE_STREAM], r)
         )
         out.closed_quarters[oi, r] = shocks.quarters_closed(closed0, closing, p.closure_quarters)
         if closing:
-            counts[_CLOSURES, i] += 1
+            w.counts[_CLOSURES, i] += 1
         suspended0 = int(s.suspended_quarters[i, r])
-        flags[f, _CLOSED0] = closed0
-        flags[f, _CLOSING] = closing
-        flags[f, _SUSPENDED0] = suspended0
-        flags[f, _SUSPENDED] = max(suspended0 - 1, 0)
+        w.flags[f, _CLOSED0] = closed0
+        w.flags[f, _CLOSING] = closing
+        w.flags[f, _SUSPENDED0] = suspended0
+        w.flags[f, _SUSPENDED] = max(suspended0 - 1, 0)
 
 
 @njit(cache=True, inline="always")
@@ -1585,41 +1583,40 @@ def _share(p: Any, s: Any, w: Any, b: int, r: int, out: Any, o: int) -> None:
     target among the serving firms, the competitors and the outside option. A closure idles
     the quarter it strikes and the ``closed_quarters`` counted at its start, so the
     observation's count is exactly the quarters still lost."""
-    flags, serving, served, utility, targets = w.flags, w.serving, w.served, w.utility, w.targets
-    firms = flags.shape[0]
+    firms = w.flags.shape[0]
     out.adoption[o, r] = diffusion.bass_adoption(
         np.float64(s.adoption[b, r]), p.bass_innovation[r], p.bass_imitation[r]
     )
     for f in range(firms):
         i, oi = b * firms + f, o * firms + f
-        if not flags[f, _ACTIVE]:
-            served[f], serving[f] = 0, False
+        if not w.flags[f, _ACTIVE]:
+            w.served[f], w.serving[f] = 0, False
             continue
-        served[f] = entry.serving_mode(
+        w.served[f] = entry.serving_mode(
             int(out.entry_mode[oi, r]), int(out.interim_mode[oi, r]), int(out.build_quarters[oi, r])
         )
-        serving[f] = (
-            served[f] > 0
-            and flags[f, _CLOSED0] == 0
-            and not flags[f, _CLOSING]
-            and flags[f, _SUSPENDED0] == 0
+        w.serving[f] = (
+            w.served[f] > 0
+            and w.flags[f, _CLOSED0] == 0
+            and not w.flags[f, _CLOSING]
+            and w.flags[f, _SUSPENDED0] == 0
         )
         out.psychic_distance[oi, r] = s.psychic_distance[i, r]
         out.market_fit[oi, r] = s.market_fit[i, r]
         out.fit_mean[oi, r] = s.fit_mean[i, r]
         out.fit_variance[oi, r] = s.fit_variance[i, r]
-    _region_targets(p, out, o, r, serving, served, utility, w.firm_utility, targets)
+    _region_targets(p, out, w, o, r)
     for f in range(firms):
-        if flags[f, _ACTIVE]:
+        if w.flags[f, _ACTIVE]:
             oi = o * firms + f
             out.firm_share[oi, r] = _f32(
                 share.adjust_shares(
-                    np.float64(out.firm_share[oi, r]), targets[f], p.share_adjustment
+                    np.float64(out.firm_share[oi, r]), w.targets[f], p.share_adjustment
                 )
             )
     for k in range(s.competitor_share.shape[2]):
         out.competitor_share[o, r, k] = share.adjust_shares(
-            np.float64(out.competitor_share[o, r, k]), utility[k], p.share_adjustment
+            np.float64(out.competitor_share[o, r, k]), w.utility[k], p.share_adjustment
         )
 
 
@@ -1641,7 +1638,6 @@ def _settle(
     """Compliance and settlement of firm ``f`` in region ``r``: revenue of the served share
     (less a partner's cut), enforcement where compliance lags stringency (a fine, sometimes a
     suspension), a partner's failure, and the quarter's operating and variable costs."""
-    money, counts = w.money, w.counts
     serving, served = w.serving[f], w.served[f]
     demand = potential * np.float64(out.adoption[o, r])
     mode = int(out.entry_mode[oi, r])
@@ -1661,19 +1657,19 @@ def _settle(
             p.enforcement_gap_hazard,
         )
     if serving and rng.uniform_of(w.keys[f, _ENFORCEMENT_STREAM], r) < hazard:
-        counts[_EVENTS, i] += 1
-        money[_FINES, i] += compliance.fine(4.0 * gross, p.fine_rate)
+        w.counts[_EVENTS, i] += 1
+        w.money[_FINES, i] += compliance.fine(4.0 * gross, p.fine_rate)
         severe_u = rng.uniform_at(w.keys[f, _KEY], quarter, Stream.ENFORCEMENT_SEVERITY, r)
         if severe_u < p.severe_probability:
             suspended = p.suspension_quarters
-            counts[_SUSPENSIONS, i] += 1
+            w.counts[_SUSPENSIONS, i] += 1
     out.suspended_quarters[oi, r] = suspended
 
     if serving and served == _PARTNERSHIP:
         held = np.float64(s.partner_quality[b, r, max(held_partner, 0)])
         failure = partners.failure_probability(held, p.partner_failure_rate)
         if rng.uniform_at(w.keys[f, _KEY], quarter, Stream.PARTNER_FAILURE, r) < failure:
-            counts[_FAILURES, i] += 1
+            w.counts[_FAILURES, i] += 1
             if mode == _PARTNERSHIP:
                 mode = _NONE
             if interim == _PARTNERSHIP:
@@ -1685,14 +1681,14 @@ def _settle(
     out.partner[oi, r] = held_partner
     out.firm_share[oi, r] = firm_share
     if mode > 0:
-        counts[_PRESENT, i] += 1
-    money[_OPERATING, i] += entry.entry_cost(
+        w.counts[_PRESENT, i] += 1
+    w.money[_OPERATING, i] += entry.entry_cost(
         p.operating_cost_fixed[mode], p.operating_cost_market[mode], potential
     )
-    money[_COST_OF_REVENUE, i] += p.variable_cost_rate * gross
-    money[_GROSS, i] += gross
-    money[_REVENUE, i] += net
-    money[_POTENTIAL, i] += potential
+    w.money[_COST_OF_REVENUE, i] += p.variable_cost_rate * gross
+    w.money[_GROSS, i] += gross
+    w.money[_REVENUE, i] += net
+    w.money[_POTENTIAL, i] += potential
 
 
 @njit(cache=True, inline="always")
@@ -1700,26 +1696,25 @@ def _finance(p: Any, s: Any, w: Any, i: int, out: Any, oi: int, firms: int) -> N
     """Finance: the quarter's profit is booked to cash; in a game of several firms one whose
     cash falls below minus its credit line is bankrupt and leaves: every position is given
     up, so it takes no share and pays nothing from then on."""
-    money, counts = w.money, w.counts
     total_cost = (
-        money[_COST_OF_REVENUE, i]
-        + money[_OPERATING, i]
-        + money[_ENTRY, i]
-        + money[_EXIT, i]
-        + money[_SPEND, i]
-        + money[_RND, i]
-        + money[_FINES, i]
+        w.money[_COST_OF_REVENUE, i]
+        + w.money[_OPERATING, i]
+        + w.money[_ENTRY, i]
+        + w.money[_EXIT, i]
+        + w.money[_SPEND, i]
+        + w.money[_RND, i]
+        + w.money[_FINES, i]
     ) + p.overhead
-    profit = money[_REVENUE, i] - total_cost
+    profit = w.money[_REVENUE, i] - total_cost
     cash = s.cash[i] + profit
     out.cash[oi] = cash
-    out.revenue[oi] = money[_REVENUE, i]
-    out.unfunded_moves[oi] = counts[_UNFUNDED, i]
-    money[_PROFIT, i] = profit
-    money[_CASH, i] = cash
-    money[_OVERHEAD, i] = p.overhead
+    out.revenue[oi] = w.money[_REVENUE, i]
+    out.unfunded_moves[oi] = w.counts[_UNFUNDED, i]
+    w.money[_PROFIT, i] = profit
+    w.money[_CASH, i] = cash
+    w.money[_OVERHEAD, i] = p.overhead
     if _is_out(p, out, oi, firms):
-        counts[_PRESENT, i] = 0
+        w.counts[_PRESENT, i] = 0
         for r in range(out.entry_mode.shape[1]):
             out.entry_mode[oi, r] = _NONE
             out.interim_mode[oi, r] = 0
@@ -1787,21 +1782,20 @@ def _step_env(p: Any, s: Any, b: int, out: Any, o: int, w: Any, known: bool) -> 
         else:
             w.money[_CASH, i] = s.cash[i]
     # what the faces need of the new state, while its row is in cache
-    potentials = w.potentials
     for r in range(regions):
         demand_value, potential_value = _valuation_terms(p, out, o, r)
-        potentials[r] = _potential(p, out, o, r)
+        w.potentials[r] = _potential(p, out, o, r)
         for f in range(firms):
             i, oi = b * firms + f, o * firms + f
             w.money[_FIRM_VALUE, i] += _position_value(
                 p, out, o, oi, r, demand_value, potential_value
             )
             _region_masks(
-                p, out, o, oi, f, r, potentials[r], demand_value, w.cost, w.next_valid[i, r]
+                p, out, o, oi, f, r, w.potentials[r], demand_value, w.cost, w.next_valid[i, r]
             )
     for f in range(firms):
         i = b * firms + f
-        encode_env(p, out, o, o * firms + f, f, w.observation, i, w.column, potentials)
+        encode_env(p, out, o, o * firms + f, f, w.observation, i, w.column, w.potentials)
 
 
 @njit(cache=True)
@@ -1872,6 +1866,18 @@ def _step_rows_in_place(
             continue
         _step_env(p, s, b, row, 0, w, known)
         _copy_row(row, 0, s, b)
+
+
+@njit(cache=True)
+def _reset_work(s: Any, valid: NDArray[np.bool_], observation: NDArray[np.float32]) -> Any:
+    """The :class:`Work` of a reset: no action, the valid moves and observations it writes."""
+    no_moves = np.empty((0, 0), dtype=np.int8)
+    no_intent = np.empty((0, 0), dtype=np.float32)
+    action = (no_moves, no_intent, no_intent, no_intent, np.empty(0, dtype=np.float32))
+    personas = (no_moves, np.empty((0, 0, 0, 0), dtype=np.float32))
+    money = np.empty((0, 0))
+    counts = np.empty((0, 0), dtype=np.int64)
+    return _work(s, action, personas, (money, counts, counts, valid, observation))
 
 
 @njit(cache=True)

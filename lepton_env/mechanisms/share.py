@@ -88,7 +88,7 @@ def adjust_shares(share: float, target: float, speed: float) -> float:
     return share + speed * (target - share)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def firm_target_shares(
     firm_utility: NDArray[np.floating[Any]],
     firm_serving: NDArray[np.bool_],
