@@ -180,4 +180,3 @@ def test_a_rival_firm_joins_the_race_at_home_in_japan(monkeypatch: pytest.Monkey
     assert state.psychic_distance[3, japan] == 0.0
     with pytest.raises(ValueError, match="multi-agent faces"):
         gym.make("LeptonExpansion-v0", scenario=four)
-
