@@ -36,10 +36,16 @@ __all__ = [
 
 
 def encode(model: Model, state: State) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """``(regions (B, R, F_region), firm (B, F_firm))``, clipped to the bounds.
+    """``(regions (B, R, F_region), firm (B, F_firm))``, clipped to the bounds: the Dict
+    observation of the single-agent faces (one firm; with rivals use :func:`encode_flat`).
 
     Both are views into one :func:`encode_flat` buffer.
     """
+    if model.params.num_firms > 1:
+        raise ValueError(
+            f"encode splits one firm's observation; this world has {model.params.num_firms} "
+            "firms: use encode_flat (a row per firm, with the rivals' public state)"
+        )
     flat = encode_flat(model, state)
     batch, regions = state.entry_mode.shape
     width = regions * len(REGION_FEATURES)

@@ -305,3 +305,13 @@ def test_a_batch_of_races_is_each_race_alone_in_place_or_not() -> None:
             getattr(owned.take(np.array([5])), field.name), getattr(again, field.name)
         )
     np.testing.assert_array_equal(valid[15:18], model.valid_moves(again))
+
+
+def test_the_dict_split_of_one_firm_refuses_a_world_with_rivals() -> None:
+    from lepton_env.observation import encode, encode_flat
+
+    model = _duel()
+    state = model.reset(rng.episode_key(np.arange(2), 0))
+    assert encode_flat(model, state).shape == (4, observation_width(3, 2))
+    with pytest.raises(ValueError, match="use encode_flat"):
+        encode(model, state)
