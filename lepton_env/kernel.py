@@ -134,6 +134,7 @@ _WORK_NAMES = [
     "money", "counts", "by_mode", "next_valid", "observation",
     "utility", "column", "cost", "ok", "potentials", "precisions", "served_regions",
     "firm_utility", "targets", "serving", "served", "flags", "work", "keys", "taken",
+    "firm_index",
 ]  # fmt: skip
 structref.define_proxy(Work, _WorkType, _WORK_NAMES)
 
@@ -218,6 +219,13 @@ _F = np.float32
 _REGION_LOW, _REGION_HIGH = bounds(REGION_FEATURES)
 _FIRM_LOW, _FIRM_HIGH = bounds(FIRM_FEATURES)
 OBSERVATION_WIDTH = (len(REGION_FEATURES), len(FIRM_FEATURES))
+
+
+def _firm_index(s: Any) -> tuple[int, ...]:
+    """``(0, 1, ..., F - 1)`` for the F firms of ``s``: handed to the compiled loops as a
+    tuple, whose length is part of its type, so each firm count compiles with its loops
+    over firms unrolled (one firm: no loop at all)."""
+    return tuple(range(s.cash.shape[0] // s.quarter.shape[0]))
 
 
 def _parallel(batch: int, regions: int) -> bool:
@@ -386,7 +394,7 @@ def _region_targets(p: Any, s: Any, w: Any, b: int, r: int) -> None:
     set is the serving firms, the active competitors and the outside option
     (:mod:`~lepton_env.mechanisms.share`); ``w.serving`` and ``w.served`` (F,) are each
     firm's status and mode."""
-    firms = w.targets.shape[0]
+    firms = len(w.firm_index)
     sensitivity = _F(p.price_sensitivity[r])
     weights = (_F(p.quality_weight), _F(p.brand_weight), _F(p.localization_weight))
     for f in range(firms):
@@ -575,7 +583,7 @@ def _reset_env(p: Any, s: Any, b: int, w: Any) -> None:
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
     candidates = s.partner_quality.shape[2]
-    firms = s.cash.shape[0] // s.quarter.shape[0]
+    firms = len(w.firm_index)
     key = s.episode_key[b]
     s.quarter[b] = 0
     noise = p.trait_noise
@@ -668,35 +676,36 @@ def _reset_firm(p: Any, s: Any, b: int, i: int, f: int, key: int | np.uint64) ->
 
 
 @njit(cache=True)
-def _reset_rows(p: Any, s: Any, start: int, stop: int) -> None:
+def _reset_rows(p: Any, s: Any, firm_index: Any, start: int, stop: int) -> None:
     """Resets envs ``start`` to ``stop``; ``s`` is a StateTuple, made a reference here so
     that each caller (a chunk of a parallel loop) has references of its own."""
     s = _ref(s)
-    w = _reset_work(s, np.empty((0, 0, 0), dtype=np.bool_), np.empty((0, 0), dtype=np.float32))
+    no_valid = np.empty((0, 0, 0), dtype=np.bool_)
+    w = _reset_work(s, no_valid, np.empty((0, 0), dtype=np.float32), firm_index)
     for b in range(start, stop):
         _reset_env(p, s, b, w)
 
 
 @njit(cache=True)
-def _reset_loop(p: Any, s: Any) -> None:
-    _reset_rows(p, s, 0, s.quarter.shape[0])
+def _reset_loop(p: Any, s: Any, firm_index: Any) -> None:
+    _reset_rows(p, s, firm_index, 0, s.quarter.shape[0])
 
 
 @njit(cache=True, parallel=True)
-def _reset_loop_parallel(ps: Any, s: Any) -> None:
+def _reset_loop_parallel(ps: Any, s: Any, firm_index: Any) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
         start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
-        _reset_rows(ps[chunk], s, start, stop)
+        _reset_rows(ps[chunk], s, firm_index, start, stop)
 
 
 def reset(ps: tuple[CompiledParams, ...], s: Any) -> None:
     """Fill ``s`` (a :data:`StateTuple` with ``episode_key`` set) with initial states."""
     parallel = _parallel(s.quarter.shape[0], s.entry_mode.shape[1])
     if parallel:
-        _reset_loop_parallel(ps, s)
+        _reset_loop_parallel(ps, s, _firm_index(s))
     else:
-        _reset_loop(ps[0], s)
+        _reset_loop(ps[0], s, _firm_index(s))
 
 
 # ---------------------------------------------------------------------- masks
@@ -707,6 +716,7 @@ def _region_masks(
     b: int,
     i: int,
     f: int,
+    firms: int,
     r: int,
     potential: float,
     demand_value: float,
@@ -714,11 +724,11 @@ def _region_masks(
     ok: NDArray[np.bool_],
 ) -> None:
     """``cost`` ($M) and ``ok`` (changes the state and is affordable) of each move of firm
-    ``f`` (row ``i``) of env ``b`` in region ``r`` of potential ``potential``
+    ``f`` of ``firms`` (row ``i``) of env ``b`` in region ``r`` of potential ``potential``
     (:func:`_potential`) and discounted demand ``demand_value`` (:func:`_valuation_terms`),
     (NUM_MOVES,) each."""
     _region_costs(p, s, b, i, r, potential, demand_value, cost)
-    _region_valid(p, s, b, i, f, r, cost, ok)
+    _region_valid(p, s, b, i, f, firms, r, cost, ok)
 
 
 @njit(cache=True)
@@ -772,17 +782,17 @@ def _region_valid(
     b: int,
     i: int,
     f: int,
+    firms: int,
     r: int,
     cost: NDArray[np.float64],
     ok: NDArray[np.bool_],
 ) -> None:
-    """``ok`` (changes the state and is affordable at ``cost``) of each move of firm ``f``
-    (row ``i``) of env ``b`` in region ``r``. A firm that has left the game (:func:`_is_out`)
-    can only hold; a partnership needs a candidate no other firm holds."""
+    """``ok`` (changes the state and is affordable at ``cost``) of each move of firm ``f`` of
+    ``firms`` (row ``i``) of env ``b`` in region ``r``. A firm that has left the game
+    (:func:`_is_out`) can only hold; a partnership needs a candidate no other firm holds."""
     budget = s.cash[i] + p.credit_line
     mode = int(s.entry_mode[i, r])
     present = mode > 0
-    firms = s.cash.shape[0] // s.quarter.shape[0]
     if _is_out(p, s, i, firms):
         ok[_HOLD] = True
         for move in range(1, NUM_MOVES):
@@ -848,7 +858,9 @@ def _masks_env(
         potential = _potential(p, s, b, r)
         for f in range(firms):
             i = b * firms + f
-            _region_masks(p, s, b, i, f, r, potential, demand_value, costs[i, r], valid[i, r])
+            _region_masks(
+                p, s, b, i, f, firms, r, potential, demand_value, costs[i, r], valid[i, r]
+            )
 
 
 @njit(cache=True)
@@ -1061,13 +1073,15 @@ def _restart_env(
 ) -> None:
     s.episode_key[b] = key
     _reset_env(p, s, b, w)
-    firms = s.cash.shape[0] // s.quarter.shape[0]
+    firms = len(w.firm_index)
     for r in range(s.entry_mode.shape[1]):
         w.potentials[r] = _potential(p, s, b, r)
         demand_value, _ = _valuation_terms(p, s, b, r)
         for f in range(firms):
             i = b * firms + f
-            _region_masks(p, s, b, i, f, r, w.potentials[r], demand_value, w.cost, valid[i, r])
+            _region_masks(
+                p, s, b, i, f, firms, r, w.potentials[r], demand_value, w.cost, valid[i, r]
+            )
     for f in range(firms):
         i = b * firms + f
         encode_env(p, s, b, i, f, observation, i, w.column, w.potentials)
@@ -1081,11 +1095,12 @@ def _restart_rows(
     keys: NDArray[np.uint64],
     valid: NDArray[np.bool_],
     observation: NDArray[np.float32],
+    firm_index: Any,
     start: int,
     stop: int,
 ) -> None:
     s = _ref(s)  # per caller: threads never share a reference count
-    w = _reset_work(s, valid, observation)
+    w = _reset_work(s, valid, observation, firm_index)
     for i in range(start, stop):
         _restart_env(p, s, rows[i], keys[i], valid, observation, w)
 
@@ -1098,8 +1113,9 @@ def _restart_loop(
     keys: NDArray[np.uint64],
     valid: NDArray[np.bool_],
     observation: NDArray[np.float32],
+    firm_index: Any,
 ) -> None:
-    _restart_rows(p, s, rows, keys, valid, observation, 0, rows.shape[0])
+    _restart_rows(p, s, rows, keys, valid, observation, firm_index, 0, rows.shape[0])
 
 
 @njit(cache=True, parallel=True)
@@ -1110,11 +1126,12 @@ def _restart_loop_parallel(
     keys: NDArray[np.uint64],
     valid: NDArray[np.bool_],
     observation: NDArray[np.float32],
+    firm_index: Any,
 ) -> None:
     count, chunks = rows.shape[0], len(ps)
     for chunk in prange(chunks):
         start, stop = chunk * count // chunks, (chunk + 1) * count // chunks
-        _restart_rows(ps[chunk], s, rows, keys, valid, observation, start, stop)
+        _restart_rows(ps[chunk], s, rows, keys, valid, observation, firm_index, start, stop)
 
 
 def restart(
@@ -1128,9 +1145,9 @@ def restart(
     """Start new episodes with ``keys`` in ``rows`` of ``s``, in place, with their valid
     moves and observations (the autoreset of the vector faces, in one pass)."""
     if _parallel(rows.shape[0], s.entry_mode.shape[1]):
-        _restart_loop_parallel(ps, s, rows, keys, valid, observation)
+        _restart_loop_parallel(ps, s, rows, keys, valid, observation, _firm_index(s))
     else:
-        _restart_loop(ps[0], s, rows, keys, valid, observation)
+        _restart_loop(ps[0], s, rows, keys, valid, observation, _firm_index(s))
 
 
 # ---------------------------------------------------------------------- step
@@ -1260,7 +1277,7 @@ def _fund(
         for move in range(NUM_MOVES):
             w.ok[move] = w.next_valid[i, r, move]
     else:
-        _region_valid(p, s, b, i, f, r, w.cost, w.ok)
+        _region_valid(p, s, b, i, f, len(w.firm_index), r, w.cost, w.ok)
     present = s.entry_mode[i, r] > 0
     move = int(w.moves[i, r])
     chosen_valid = w.ok[move]
@@ -1318,7 +1335,7 @@ def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> No
     pick in turn from a drawn first one, each its best-estimated candidate that no other firm
     holds or has just taken (claim = the candidate, -1 when none is left)."""
     flags, keys, taken = w.flags, w.keys, w.taken
-    firms = flags.shape[0]
+    firms = len(w.firm_index)
     approved = 0
     for f in range(firms):
         flags[f, _CLAIM] = 0
@@ -1508,7 +1525,7 @@ def _shock(p: Any, s: Any, w: Any, b: int, r: int, out: Any, o: int, law_stream:
     """Shocks: new laws tighten region ``r``'s stringency (for every firm), which erodes each
     firm's compliance; a geopolitical closure strikes each firm with its own probability;
     suspensions count down (:mod:`lepton_env.mechanisms.shocks`)."""
-    firms = w.flags.shape[0]
+    firms = len(w.firm_index)
     stringency0 = np.float64(s.stringency[b, r])
     laws = rng.poisson_small_given(
         rng.uniform_of(law_stream, r),
@@ -1583,7 +1600,7 @@ def _share(p: Any, s: Any, w: Any, b: int, r: int, out: Any, o: int) -> None:
     target among the serving firms, the competitors and the outside option. A closure idles
     the quarter it strikes and the ``closed_quarters`` counted at its start, so the
     observation's count is exactly the quarters still lost."""
-    firms = w.flags.shape[0]
+    firms = len(w.firm_index)
     out.adoption[o, r] = diffusion.bass_adoption(
         np.float64(s.adoption[b, r]), p.bass_innovation[r], p.bass_imitation[r]
     )
@@ -1733,7 +1750,7 @@ def _step_env(p: Any, s: Any, b: int, out: Any, o: int, w: Any, known: bool) -> 
     ``i`` of its ``money`` and ``counts``, the new state's valid moves and observation to row
     ``i`` of ``next_valid`` and ``observation``."""
     regions = s.entry_mode.shape[1]
-    firms = s.cash.shape[0] // s.quarter.shape[0]
+    firms = len(w.firm_index)
     key, quarter = s.episode_key[b], s.quarter[b]
     out.episode_key[o] = key
     out.quarter[o] = quarter + 1
@@ -1791,8 +1808,9 @@ def _step_env(p: Any, s: Any, b: int, out: Any, o: int, w: Any, known: bool) -> 
                 p, out, o, oi, r, demand_value, potential_value
             )
             _region_masks(
-                p, out, o, oi, f, r, w.potentials[r], demand_value, w.cost, w.next_valid[i, r]
-            )
+                p, out, o, oi, f, firms, r, w.potentials[r], demand_value, w.cost,
+                w.next_valid[i, r],
+            )  # fmt: skip
     for f in range(firms):
         i = b * firms + f
         encode_env(p, out, o, o * firms + f, f, w.observation, i, w.column, w.potentials)
@@ -1827,13 +1845,21 @@ def _scratch(s: Any) -> Any:
 
 @njit(cache=True)
 def _step_rows(
-    p: Any, s: Any, action: Any, personas: Any, out: Any, results: Any, start: int, stop: int
+    p: Any,
+    s: Any,
+    action: Any,
+    personas: Any,
+    out: Any,
+    results: Any,
+    firm_index: Any,
+    start: int,
+    stop: int,
 ) -> None:
     """Steps envs ``start`` to ``stop`` of ``s`` into the same rows of ``out``; ``s`` and
     ``out`` are StateTuples, made references here so that each caller (a chunk of a
     parallel loop) has references of its own."""
     s, out = _ref(s), _ref(out)
-    w = _work(s, action, personas, results)
+    w = _work(s, action, personas, results, firm_index)
     for b in range(start, stop):
         _step_env(p, s, b, out, b, w, False)
 
@@ -1847,6 +1873,7 @@ def _step_rows_in_place(
     frozen: NDArray[np.bool_],
     results: Any,
     known: bool,
+    firm_index: Any,
     start: int,
     stop: int,
 ) -> None:
@@ -1856,7 +1883,7 @@ def _step_rows_in_place(
     holds the masks of ``s`` on entry."""
     s = _ref(s)
     row = _one_row(s)
-    w = _work(s, action, personas, results)
+    w = _work(s, action, personas, results, firm_index)
     money, counts, by_mode, _, _ = results
     firms = s.cash.shape[0] // s.quarter.shape[0]
     for b in range(start, stop):
@@ -1865,11 +1892,13 @@ def _step_rows_in_place(
                 _zero_kpis(money, counts, by_mode, i)
             continue
         _step_env(p, s, b, row, 0, w, known)
-        _copy_row(row, 0, s, b)
+        _copy_row(row, 0, s, b, len(firm_index))
 
 
 @njit(cache=True)
-def _reset_work(s: Any, valid: NDArray[np.bool_], observation: NDArray[np.float32]) -> Any:
+def _reset_work(
+    s: Any, valid: NDArray[np.bool_], observation: NDArray[np.float32], firm_index: Any
+) -> Any:
     """The :class:`Work` of a reset: no action, the valid moves and observations it writes."""
     no_moves = np.empty((0, 0), dtype=np.int8)
     no_intent = np.empty((0, 0), dtype=np.float32)
@@ -1877,11 +1906,11 @@ def _reset_work(s: Any, valid: NDArray[np.bool_], observation: NDArray[np.float3
     personas = (no_moves, np.empty((0, 0, 0, 0), dtype=np.float32))
     money = np.empty((0, 0))
     counts = np.empty((0, 0), dtype=np.int64)
-    return _work(s, action, personas, (money, counts, counts, valid, observation))
+    return _work(s, action, personas, (money, counts, counts, valid, observation), firm_index)
 
 
 @njit(cache=True)
-def _work(s: Any, action: Any, personas: Any, results: Any) -> Any:
+def _work(s: Any, action: Any, personas: Any, results: Any, firm_index: Any) -> Any:
     """A caller's :class:`Work`: the step's action, personas and outputs, and its own scratch."""
     moves, marketing, localization_intent, compliance_intent, rnd_action = action
     kinds, reacted = personas
@@ -1894,7 +1923,7 @@ def _work(s: Any, action: Any, personas: Any, results: Any) -> Any:
         moves, marketing, localization_intent, compliance_intent, rnd_action, kinds, reacted,
         money, counts, by_mode, next_valid, observation,
         utility, column, cost, ok, potentials, precisions, served_regions,
-        firm_utility, targets, serving, served, flags, work, keys, taken,
+        firm_utility, targets, serving, served, flags, work, keys, taken, firm_index,
     )  # fmt: skip
 
 
@@ -1952,10 +1981,9 @@ def _one_row(s: Any) -> Any:
 
 
 @njit(cache=True)
-def _copy_row(src: Any, i: int, dst: Any, j: int) -> None:
+def _copy_row(src: Any, i: int, dst: Any, j: int, firms: int) -> None:
     """Env ``i`` of state ``src`` into env ``j`` of ``dst``: every field of :data:`STATE_FIELDS`,
-    the world's row and each firm's."""
-    firms = src.cash.shape[0] // src.quarter.shape[0]
+    the world's row and each of its ``firms`` firms'."""
     dst.episode_key[j] = src.episode_key[i]
     dst.quarter[j] = src.quarter[i]
     for r in range(src.entry_mode.shape[1]):
@@ -2003,18 +2031,20 @@ def _copy_firm(src: Any, i: int, dst: Any, j: int) -> None:
 
 
 @njit(cache=True)
-def _step_loop(p: Any, s: Any, action: Any, personas: Any, out: Any, results: Any) -> None:
-    _step_rows(p, s, action, personas, out, results, 0, s.quarter.shape[0])
+def _step_loop(
+    p: Any, s: Any, action: Any, personas: Any, out: Any, results: Any, firm_index: Any
+) -> None:
+    _step_rows(p, s, action, personas, out, results, firm_index, 0, s.quarter.shape[0])
 
 
 @njit(cache=True, parallel=True)
 def _step_loop_parallel(
-    ps: Any, s: Any, action: Any, personas: Any, out: Any, results: Any
+    ps: Any, s: Any, action: Any, personas: Any, out: Any, results: Any, firm_index: Any
 ) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
         start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
-        _step_rows(ps[chunk], s, action, personas, out, results, start, stop)
+        _step_rows(ps[chunk], s, action, personas, out, results, firm_index, start, stop)
 
 
 @njit(cache=True)
@@ -2026,8 +2056,11 @@ def _step_in_place_loop(
     frozen: NDArray[np.bool_],
     results: Any,
     known: bool,
+    firm_index: Any,
 ) -> None:
-    _step_rows_in_place(p, s, action, personas, frozen, results, known, 0, s.quarter.shape[0])
+    _step_rows_in_place(
+        p, s, action, personas, frozen, results, known, firm_index, 0, s.quarter.shape[0]
+    )
 
 
 @njit(cache=True, parallel=True)
@@ -2039,11 +2072,14 @@ def _step_in_place_loop_parallel(
     frozen: NDArray[np.bool_],
     results: Any,
     known: bool,
+    firm_index: Any,
 ) -> None:
     batch, chunks = s.quarter.shape[0], len(ps)
     for chunk in prange(chunks):
         start, stop = chunk * batch // chunks, (chunk + 1) * batch // chunks
-        _step_rows_in_place(ps[chunk], s, action, personas, frozen, results, known, start, stop)
+        _step_rows_in_place(
+            ps[chunk], s, action, personas, frozen, results, known, firm_index, start, stop
+        )
 
 
 def empty_state(batch: int, regions: int, slots: int, candidates: int, firms: int = 1) -> Any:
@@ -2123,16 +2159,20 @@ def step(
         if frozen is None:
             frozen = np.zeros(batch, dtype=np.bool_)
         if parallel:
-            _step_in_place_loop_parallel(ps, s, action, (kinds, reacted), frozen, results, known)
+            _step_in_place_loop_parallel(
+                ps, s, action, (kinds, reacted), frozen, results, known, _firm_index(s)
+            )
         else:
-            _step_in_place_loop(ps[0], s, action, (kinds, reacted), frozen, results, known)
+            _step_in_place_loop(
+                ps[0], s, action, (kinds, reacted), frozen, results, known, _firm_index(s)
+            )
         out = s
     else:
         out = empty_state(batch, regions, slots, candidates, firms)
         if parallel:
-            _step_loop_parallel(ps, s, action, (kinds, reacted), out, results)
+            _step_loop_parallel(ps, s, action, (kinds, reacted), out, results, _firm_index(s))
         else:
-            _step_loop(ps[0], s, action, (kinds, reacted), out, results)
+            _step_loop(ps[0], s, action, (kinds, reacted), out, results, _firm_index(s))
     return Quarter(out, money, counts, by_mode, valid, observation)
 
 
