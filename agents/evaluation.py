@@ -236,7 +236,8 @@ def evaluation_overrides(cfg: Any) -> dict[str, Any]:
     overrides = OmegaConf.to_container(given, resolve=True) if given is not None else {}
     if not isinstance(overrides, dict):
         raise ValueError(
-            f"eval.scenario_kwargs = {given!r}: a mapping of scenario overrides, e.g. {{split: test}}"
+            f"eval.scenario_kwargs = {given!r}: expected a mapping of scenario overrides, "
+            "e.g. {split: test}"
         )
     return {str(key): value for key, value in overrides.items()}
 

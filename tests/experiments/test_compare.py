@@ -248,7 +248,9 @@ def test_eval_scenario_kwargs_score_every_contender_on_the_test_split(tmp_path: 
     played: dict[str, list[float]] = {}
     for split in ("train", "test"):
         agent_env = gym.make("LeptonExpansion-v0", **kwargs, split=split)
-        assert agent_env.unwrapped.params.seed_offset == (TEST_SEED_OFFSET if split == "test" else 0)
+        assert agent_env.unwrapped.params.seed_offset == (
+            TEST_SEED_OFFSET if split == "test" else 0
+        )
         rows = evaluate_policy_episodes(
             HomeOnlyAgent(agent_env), "LeptonExpansion-v0", {**kwargs, "split": split}, seeds
         )
