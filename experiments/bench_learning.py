@@ -317,7 +317,11 @@ def run_preset(
     print(" ".join(command[1:]), flush=True)
     subprocess.run(command, check=True)
     if times.exists():
-        print(pd.read_csv(times).to_markdown(index=False))
+        table = pd.read_csv(times)
+        print("| " + " | ".join(table.columns) + " |")
+        print("|" + " ---: |" * len(table.columns))
+        for row in table.itertuples(index=False):
+            print("| " + " | ".join(str(value) for value in row) + " |")
     return compare_dir
 
 
