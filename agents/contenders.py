@@ -60,12 +60,15 @@ def baseline_contenders(
     env_kwargs: dict[str, Any],
     on_build: Callable[[str], None] | None = None,
     allowed_targets: Sequence[str] = (),
+    play_kwargs: dict[str, Any] | None = None,
 ) -> list[Contender]:
     """The baselines ``chosen`` (``all`` or a list of names) from ``specs``, on one face.
 
     ``specs``: name -> ``{_target_: lepton_env.agents.baselines.X, ...settings}``; each is
-    instantiated with the env it plays as first argument (a search baseline
-    searches then). ``on_build(name)`` is called before each (progress display). Every
+    instantiated with an env of ``env_kwargs`` as first argument (a search baseline
+    searches that world then) and plays ``play_kwargs`` (``env_kwargs`` where None):
+    a search built on a train split and scored on the test split never sees a test
+    episode. ``on_build(name)`` is called before each (progress display). Every
     ``_target_`` must be an allowed one (:mod:`lepton_env.agents.targets`, with
     ``allowed_targets`` listed by the user) and is checked before any is built.
     """
@@ -91,7 +94,8 @@ def baseline_contenders(
             on_build(str(name))
         env = gym.make(env_id, **env_kwargs)
         agent = instantiate(spec, env)
-        contenders.append(Contender(str(name), env_id, dict(env_kwargs), [agent], "baseline"))
+        played = dict(env_kwargs if play_kwargs is None else play_kwargs)
+        contenders.append(Contender(str(name), env_id, played, [agent], "baseline"))
     return contenders
 
 

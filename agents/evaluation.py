@@ -180,12 +180,19 @@ def build_contenders(cfg: Any, on_build: Callable[[str], None] | None = None) ->
     ``cfg.oracle``: ``auto`` adds the exact oracle where the scenario is
     deterministic, ``true`` requires it. ``on_build(name)`` is called before each
     baseline and the oracle are built (searching and solving take the time).
+
+    ``cfg.eval.scenario_kwargs`` (e.g. ``{split: test}`` on ``procedural``) is applied
+    to every contender's evaluation episodes: learned runs play the scenario they
+    trained on with these overrides, the baselines and the oracle play
+    ``cfg.scenario`` with them, and a search baseline still searches
+    ``cfg.scenario`` without them (the train split).
     """
     from omegaconf import OmegaConf
 
     from lepton_env.agents.targets import check_prefixes
 
     overrides: dict[str, Any] = dict(OmegaConf.to_container(cfg.scenario.kwargs) or {})  # type: ignore[arg-type]
+    evaluation = evaluation_overrides(cfg)
     scenario_kwargs = {"scenario": cfg.scenario.name, **overrides}
     baseline_env_id = action_mode_env_id(cfg.action_mode)
     baseline_kwargs = {**scenario_kwargs, "observation_mode": cfg.observation_mode}
@@ -195,7 +202,9 @@ def build_contenders(cfg: Any, on_build: Callable[[str], None] | None = None) ->
     listed = cfg.get("allowed_targets")
     allowed = check_prefixes(list(listed) if listed is not None else [])
     for name, spec in models.items():
-        contenders.append(_learned(str(name), spec, trust, allowed))
+        learned = _learned(str(name), spec, trust, allowed)
+        learned.env_kwargs.update(evaluation)
+        contenders.append(learned)
     baselines: dict[str, Any] = OmegaConf.to_container(cfg.baselines, resolve=True) or {}  # type: ignore[assignment]
     chosen = cfg.use_baselines
     if not isinstance(chosen, str):
@@ -207,15 +216,30 @@ def build_contenders(cfg: Any, on_build: Callable[[str], None] | None = None) ->
         baseline_kwargs,
         on_build=on_build,
         allowed_targets=allowed,
+        play_kwargs={**baseline_kwargs, **evaluation},
     )
     if on_build is not None and cfg.oracle not in (False, "false", None):
         on_build("oracle")
-    oracle = oracle_contender(cfg.oracle, scenario_kwargs)
+    oracle = oracle_contender(cfg.oracle, {**scenario_kwargs, **evaluation})
     if oracle is not None:
         contenders.append(oracle)
     if not contenders:
         raise ValueError("nothing to evaluate: name models=..., baselines=... or oracle=true")
     return contenders
+
+
+def evaluation_overrides(cfg: Any) -> dict[str, Any]:
+    """``cfg.eval.scenario_kwargs``: the scenario overrides of the evaluation episodes."""
+    from omegaconf import OmegaConf
+
+    given = cfg.eval.get("scenario_kwargs")
+    overrides = OmegaConf.to_container(given, resolve=True) if given is not None else {}
+    if not isinstance(overrides, dict):
+        raise ValueError(
+            f"eval.scenario_kwargs = {given!r}: expected a mapping of scenario overrides, "
+            "e.g. {split: test}"
+        )
+    return {str(key): value for key, value in overrides.items()}
 
 
 def _learned(
@@ -338,6 +362,12 @@ def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFram
             seed=stats.seed,
             random_baseline=cfg.scores.random_baseline,
         )
+        evaluation = evaluation_overrides(cfg)
+        if evaluation:
+            honest.notes.append(
+                f"Every contender scored on episodes with eval.scenario_kwargs {evaluation}; "
+                "search baselines searched scenario.kwargs without them."
+            )
         summary.to_csv(output_dir / "summary.csv")
         (output_dir / "summary.md").write_text(summary_markdown(summary, honest.notes))
         progress.advance(computing)

@@ -12,6 +12,15 @@ stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 * ``global`` (Continuous face): SAC beats the random policy with
   non-overlapping intervals.
 
+``presets`` runs the real pipeline instead: ``lepton-train experiment=<preset>`` once per
+training seed (a fresh process each, its wall and CPU time recorded in
+``<out>/<preset>/times.csv``), then ``lepton-compare`` on the final runs against every
+baseline (the exact optimum on ``toy`` / ``toy_pilot``; the test split on
+``procedural`` with ``--compare +eval.scenario_kwargs.split=test``)::
+
+    python -m lepton_env.experiments.bench_learning presets --preset toy_maskable_ppo \
+        --seeds 0 1 2 3 4 --out /tmp/lb --compare scenario=toy
+
 Usage (each ``train`` run writes ``<out>/<claim>/<algo>__seed<k>/``)::
 
     python -m lepton_env.experiments.bench_learning train --claim toy --algo PPO --seeds 0 1 2 3 4
@@ -27,7 +36,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
+import subprocess
+import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -242,6 +255,82 @@ def write_run_config(run_dir: Path, claim: Claim, algo: str, seed: int) -> None:
     (run_dir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of every finished child process so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_preset(
+    preset: str,
+    seeds: Sequence[int],
+    out: Path,
+    train_overrides: Sequence[str] = (),
+    compare_overrides: Sequence[str] = (),
+) -> Path:
+    """Train ``experiment=preset`` once per seed, then compare the runs; the compare dir.
+
+    Each run is ``python -m lepton_env.experiments.train experiment=<preset> seed=<k>``
+    in its own process (a run directory that exists is resumed, a finished one kept);
+    ``times.csv`` records each run's wall and CPU seconds (user + system, the OS's
+    count for the child). The comparison is ``lepton-compare`` with the runs as one
+    learned contender (one score per training seed) and ``compare_overrides``.
+    """
+    base = out / preset
+    base.mkdir(parents=True, exist_ok=True)
+    times = base / "times.csv"
+    rows = pd.read_csv(times).to_dict("records") if times.exists() else []
+    run_dirs = []
+    for seed in seeds:
+        run_dir = base / f"seed{seed}"
+        run_dirs.append(run_dir)
+        if (run_dir / "final_model.zip").exists():
+            continue
+        command = [
+            sys.executable, "-m", "lepton_env.experiments.train", f"experiment={preset}",
+            f"seed={seed}", f"hydra.run.dir={run_dir}", "progress_bar=false", *train_overrides,
+        ]  # fmt: skip
+        print(" ".join(command[1:]), flush=True)
+        cpu, wall = _children_cpu(), time.perf_counter()
+        subprocess.run(command, check=True)
+        rows = [row for row in rows if int(row["seed"]) != seed]
+        rows.append(
+            {
+                "seed": seed,
+                "wall_s": round(time.perf_counter() - wall, 1),
+                "cpu_s": round(_children_cpu() - cpu, 1),
+                "load_1min": round(_load_average(), 2),
+            }
+        )
+        pd.DataFrame(rows).sort_values("seed").to_csv(times, index=False)
+    compare_dir = base / "compare"
+    import yaml
+
+    config = yaml.safe_load((run_dirs[0] / "config.yaml").read_text())
+    name = str(config["agent"]["name"])
+    models = ",".join(str(run_dir) for run_dir in run_dirs)
+    command = [
+        sys.executable, "-m", "lepton_env.experiments.compare", f"+models.{name}=[{models}]",
+        f"hydra.run.dir={compare_dir}", "report.plots=false", "tensorboard.baselines=false",
+        "report.progress=false", *compare_overrides,
+    ]  # fmt: skip
+    print(" ".join(command[1:]), flush=True)
+    subprocess.run(command, check=True)
+    if times.exists():
+        table = pd.read_csv(times)
+        print("| " + " | ".join(table.columns) + " |")
+        print("|" + " ---: |" * len(table.columns))
+        for row in table.itertuples(index=False):
+            print("| " + " | ".join(str(value) for value in row) + " |")
+    return compare_dir
+
+
+def _load_average() -> float:
+    import os
+
+    return os.getloadavg()[0]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -254,11 +343,25 @@ def main(argv: list[str] | None = None) -> None:
     train_parser.add_argument(
         "--extend", action="store_true", help="continue finished runs for --steps more steps"
     )
+    preset_parser = sub.add_parser(
+        "presets", help="lepton-train a preset per seed, then lepton-compare the runs"
+    )
+    preset_parser.add_argument("--preset", required=True, help="configs/experiment/<name>")
+    preset_parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    preset_parser.add_argument("--out", type=Path, default=Path("bench_out"))
+    preset_parser.add_argument(
+        "--train", nargs="*", default=[], help="extra lepton-train overrides"
+    )
+    preset_parser.add_argument(
+        "--compare", nargs="*", default=[], help="lepton-compare overrides (scenario=...)"
+    )
     report_parser = sub.add_parser("report", help="aggregate the runs that exist")
     report_parser.add_argument("--out", type=Path, default=Path("bench_out"))
     report_parser.add_argument("--reps", type=int, default=2000)
     args = parser.parse_args(argv)
-    if args.command == "train":
+    if args.command == "presets":
+        run_preset(args.preset, args.seeds, args.out, args.train, args.compare)
+    elif args.command == "train":
         for seed in args.seeds:
             run_dir = train(args.claim, args.algo, seed, args.out, args.steps, args.extend)
             print(f"done {run_dir}", flush=True)

@@ -25,8 +25,19 @@ PRESETS = {
     "procedural_ppo": ("procedural", "ppo"),
     "procedural_maskable_ppo": ("procedural", "maskable_ppo"),
     "procedural_sac": ("procedural", "sac"),
+    "toy_maskable_ppo": ("toy", "maskable_ppo"),
+    "toy_pilot_dqn": ("toy_pilot", "dqn"),
 }
-ON_POLICY = [name for name, (_, agent) in PRESETS.items() if agent != "sac"]
+#: The large-batch presets of the long worlds (toy's five quarters take small rollouts).
+ON_POLICY = [
+    name
+    for name, (scenario, agent) in PRESETS.items()
+    if agent not in ("sac", "dqn") and scenario in ("global", "procedural")
+]
+#: Presets scored against the exact optimum, which plays the Single face.
+AGAINST_THE_OPTIMUM = [
+    name for name, (scenario, _) in PRESETS.items() if scenario.startswith("toy")
+]
 
 
 @pytest.fixture
@@ -114,3 +125,14 @@ def test_the_default_preset_builds_its_env_and_agent(compose_train) -> None:
         assert actions.shape == (config.env.num_envs, *env.action_space.shape)
     finally:
         env.close()
+
+
+@pytest.mark.parametrize("name", AGAINST_THE_OPTIMUM)
+def test_toy_presets_play_the_optimum_s_face_to_the_horizon(name: str, compose_train) -> None:
+    """The oracle plays the Single face; five quarters and a terminal valuation: gamma 1,
+    and the horizon is the episode's end for the learner (no bootstrap past it)."""
+    config = preset(compose_train, name)
+    assert config.env.action_mode == "discrete"
+    assert config.env.horizon_terminal is True
+    assert config.agent.model["gamma"] == 1.0
+    assert config.env.vec_backend == "lepton"

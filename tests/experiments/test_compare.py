@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -190,3 +191,70 @@ def test_lepton_compare_command_writes_to_the_hydra_run_dir(tmp_path: Path) -> N
     )
     assert failed.returncode == 2
     assert "models.x" in failed.stderr
+
+
+def test_eval_scenario_kwargs_score_every_contender_on_the_test_split(tmp_path: Path) -> None:
+    """``eval.scenario_kwargs={split: test}``: a run trained on the train split, the
+    heuristics and the search all play test-split episodes; the search searched the
+    train split (seed offset 0) and the test episodes are the test split's."""
+    import gymnasium as gym
+    from stable_baselines3 import PPO
+
+    from lepton_env.agents.baselines import HomeOnlyAgent
+    from lepton_env.agents.episodes import evaluate_policy_episodes
+    from lepton_env.agents.evaluation import build_contenders
+    from lepton_env.scenarios.procedural import TEST_SEED_OFFSET
+
+    world = {"num_regions": 3, "split": "train"}
+    run_dir = tmp_path / "proc_run"
+    run_dir.mkdir()
+    env = gym.make("LeptonExpansion-v0", scenario="procedural", **world)
+    PPO("MlpPolicy", env, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu").save(
+        run_dir / "best_model.zip"
+    )
+    config = {
+        "seed": 0,
+        "scenario": {"name": "procedural", "kwargs": world},
+        "env": {"action_mode": "multi_discrete", "observation_mode": "flat"},
+        "agent": {"name": "ppo", "model": {"_target_": "stable_baselines3.PPO"}},
+    }
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    cfg = composed(
+        "compare",
+        [
+            *FAST,
+            "scenario=procedural",
+            "scenario.kwargs.num_regions=3",
+            "action_mode=multi_discrete",
+            "+eval.scenario_kwargs.split=test",
+            "use_baselines=[home_only,search_rules]",
+            "baselines.search_rules.generations=1",
+            "baselines.search_rules.population=4",
+            "baselines.search_rules.train_seeds=1",
+            f"+models.ppo={run_dir}",
+        ],
+    )
+    contenders = {c.name: c for c in build_contenders(cfg)}
+    assert set(contenders) == {"ppo", "home_only", "search_rules"}
+    assert all(c.env_kwargs["split"] == "test" for c in contenders.values())
+    assert contenders["ppo"].env_kwargs["num_regions"] == 3  # its own world, test episodes
+    assert contenders["search_rules"].runs[0].params.seed_offset == 0  # searched train
+    summary = run_evaluation(cfg, tmp_path / "out", comparative=False)
+    assert "split" in (tmp_path / "out" / "summary.md").read_text()
+    episodes = pd.read_csv(tmp_path / "out" / "episodes.csv")
+    home = episodes[episodes["agent"] == "home_only"]["return"].to_numpy()
+    seeds = [cfg.eval.first_seed, cfg.eval.first_seed + 1]
+    kwargs = {"scenario": "procedural", "num_regions": 3}
+    played: dict[str, list[float]] = {}
+    for split in ("train", "test"):
+        agent_env = gym.make("LeptonExpansion-v0", **kwargs, split=split)
+        assert agent_env.unwrapped.params.seed_offset == (
+            TEST_SEED_OFFSET if split == "test" else 0
+        )
+        rows = evaluate_policy_episodes(
+            HomeOnlyAgent(agent_env), "LeptonExpansion-v0", {**kwargs, "split": split}, seeds
+        )
+        played[split] = rows["return"].tolist()
+    assert home.tolist() == pytest.approx(played["test"])
+    assert home.tolist() != pytest.approx(played["train"])  # the split changes the episodes
+    assert summary.loc["home_only", "iqm"] == pytest.approx(float(np.mean(home)))
