@@ -76,12 +76,18 @@ def _leaves(node: Any, prefix: str) -> dict[str, Any]:
     return {prefix: node}
 
 
+#: Keys added after runs were written, with the value every older run behaved as: a run
+#: without the key is the same run as one with this value.
+ADDED_KEYS: dict[str, Any] = {"env.horizon_terminal": False}
+
+
 def identity_differences(
     before: Mapping[str, Any], now: Mapping[str, Any], keys: Sequence[str]
 ) -> list[str]:
     """Every leaf under ``keys`` whose value differs, as ``key: <before> (run) != <now> (now)``.
 
-    A key present on one side only shows ``<absent>`` on the other.
+    A key present on one side only shows ``<absent>`` on the other, unless it is one of
+    :data:`ADDED_KEYS`, which an older run lacks and behaved as its listed value.
     """
     absent = "<absent>"
     differences = []
@@ -89,7 +95,7 @@ def identity_differences(
         old = _leaves(before.get(key, absent), key)
         new = _leaves(now.get(key, absent), key)
         for leaf in sorted(old.keys() | new.keys()):
-            was, is_ = old.get(leaf, absent), new.get(leaf, absent)
+            was, is_ = old.get(leaf, ADDED_KEYS.get(leaf, absent)), new.get(leaf, absent)
             if was != is_:
                 differences.append(f"{leaf}: {was!r} in the run, {is_!r} now")
     return differences

@@ -78,3 +78,16 @@ def resolved_run_name(*overrides: str) -> str:
 )
 def test_the_entry_point_names_its_run_directory(overrides: tuple[str, ...], name: str) -> None:
     assert resolved_run_name(*overrides) == name
+
+
+def test_a_run_written_before_a_key_existed_behaved_as_its_old_value() -> None:
+    old_run = {"env": {"scenario": "toy"}}
+    assert (
+        identity_differences(
+            old_run, {"env": {"scenario": "toy", "horizon_terminal": False}}, ["env"]
+        )
+        == []
+    )
+    assert identity_differences(
+        old_run, {"env": {"scenario": "toy", "horizon_terminal": True}}, ["env"]
+    ) == ["env.horizon_terminal: False in the run, True now"]
