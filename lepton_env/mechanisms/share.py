@@ -59,27 +59,18 @@ def target_shares(
     competitor_active: NDArray[np.bool_],
     outside_utility: float | np.floating[Any],
 ) -> float:
-    """Logit shares of one region: returns ``s*_firm``, and overwrites ``competitor_utility`` (K,)
-    with ``s*_competitors``.
-
-    Absent players have zero attraction. Utilities are shifted by their maximum
-    before ``exp`` so large brands cannot overflow.
-    """
-    shift = outside_utility
-    if firm_serving:
-        shift = max(shift, firm_utility)
-    for slot in range(competitor_utility.shape[0]):
-        if competitor_active[slot]:
-            shift = max(shift, competitor_utility[slot])
-    firm = np.exp(firm_utility - shift) if firm_serving else 0.0
-    total = np.exp(outside_utility - shift) + firm
-    for slot in range(competitor_utility.shape[0]):
-        weight = np.exp(competitor_utility[slot] - shift) if competitor_active[slot] else 0.0
-        competitor_utility[slot] = weight
-        total += weight
-    for slot in range(competitor_utility.shape[0]):
-        competitor_utility[slot] /= total
-    return firm / total
+    """Logit shares of one region with one firm (:func:`firm_target_shares` with F = 1):
+    returns ``s*_firm``, and overwrites ``competitor_utility`` (K,) with ``s*_competitors``."""
+    target = np.empty(1)
+    firm_target_shares(
+        np.array([firm_utility]),
+        np.array([firm_serving]),
+        competitor_utility,
+        competitor_active,
+        outside_utility,
+        target,
+    )
+    return target[0]
 
 
 @vectorize(cache=True)
@@ -97,10 +88,12 @@ def firm_target_shares(
     outside_utility: float | np.floating[Any],
     firm_target: NDArray[np.float64],
 ) -> None:
-    """:func:`target_shares` with F firms in the choice set: writes ``s*`` of each firm into
-    ``firm_target`` (F,) (0 for a firm not serving) and of each competitor over
-    ``competitor_utility`` (K,). With one firm it computes exactly what
-    :func:`target_shares` computes, in the same order."""
+    """Logit shares of one region with F firms in the choice set: writes ``s*`` of each firm
+    into ``firm_target`` (F,) and of each competitor over ``competitor_utility`` (K,).
+
+    Absent players (a firm not serving, an inactive competitor) have zero attraction.
+    Utilities are shifted by their maximum before ``exp`` so large brands cannot overflow.
+    """
     shift = outside_utility
     for f in range(firm_utility.shape[0]):
         if firm_serving[f]:

@@ -14,7 +14,7 @@ the same seed.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,6 +36,35 @@ from lepton_env.scenarios import ScenarioGenerator
 
 #: The action faces with a PettingZoo sampling mask (``action_space(agent).sample(mask)``).
 MASKED_ACTION_MODES = ("multi_discrete", "discrete")
+
+
+def multi_firm_batch(
+    num_envs: int,
+    scenario: str | ScenarioGenerator | Params,
+    *,
+    action_mode: str,
+    render_mode: str | None,
+    render_modes: Sequence[str],
+    **options: Any,
+) -> BatchedExpansion:
+    """The batch of the one core that both multi-agent faces step, every firm a row of it,
+    after checking the options only they restrict: a masked action face and a render mode
+    of ``render_modes``. ``options`` go to :class:`BatchedExpansion` (invalid-action
+    handling, injected parts, scenario parameters)."""
+    if action_mode not in MASKED_ACTION_MODES:
+        raise ValueError(
+            f"action_mode = {action_mode!r}: the multi-agent faces allow "
+            f"{list(MASKED_ACTION_MODES)}"
+        )
+    if render_mode is not None and render_mode not in render_modes:
+        raise ValueError(f"render_mode = {render_mode!r}: allowed {list(render_modes)}")
+    return BatchedExpansion(
+        num_envs,
+        scenario,
+        action_mode=action_mode,  # type: ignore[arg-type]
+        multi_firm=True,
+        **options,
+    )
 
 
 def sample_masks(
@@ -124,23 +153,15 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
         render_mode: str | None = None,
         **params: Any,
     ) -> None:
-        if action_mode not in MASKED_ACTION_MODES:
-            raise ValueError(
-                f"action_mode = {action_mode!r}: the multi-agent faces allow "
-                f"{list(MASKED_ACTION_MODES)}"
-            )
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(
-                f"render_mode = {render_mode!r}: allowed {self.metadata['render_modes']}"
-            )
-        self.batch = BatchedExpansion(
+        self.batch = multi_firm_batch(
             1,
             scenario,
-            action_mode=action_mode,  # type: ignore[arg-type]
+            action_mode=action_mode,
+            render_mode=render_mode,
+            render_modes=self.metadata["render_modes"],
             invalid_action=invalid_action,
             reward_function=reward_function,
             personas=personas,
-            multi_firm=True,
             **params,
         )
         self.params = self.batch.params

@@ -41,10 +41,10 @@ from lepton_env import rng
 from lepton_env.envs.actions import ActionError
 from lepton_env.envs.expansion import InvalidAction, step_infos
 from lepton_env.envs.sb3_vec import ENV_METHODS, SHARED_ATTRIBUTES, LeptonExpansionVecEnv
-from lepton_env.envs.vector import BatchedExpansion, batch_kpi_infos
+from lepton_env.envs.vector import batch_kpi_infos
 from lepton_env.mechanisms.competitors import Persona
 from lepton_env.multi.firms import agent_ids, firm_observation_space
-from lepton_env.multi.parallel import MASKED_ACTION_MODES
+from lepton_env.multi.parallel import multi_firm_batch
 from lepton_env.multi.scripted import ScriptSpec, scripted_firms
 from lepton_env.params import Params
 from lepton_env.reward import RewardFunction
@@ -84,21 +84,15 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
         info_kpis: bool = False,
         **params: Any,
     ) -> None:
-        if action_mode not in MASKED_ACTION_MODES:
-            raise ValueError(
-                f"action_mode = {action_mode!r}: the multi-agent faces allow "
-                f"{list(MASKED_ACTION_MODES)}"
-            )
-        if render_mode is not None and render_mode not in ("ansi", "rgb_array"):
-            raise ValueError(f"render_mode = {render_mode!r}: allowed ['ansi', 'rgb_array']")
-        self.batch = BatchedExpansion(
+        self.batch = multi_firm_batch(
             num_envs,
             scenario,
-            action_mode=action_mode,  # type: ignore[arg-type]
+            action_mode=action_mode,
+            render_mode=render_mode,
+            render_modes=("ansi", "rgb_array"),
             invalid_action=invalid_action,
             reward_function=reward_function,
             personas=personas,
-            multi_firm=True,
             **params,
         )
         self.render_mode = render_mode

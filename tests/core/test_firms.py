@@ -57,26 +57,20 @@ def test_the_logit_choice_set_holds_every_serving_firm() -> None:
     rivals=st.lists(st.floats(-5, 5, width=32), min_size=1, max_size=4),
     outside=st.floats(-5, 5, width=32),
 )
-def test_one_firm_shares_are_the_single_firm_model_bit_for_bit(
+def test_one_firm_shares_are_the_logit_of_the_players_present(
     utility: float, serving: bool, rivals: list[float], outside: float
 ) -> None:
     active = np.arange(len(rivals)) % 2 == 0
-    single = np.array(rivals, dtype=np.float32)
-    many = single.copy()
-    expected = share.target_shares(
-        np.float32(utility), serving, single, active, np.float32(outside)
+    competitors_ = np.array(rivals, dtype=np.float32)
+    firm = share.target_shares(
+        np.float32(utility), serving, competitors_, active, np.float32(outside)
     )
-    targets = np.empty(1)
-    share.firm_target_shares(
-        np.array([utility], dtype=np.float32),
-        np.array([serving]),
-        many,
-        active,
-        np.float32(outside),
-        targets,
-    )
-    assert targets[0] == expected
-    np.testing.assert_array_equal(many, single)
+    weights = np.exp(np.array([utility, *rivals, outside], dtype=np.float64))
+    weights[0] *= serving
+    weights[1:-1] *= active
+    expected = weights / weights.sum()
+    assert firm == pytest.approx(expected[0], rel=1e-5, abs=1e-12)
+    np.testing.assert_allclose(competitors_, expected[1:-1], rtol=1e-5, atol=1e-12)
 
 
 def test_a_rival_at_home_leaves_the_firm_its_single_firm_trajectory() -> None:
