@@ -130,11 +130,13 @@ def _config_values(model: dict[str, Any], allowed_targets: Sequence[str]) -> dic
     """``agent.model``'s keywords as objects (nested targets checked, then instantiated)."""
     from hydra.utils import instantiate
 
-    from lepton_env.agents.targets import check_targets
+    from lepton_env.agents.targets import check_targets, policy_class
 
     values = {key: value for key, value in model.items() if key != "_target_"}
     check_targets(values, "agent.model", allowed_targets)
     built: dict[str, Any] = instantiate(values, _convert_="all")
+    if "policy" in built:
+        built["policy"] = policy_class(built["policy"])
     return built
 
 

@@ -32,6 +32,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 import lepton_env
 from lepton_env.agents.protocol import Agent
+from lepton_env.agents.targets import policy_class
 from lepton_env.experiments.schema import ConfigError
 
 if TYPE_CHECKING:
@@ -41,7 +42,13 @@ if TYPE_CHECKING:
 ENV_ID_OF_MODE = {mode: env_id for env_id, mode in lepton_env.ENV_IDS.items()}
 
 #: Policies that SB3's maintainers advise running on the CPU with on-policy agents.
-SMALL_MLP_POLICIES = ("MlpPolicy", "MlpLstmPolicy", "MultiInputPolicy", "MultiInputLstmPolicy")
+SMALL_MLP_POLICIES = (
+    "MlpPolicy",
+    "MlpLstmPolicy",
+    "MultiInputPolicy",
+    "MultiInputLstmPolicy",
+    "lepton_env.agents.policies.MaskableMultiCategoricalPolicy",
+)
 
 
 class AgentConfigError(ConfigError):
@@ -193,6 +200,8 @@ def make_agent(config: TrainConfig, env: VecEnv, device: str = "cpu") -> Agent:
     """Instantiate ``agent.model`` on ``env``; a bad keyword fails naming the agent."""
     cls = agent_class(config)
     supplied: dict[str, Any] = {"env": env, "seed": config.seed}
+    if "policy" in config.agent.model:
+        supplied["policy"] = policy_class(config.agent.model["policy"])
     if _accepted(cls, "device"):
         supplied["device"] = device
     if _accepted(cls, "verbose"):
@@ -233,6 +242,8 @@ def load_agent(
             {key: value for key, value in config.agent.model.items() if key != "_target_"},
             _convert_="all",
         )
+        if "policy" in known:
+            known["policy"] = policy_class(known["policy"])
         sigma = config.agent.action_noise_sigma
         if sigma is not None:
             dims = int(np.prod(env.action_space.shape or ()))

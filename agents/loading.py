@@ -93,11 +93,13 @@ def pickled_entries(data: Mapping[str, Any]) -> list[str]:
 
 
 def _policy_class(cls: type, entry: Mapping[str, Any], policy: str | None) -> Any:
-    """The policy class: by the alias the config names, else the alias the entry's text names.
+    """The policy class: the config's (a class or an alias), else the alias the entry's text names.
 
     The entry's text (``__module__`` and the ``__init__`` repr) is only compared
     with the algorithm's own ``policy_aliases``; nothing it names is imported.
     """
+    if isinstance(policy, type):
+        return policy  # a class the config named by its (checked) dotted path
     aliases: dict[str, Any] = dict(getattr(cls, "policy_aliases", {}))
     if isinstance(policy, str) and policy in aliases:
         return aliases[policy]

@@ -28,6 +28,8 @@ PROJECT_PREFIXES = ("lepton_env", "agents", "experiments")
 LIBRARY_PREFIXES = ("stable_baselines3", "sb3_contrib")
 #: Keys holding a dotted path that something instantiates or imports.
 TARGET_KEYS = ("_target_", "class_path")
+#: An SB3 ``policy`` keyword: an alias of the algorithm ("MlpPolicy") or a class's dotted path.
+POLICY_KEY = "policy"
 
 
 class TargetNotAllowedError(ValueError):
@@ -81,7 +83,7 @@ def targets_in(value: Any, where: str) -> Iterator[tuple[str, Any]]:
     if isinstance(value, Mapping):
         for key, item in value.items():
             path = f"{where}.{key}" if where else str(key)
-            if key in TARGET_KEYS:
+            if key in TARGET_KEYS or (key == POLICY_KEY and _dotted(item)):
                 yield path, item
             else:
                 yield from targets_in(item, path)
@@ -90,8 +92,40 @@ def targets_in(value: Any, where: str) -> Iterator[tuple[str, Any]]:
             yield from targets_in(item, f"{where}[{index}]")
 
 
+def _dotted(value: Any) -> bool:
+    return isinstance(value, str) and "." in value
+
+
+def policy_class(value: Any, where: str = "agent.model.policy") -> Any:
+    """An SB3 ``policy`` keyword as the algorithm takes it.
+
+    An alias (``"MlpPolicy"``) is the algorithm's to resolve and is returned as is; a
+    dotted path (``"lepton_env.agents.policies.MaskableMultiCategoricalPolicy"``),
+    already checked against the allow-list with the other targets, is imported and must
+    name a subclass of SB3's ``BasePolicy``.
+    """
+    if not _dotted(value):
+        return value
+    from hydra.utils import get_class
+    from stable_baselines3.common.policies import BasePolicy
+
+    try:
+        found = get_class(value)
+    except Exception as error:
+        raise TargetNotAllowedError(f"{where} = {value!r}: {error}") from None
+    if not (inspect.isclass(found) and issubclass(found, BasePolicy)):
+        raise TargetNotAllowedError(
+            f"{where} = {value!r}: not a policy class (a subclass of SB3's BasePolicy), "
+            "nor an alias of the algorithm such as 'MlpPolicy'"
+        )
+    return found
+
+
 def check_targets(value: Any, where: str, allowed: Iterable[str] = ()) -> None:
-    """Check every ``_target_`` / ``class_path`` nested in ``value`` (see :func:`check_target`)."""
+    """Check every ``_target_`` / ``class_path`` nested in ``value`` (see :func:`check_target`).
+
+    A ``policy`` given as a dotted path is checked the same way (it is imported).
+    """
     prefixes = tuple(allowed)
     for path, target in targets_in(value, where):
         check_target(target, path, prefixes)

@@ -20,6 +20,9 @@ process, all in one invocation, and reports:
 Contenders (``--contenders``):
 
 * ``preset``: ``lepton-train`` with no overrides, i.e. the default preset;
+* ``preset_sb3_policy``: the same with sb3-contrib's ``MlpPolicy`` in place of the
+  preset's :class:`~lepton_env.agents.policies.MaskableMultiCategoricalPolicy` (the
+  same distribution, one ``Categorical`` object per action head);
 * ``sb3_defaults``: PPO with SB3's defaults on its usual vectorization (one env
   in a ``DummyVecEnv``, ``n_steps`` 2048, minibatch 64, 10 epochs, gamma 0.99, no
   entropy bonus, no normalization), same pipeline with the schedule it had before the
@@ -61,6 +64,8 @@ _PROCESS_START = time.perf_counter()
 #: Each contender's command-line overrides of ``lepton-train``.
 CONTENDERS: dict[str, tuple[str, ...]] = {
     "preset": (),
+    # The preset with sb3-contrib's own MlpPolicy (one Categorical object per action head).
+    "preset_sb3_policy": ("agent.model.policy=MlpPolicy",),
     "sb3_defaults": (
         "agent=ppo",
         "env.vec_backend=dummy",
