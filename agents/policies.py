@@ -129,7 +129,9 @@ class PaddedMaskedMultiCategorical(MaskableDistribution):
     def mode(self) -> th.Tensor:
         return self._log_probs.argmax(-1)
 
-    def actions_from_params(self, action_logits: th.Tensor, deterministic: bool = False) -> th.Tensor:
+    def actions_from_params(
+        self, action_logits: th.Tensor, deterministic: bool = False
+    ) -> th.Tensor:
         self.proba_distribution(action_logits)
         return self.get_actions(deterministic=deterministic)
 
