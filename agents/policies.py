@@ -53,58 +53,67 @@ class PaddedMaskedMultiCategorical(MaskableDistribution):
         super().__init__()
         self.action_dims = [int(size) for size in action_dims]
         heads, widest = len(self.action_dims), max(self.action_dims)
-        # Column of the flat logits for each padded slot; padding reads the extra column.
+        # Column of the flat logits for each padded slot; padding reads an extra zero column.
         padding = sum(self.action_dims)
         index = np.full((heads, widest), padding, dtype=np.int64)
         offsets = np.cumsum([0, *self.action_dims[:-1]])
         for head, (offset, size) in enumerate(zip(offsets, self.action_dims, strict=True)):
             index[head, :size] = offset + np.arange(size)
         self._index = th.as_tensor(index.reshape(-1))
-        self._real = th.as_tensor(index < padding)  # (heads, widest): not padding
+        self._real = th.as_tensor(index < padding, dtype=th.float32)  # (heads, widest)
         self._shape = (heads, widest)
         self._logits: th.Tensor | None = None  # (batch, heads, widest), raw
-        self._valid: th.Tensor | None = None  # (batch, heads, widest), mask and not padding
-        self._normalized: th.Tensor | None = None  # (batch, heads, widest), log pi
+        self._valid: th.Tensor | None = None  # (batch, heads, widest), 1 = mask and real
+        self._normalized: tuple[th.Tensor, th.Tensor] | None = None  # log pi and pi
 
     def proba_distribution_net(self, latent_dim: int) -> nn.Module:
         """The flat logits of all heads, as sb3-contrib's layer (same parameters)."""
         return nn.Linear(latent_dim, sum(self.action_dims))
 
-    def _padded(self, flat: th.Tensor, fill: Any) -> th.Tensor:
-        extra = th.full((flat.shape[0], 1), fill, dtype=flat.dtype, device=flat.device)
+    def _padded(self, flat: th.Tensor) -> th.Tensor:
+        """``(batch, sum of dims)`` -> ``(batch, heads, widest)``, padding slots 0."""
+        # index_select, not indexing: five times faster on CPU for these shapes.
+        extended = nn.functional.pad(flat, (0, 1))
         index = self._index.to(flat.device)
-        return th.cat((flat, extra), dim=1)[:, index].view(-1, *self._shape)
+        return th.index_select(extended, 1, index).view(-1, *self._shape)
 
     def proba_distribution(self: _Self, action_logits: th.Tensor) -> _Self:
         flat = action_logits.view(-1, sum(self.action_dims))
-        self._logits = self._padded(flat, 0.0)
-        self._valid = self._real.to(flat.device).expand_as(self._logits)
-        self._normalized = None
+        self._logits = self._padded(flat)
+        self.apply_masking(None)
         return self
 
     def apply_masking(self, masks: MaybeMasks) -> None:
-        """Restrict each head to its valid moves (``None`` lifts any mask)."""
+        """Restrict each head to its valid moves (``None`` lifts any mask).
+
+        ``masks``: ``(batch, sum of dims)`` booleans, or the 0/1 floats of SB3's buffer.
+        """
         assert self._logits is not None, "proba_distribution first"
+        dtype, device = self._logits.dtype, self._logits.device
         if masks is None:
-            self._valid = self._real.to(self._logits.device).expand_as(self._logits)
+            self._valid = self._real.to(device, dtype).expand_as(self._logits)
         else:
-            flat = th.as_tensor(masks, dtype=th.bool, device=self._logits.device)
-            self._valid = self._padded(flat.reshape(-1, sum(self.action_dims)), False)
+            flat = th.as_tensor(masks, device=device).reshape(-1, sum(self.action_dims))
+            self._valid = self._padded(flat.to(dtype) if flat.dtype != dtype else flat)
         self._normalized = None
 
-    @property
-    def _log_probs(self) -> th.Tensor:
-        """``log pi_hk`` (batch, heads, widest), computed once per logits and mask."""
+    def _normalize(self) -> tuple[th.Tensor, th.Tensor]:
+        """``(log pi, pi)``, each ``(batch, heads, widest)``, once per logits and mask."""
         assert self._logits is not None and self._valid is not None, "proba_distribution first"
         if self._normalized is None:
             # An added -1e8 rather than torch.where: the same probabilities (exp underflows
             # to 0 either way), at a fraction of where's CPU cost in forward and backward.
-            masked = self._logits + (self._valid.to(self._logits.dtype) - 1.0) * -MASKED_LOGIT
-            # log-sum-exp by hand: torch's softmax kernels are slow over a last axis of ~10.
-            peak = masked.detach().amax(-1, keepdim=True)
-            log_total = (masked - peak).exp().sum(-1, keepdim=True).log() + peak
-            self._normalized = masked - log_total
+            masked = self._logits + (self._valid - 1.0) * -MASKED_LOGIT
+            # Softmax by hand: torch's softmax kernels are slow over a last axis of ~10.
+            shifted = masked - masked.detach().amax(-1, keepdim=True)
+            weights = shifted.exp()
+            total = weights.sum(-1, keepdim=True)
+            self._normalized = (shifted - total.log(), weights / total)
         return self._normalized
+
+    @property
+    def _log_probs(self) -> th.Tensor:
+        return self._normalize()[0]
 
     def log_prob(self, actions: th.Tensor) -> th.Tensor:
         chosen = actions.reshape(-1, len(self.action_dims)).long().unsqueeze(-1)
@@ -112,8 +121,8 @@ class PaddedMaskedMultiCategorical(MaskableDistribution):
 
     def entropy(self) -> th.Tensor:
         # Masked and padding moves have probability exactly 0: they add nothing.
-        log_probs = self._log_probs
-        return -(log_probs.exp() * log_probs).sum((-2, -1))
+        log_probs, probs = self._normalize()
+        return -(probs * log_probs).sum((-2, -1))
 
     def sample(self) -> th.Tensor:
         """One draw per head by the inverse CDF: ``a_h = #{k : F_hk <= u_h F_hK}``.
@@ -122,7 +131,7 @@ class PaddedMaskedMultiCategorical(MaskableDistribution):
         probability 0 (its CDF step is empty); scaling by the total absorbs rounding.
         Ten times faster than ``torch.multinomial`` on these shapes.
         """
-        cumulative = self._log_probs.detach().exp().cumsum(-1)
+        cumulative = self._normalize()[1].detach().cumsum(-1)
         uniform = th.rand(cumulative.shape[:-1], device=cumulative.device).unsqueeze(-1)
         return (cumulative <= uniform * cumulative[..., -1:]).sum(-1)
 
