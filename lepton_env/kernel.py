@@ -26,6 +26,7 @@ from numba.experimental import structref
 from numpy.typing import NDArray
 
 from lepton_env import rng
+from lepton_env.borrowed import borrow
 from lepton_env.features import FIRM_FEATURES, REGION_FEATURES, bounds, observation_width
 from lepton_env.mechanisms import (
     brand,
@@ -1861,7 +1862,7 @@ def _step_rows(
     s, out = _ref(s), _ref(out)
     w = _work(s, action, personas, results, firm_index)
     for b in range(start, stop):
-        _step_env(p, s, b, out, b, w, False)
+        _step_env(borrow(p), borrow(s), b, borrow(out), b, borrow(w), False)
 
 
 @njit(cache=True)
@@ -1891,7 +1892,7 @@ def _step_rows_in_place(
             for i in range(b * firms, (b + 1) * firms):
                 _zero_kpis(money, counts, by_mode, i)
             continue
-        _step_env(p, s, b, row, 0, w, known)
+        _step_env(borrow(p), borrow(s), b, borrow(row), 0, borrow(w), known)
         _copy_row(row, 0, s, b, len(firm_index))
 
 
