@@ -43,7 +43,7 @@ class _BorrowedModel(models.OpaqueModel):
 class _BorrowedAttributes(AttributeTemplate):
     key = Borrowed
 
-    def generic_resolve(self, typ: Borrowed, attr: str) -> Any:
+    def generic_resolve(self, typ: Borrowed, attr: str) -> Any:  # type: ignore[override]
         return typ.struct.field_dict.get(attr)
 
 
@@ -57,9 +57,7 @@ def _borrowed_getattr(context: Any, builder: Any, typ: Borrowed, value: Any, att
     return imputils.impl_ret_borrowed(context, builder, field, getattr(data, attr))
 
 
-@intrinsic
-def borrow(typingctx: Any, ref: Any) -> Any:
-    """A reference-free view of the StructRef ``ref`` (see the module docstring)."""
+def _borrow(typingctx: Any, ref: Any) -> Any:
     if not isinstance(ref, types.StructRef):
         return None
 
@@ -68,3 +66,7 @@ def borrow(typingctx: Any, ref: Any) -> Any:
         return builder.bitcast(pointer, cgutils.voidptr_t)
 
     return Borrowed(ref)(ref), codegen
+
+
+#: ``borrow(ref)``: a reference-free view of the StructRef ``ref`` (see the module docstring).
+borrow: Any = intrinsic(_borrow)

@@ -710,7 +710,7 @@ def reset(ps: tuple[CompiledParams, ...], s: Any) -> None:
 
 
 # ---------------------------------------------------------------------- masks
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _region_masks(
     p: Any,
     s: Any,
@@ -732,7 +732,7 @@ def _region_masks(
     _region_valid(p, s, b, i, f, firms, r, cost, ok)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _region_costs(
     p: Any,
     s: Any,
@@ -776,7 +776,7 @@ def _region_costs(
     cost[_DILIGENCE] = p.diligence_cost
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _region_valid(
     p: Any,
     s: Any,
