@@ -1326,7 +1326,7 @@ def _fund(
 
 @njit(cache=True, inline="always")
 def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> None:
-    """Conflicts over region ``r``'s scarce targets, into ``flags[f, _CLAIM]``.
+    """Conflicts over region ``r``'s scarce targets, into ``w.flags[f, _CLAIM]``.
 
     Acquisitions: each bid is approved by the regulator with the probability its bidder
     faces (:func:`lepton_env.mechanisms.entry.approval_probability`); when several firms win
@@ -1335,28 +1335,27 @@ def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> No
     after a veto (claim 1 = buys, 0 = vetoed or outbid). Partnerships are exclusive: firms
     pick in turn from a drawn first one, each its best-estimated candidate that no other firm
     holds or has just taken (claim = the candidate, -1 when none is left)."""
-    flags, keys, taken = w.flags, w.keys, w.taken
     firms = len(w.firm_index)
     approved = 0
     for f in range(firms):
-        flags[f, _CLAIM] = 0
-        if flags[f, _MOVE] == _ACQUISITION:
-            approve_u = rng.uniform_at(keys[f, _KEY], quarter, Stream.ACQUISITION_APPROVAL, r)
+        w.flags[f, _CLAIM] = 0
+        if w.flags[f, _MOVE] == _ACQUISITION:
+            approve_u = rng.uniform_at(w.keys[f, _KEY], quarter, Stream.ACQUISITION_APPROVAL, r)
             probability = entry.approval_probability(
                 np.float64(s.stringency[b, r]), p.firm_screening[f, r]
             )
             if approve_u < probability:
-                flags[f, _CLAIM] = 1
+                w.flags[f, _CLAIM] = 1
                 approved += 1
     if approved > 1:
         winner = int(rng.uniform_at(key, quarter, Stream.CONFLICT, 2 * r) * approved)
         for f in range(firms):
-            if flags[f, _MOVE] == _ACQUISITION and flags[f, _CLAIM] == 1:
-                flags[f, _CLAIM] = 1 if winner == 0 else 0
+            if w.flags[f, _MOVE] == _ACQUISITION and w.flags[f, _CLAIM] == 1:
+                w.flags[f, _CLAIM] = 1 if winner == 0 else 0
                 winner -= 1
     partnering = 0
     for f in range(firms):
-        partnering += flags[f, _MOVE] == _PARTNERSHIP
+        partnering += w.flags[f, _MOVE] == _PARTNERSHIP
     if partnering == 0:
         return
     first = 0
@@ -1364,22 +1363,22 @@ def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> No
         first = int(rng.uniform_at(key, quarter, Stream.CONFLICT, 2 * r + 1) * firms)
     for j in range(firms):
         f = (first + j) % firms
-        if flags[f, _MOVE] != _PARTNERSHIP:
+        if w.flags[f, _MOVE] != _PARTNERSHIP:
             continue
         i = b * firms + f
         if firms == 1:
-            flags[f, _CLAIM] = partners.choose_partner(s.partner_estimate[i, r])
+            w.flags[f, _CLAIM] = partners.choose_partner(s.partner_estimate[i, r])
             continue
-        for c in range(taken.shape[0]):
-            taken[c] = False
+        for c in range(w.taken.shape[0]):
+            w.taken[c] = False
         for g in range(firms):
             if g != f and s.partner[b * firms + g, r] >= 0:
-                taken[s.partner[b * firms + g, r]] = True
+                w.taken[s.partner[b * firms + g, r]] = True
         for earlier in range(j):
             g = (first + earlier) % firms
-            if flags[g, _MOVE] == _PARTNERSHIP and flags[g, _CLAIM] >= 0:
-                taken[flags[g, _CLAIM]] = True
-        flags[f, _CLAIM] = partners.choose_free_partner(s.partner_estimate[i, r], taken)
+            if w.flags[g, _MOVE] == _PARTNERSHIP and w.flags[g, _CLAIM] >= 0:
+                w.taken[w.flags[g, _CLAIM]] = True
+        w.flags[f, _CLAIM] = partners.choose_free_partner(s.partner_estimate[i, r], w.taken)
 
 
 @njit(cache=True, inline="always")
@@ -1480,8 +1479,8 @@ def _move(
         rounds += 1
         w.money[_ENTRY, i] += cost
     out.diligence_rounds[oi, r] = rounds
-    for c in range(candidates):
-        if diligent:
+    if diligent:
+        for c in range(candidates):
             z = rng.normal_at(
                 w.keys[f, _KEY],
                 quarter,
@@ -1492,7 +1491,8 @@ def _move(
             out.partner_estimate[oi, r, c] = partners.estimate(
                 np.float64(s.partner_quality[b, r, c]), rounds, p.diligence_noise, z
             )
-        else:
+    else:  # two loops, not a branch in one: the branch kept a reference count per candidate
+        for c in range(candidates):
             out.partner_estimate[oi, r, c] = s.partner_estimate[i, r, c]
     # every value below is a float32 one (or an int of its field): stored exactly
     out.entry_mode[oi, r] = mode
