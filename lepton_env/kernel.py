@@ -684,7 +684,7 @@ def _reset_rows(p: Any, s: Any, firm_index: Any, start: int, stop: int) -> None:
     no_valid = np.empty((0, 0, 0), dtype=np.bool_)
     w = _reset_work(s, no_valid, np.empty((0, 0), dtype=np.float32), firm_index)
     for b in range(start, stop):
-        _reset_env(p, s, b, w)
+        _reset_env(borrow(p), borrow(s), b, borrow(w))
 
 
 @njit(cache=True)
@@ -870,7 +870,7 @@ def _masks_rows(
 ) -> None:
     s = _ref(s)  # per caller: threads never share a reference count
     for b in range(start, stop):
-        _masks_env(p, s, b, costs, valid)
+        _masks_env(borrow(p), borrow(s), b, costs, valid)
 
 
 @njit(cache=True)
@@ -1034,7 +1034,9 @@ def _encode_rows(p: Any, s: Any, flat: NDArray[np.float32], start: int, stop: in
         for r in range(s.entry_mode.shape[1]):
             potentials[r] = _potential(p, s, b, r)
         for f in range(firms):
-            encode_env(p, s, b, b * firms + f, f, flat, b * firms + f, column, potentials)
+            encode_env(
+                borrow(p), borrow(s), b, b * firms + f, f, flat, b * firms + f, column, potentials
+            )
 
 
 @njit(cache=True)
@@ -1103,7 +1105,7 @@ def _restart_rows(
     s = _ref(s)  # per caller: threads never share a reference count
     w = _reset_work(s, valid, observation, firm_index)
     for i in range(start, stop):
-        _restart_env(p, s, rows[i], keys[i], valid, observation, w)
+        _restart_env(borrow(p), borrow(s), rows[i], keys[i], valid, observation, borrow(w))
 
 
 @njit(cache=True)
