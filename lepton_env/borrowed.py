@@ -5,7 +5,8 @@ meminfo) each time it is bound to a new name: every argument of an inlined
 phase of the compiled quarter, every argument of a call. Its optimizer prunes
 the pairs it can prove redundant, not those around loops and early exits. In
 :func:`lepton_env.kernel._step_env` these counts on the parameters, the states
-and the step's work were some 60 of a region's 77 atomic operations.
+and the step's work were most of a region's reference counts: borrowing them cut
+the 77 atomic operations of a `global` region to 24.
 
 ``borrow(ref)`` gives the same fields, read-only, as a pointer to the struct's
 data. It holds no reference: the caller keeps ``ref`` alive for as long as the
