@@ -22,7 +22,12 @@ from typing import Any
 from numba.core import cgutils, imputils, types
 from numba.core.datamodel import models
 from numba.core.datamodel.registry import register_default
-from numba.core.extending import infer_getattr, intrinsic, lower_getattr_generic
+from numba.core.extending import (
+    infer_getattr,
+    intrinsic,
+    lower_getattr_generic,
+    lower_setattr_generic,
+)
 from numba.core.typing.templates import AttributeTemplate
 from numba.experimental.structref import _Utils
 
@@ -56,6 +61,14 @@ def _borrowed_getattr(context: Any, builder: Any, typ: Borrowed, value: Any, att
     data = cgutils.create_struct_proxy(data_type)(context, builder, ref=pointer)
     field = typ.struct.field_dict[attr]
     return imputils.impl_ret_borrowed(context, builder, field, getattr(data, attr))
+
+
+@lower_setattr_generic(Borrowed)
+def _borrowed_setattr(context: Any, builder: Any, signature: Any, args: Any, attr: str) -> Any:
+    raise TypeError(
+        f"a borrowed view cannot replace its field {attr!r}: it holds no reference to keep "
+        "the old value or the new one alive; set the field on the StructRef itself"
+    )
 
 
 def _borrow(typingctx: Any, ref: Any) -> Any:
