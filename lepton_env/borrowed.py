@@ -8,11 +8,11 @@ the pairs it can prove redundant, not those around loops and early exits. In
 and the step's work were most of a region's reference counts: borrowing them cut
 the 77 atomic operations of a `global` region to 24.
 
-``borrow(ref)`` gives the same fields, read-only, as a pointer to the struct's
-data. It holds no reference: the caller keeps ``ref`` alive for as long as the
+``borrow(ref)`` gives the same fields through a pointer to the struct's data.
+It holds no reference: the caller keeps ``ref`` alive for as long as the
 borrowed view is used (a call that takes it and returns). Fields are read
 exactly as a StructRef's are (an array field is the same array, writable in
-place); a borrowed view cannot replace a field.
+place), but a borrowed view cannot replace a field.
 """
 
 from __future__ import annotations
