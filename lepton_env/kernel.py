@@ -26,6 +26,7 @@ from numba.experimental import structref
 from numpy.typing import NDArray
 
 from lepton_env import rng
+from lepton_env.borrowed import borrow
 from lepton_env.features import FIRM_FEATURES, REGION_FEATURES, bounds, observation_width
 from lepton_env.mechanisms import (
     brand,
@@ -69,7 +70,9 @@ StateTuple = namedtuple("StateTuple", _STATE_NAMES)  # type: ignore[misc]
 
 # The compiled functions pass the parameters and states to each other as StructRefs: a
 # pointer, where a tuple of some 80 fields is copied (and its arrays reference-counted)
-# on every call.
+# on every call. The loops over envs hand them to the per-env functions borrowed
+# (:mod:`lepton_env.borrowed`): the quarter's phases then pass them on without counting
+# references, which were three-fifths of its atomic operations.
 @structref.register
 class _ParamsType(types.StructRef):
     def preprocess_fields(self, fields: Any) -> Any:
@@ -683,7 +686,7 @@ def _reset_rows(p: Any, s: Any, firm_index: Any, start: int, stop: int) -> None:
     no_valid = np.empty((0, 0, 0), dtype=np.bool_)
     w = _reset_work(s, no_valid, np.empty((0, 0), dtype=np.float32), firm_index)
     for b in range(start, stop):
-        _reset_env(p, s, b, w)
+        _reset_env(borrow(p), borrow(s), b, borrow(w))
 
 
 @njit(cache=True)
@@ -709,7 +712,7 @@ def reset(ps: tuple[CompiledParams, ...], s: Any) -> None:
 
 
 # ---------------------------------------------------------------------- masks
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _region_masks(
     p: Any,
     s: Any,
@@ -731,7 +734,7 @@ def _region_masks(
     _region_valid(p, s, b, i, f, firms, r, cost, ok)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _region_costs(
     p: Any,
     s: Any,
@@ -775,7 +778,7 @@ def _region_costs(
     cost[_DILIGENCE] = p.diligence_cost
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _region_valid(
     p: Any,
     s: Any,
@@ -869,7 +872,7 @@ def _masks_rows(
 ) -> None:
     s = _ref(s)  # per caller: threads never share a reference count
     for b in range(start, stop):
-        _masks_env(p, s, b, costs, valid)
+        _masks_env(borrow(p), borrow(s), b, costs, valid)
 
 
 @njit(cache=True)
@@ -1033,7 +1036,9 @@ def _encode_rows(p: Any, s: Any, flat: NDArray[np.float32], start: int, stop: in
         for r in range(s.entry_mode.shape[1]):
             potentials[r] = _potential(p, s, b, r)
         for f in range(firms):
-            encode_env(p, s, b, b * firms + f, f, flat, b * firms + f, column, potentials)
+            encode_env(
+                borrow(p), borrow(s), b, b * firms + f, f, flat, b * firms + f, column, potentials
+            )
 
 
 @njit(cache=True)
@@ -1102,7 +1107,7 @@ def _restart_rows(
     s = _ref(s)  # per caller: threads never share a reference count
     w = _reset_work(s, valid, observation, firm_index)
     for i in range(start, stop):
-        _restart_env(p, s, rows[i], keys[i], valid, observation, w)
+        _restart_env(borrow(p), borrow(s), rows[i], keys[i], valid, observation, borrow(w))
 
 
 @njit(cache=True)
@@ -1325,7 +1330,7 @@ def _fund(
 
 @njit(cache=True, inline="always")
 def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> None:
-    """Conflicts over region ``r``'s scarce targets, into ``flags[f, _CLAIM]``.
+    """Conflicts over region ``r``'s scarce targets, into ``w.flags[f, _CLAIM]``.
 
     Acquisitions: each bid is approved by the regulator with the probability its bidder
     faces (:func:`lepton_env.mechanisms.entry.approval_probability`); when several firms win
@@ -1334,28 +1339,27 @@ def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> No
     after a veto (claim 1 = buys, 0 = vetoed or outbid). Partnerships are exclusive: firms
     pick in turn from a drawn first one, each its best-estimated candidate that no other firm
     holds or has just taken (claim = the candidate, -1 when none is left)."""
-    flags, keys, taken = w.flags, w.keys, w.taken
     firms = len(w.firm_index)
     approved = 0
     for f in range(firms):
-        flags[f, _CLAIM] = 0
-        if flags[f, _MOVE] == _ACQUISITION:
-            approve_u = rng.uniform_at(keys[f, _KEY], quarter, Stream.ACQUISITION_APPROVAL, r)
+        w.flags[f, _CLAIM] = 0
+        if w.flags[f, _MOVE] == _ACQUISITION:
+            approve_u = rng.uniform_at(w.keys[f, _KEY], quarter, Stream.ACQUISITION_APPROVAL, r)
             probability = entry.approval_probability(
                 np.float64(s.stringency[b, r]), p.firm_screening[f, r]
             )
             if approve_u < probability:
-                flags[f, _CLAIM] = 1
+                w.flags[f, _CLAIM] = 1
                 approved += 1
     if approved > 1:
         winner = int(rng.uniform_at(key, quarter, Stream.CONFLICT, 2 * r) * approved)
         for f in range(firms):
-            if flags[f, _MOVE] == _ACQUISITION and flags[f, _CLAIM] == 1:
-                flags[f, _CLAIM] = 1 if winner == 0 else 0
+            if w.flags[f, _MOVE] == _ACQUISITION and w.flags[f, _CLAIM] == 1:
+                w.flags[f, _CLAIM] = 1 if winner == 0 else 0
                 winner -= 1
     partnering = 0
     for f in range(firms):
-        partnering += flags[f, _MOVE] == _PARTNERSHIP
+        partnering += w.flags[f, _MOVE] == _PARTNERSHIP
     if partnering == 0:
         return
     first = 0
@@ -1363,22 +1367,22 @@ def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> No
         first = int(rng.uniform_at(key, quarter, Stream.CONFLICT, 2 * r + 1) * firms)
     for j in range(firms):
         f = (first + j) % firms
-        if flags[f, _MOVE] != _PARTNERSHIP:
+        if w.flags[f, _MOVE] != _PARTNERSHIP:
             continue
         i = b * firms + f
         if firms == 1:
-            flags[f, _CLAIM] = partners.choose_partner(s.partner_estimate[i, r])
+            w.flags[f, _CLAIM] = partners.choose_partner(s.partner_estimate[i, r])
             continue
-        for c in range(taken.shape[0]):
-            taken[c] = False
+        for c in range(w.taken.shape[0]):
+            w.taken[c] = False
         for g in range(firms):
             if g != f and s.partner[b * firms + g, r] >= 0:
-                taken[s.partner[b * firms + g, r]] = True
+                w.taken[s.partner[b * firms + g, r]] = True
         for earlier in range(j):
             g = (first + earlier) % firms
-            if flags[g, _MOVE] == _PARTNERSHIP and flags[g, _CLAIM] >= 0:
-                taken[flags[g, _CLAIM]] = True
-        flags[f, _CLAIM] = partners.choose_free_partner(s.partner_estimate[i, r], taken)
+            if w.flags[g, _MOVE] == _PARTNERSHIP and w.flags[g, _CLAIM] >= 0:
+                w.taken[w.flags[g, _CLAIM]] = True
+        w.flags[f, _CLAIM] = partners.choose_free_partner(s.partner_estimate[i, r], w.taken)
 
 
 @njit(cache=True, inline="always")
@@ -1479,8 +1483,8 @@ def _move(
         rounds += 1
         w.money[_ENTRY, i] += cost
     out.diligence_rounds[oi, r] = rounds
-    for c in range(candidates):
-        if diligent:
+    if diligent:
+        for c in range(candidates):
             z = rng.normal_at(
                 w.keys[f, _KEY],
                 quarter,
@@ -1491,7 +1495,8 @@ def _move(
             out.partner_estimate[oi, r, c] = partners.estimate(
                 np.float64(s.partner_quality[b, r, c]), rounds, p.diligence_noise, z
             )
-        else:
+    else:  # two loops, not a branch in one: the branch kept a reference count per candidate
+        for c in range(candidates):
             out.partner_estimate[oi, r, c] = s.partner_estimate[i, r, c]
     # every value below is a float32 one (or an int of its field): stored exactly
     out.entry_mode[oi, r] = mode
@@ -1861,7 +1866,7 @@ def _step_rows(
     s, out = _ref(s), _ref(out)
     w = _work(s, action, personas, results, firm_index)
     for b in range(start, stop):
-        _step_env(p, s, b, out, b, w, False)
+        _step_env(borrow(p), borrow(s), b, borrow(out), b, borrow(w), False)
 
 
 @njit(cache=True)
@@ -1891,7 +1896,7 @@ def _step_rows_in_place(
             for i in range(b * firms, (b + 1) * firms):
                 _zero_kpis(money, counts, by_mode, i)
             continue
-        _step_env(p, s, b, row, 0, w, known)
+        _step_env(borrow(p), borrow(s), b, borrow(row), 0, borrow(w), known)
         _copy_row(row, 0, s, b, len(firm_index))
 
 

@@ -38,7 +38,7 @@ def exit_cost(fraction: float, fixed: float, per_market: float, potential: float
     return fraction * entry_cost(fixed, per_market, potential)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def acquisition_target(
     competitor_share: NDArray[np.float32], competitor_active: NDArray[np.bool_]
 ) -> int:
