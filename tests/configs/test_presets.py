@@ -21,6 +21,7 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 PRESETS = {
     "global_ppo": ("global", "ppo"),
     "global_maskable_ppo": ("global", "maskable_ppo"),
+    "global_maskable_ppo_long": ("global", "maskable_ppo"),
     "global_sac": ("global", "sac"),
     "procedural_ppo": ("procedural", "ppo"),
     "procedural_maskable_ppo": ("procedural", "maskable_ppo"),
@@ -93,6 +94,14 @@ def test_the_default_run_is_the_global_maskable_ppo_preset(compose_train) -> Non
     assert default.agent.model == tuned.agent.model
     assert default.env == tuned.env
     assert default.total_timesteps == tuned.total_timesteps
+
+
+def test_the_long_preset_is_the_default_with_a_longer_budget(compose_train) -> None:
+    default = preset(compose_train, "global_maskable_ppo")
+    long = preset(compose_train, "global_maskable_ppo_long")
+    assert long.agent.model == default.agent.model
+    assert long.env == default.env
+    assert long.total_timesteps == 3 * default.total_timesteps
 
 
 def test_the_default_budget_is_the_agents(compose_train) -> None:
