@@ -94,7 +94,7 @@ class PaddedMaskedMultiCategorical(MaskableDistribution):
             self._valid = self._real.to(device, dtype).expand_as(self._logits)
         else:
             flat = th.as_tensor(masks, device=device).reshape(-1, sum(self.action_dims))
-            self._valid = self._padded(flat.to(dtype) if flat.dtype != dtype else flat)
+            self._valid = self._padded(flat.to(dtype))
         self._normalized = None
 
     def _normalize(self) -> tuple[th.Tensor, th.Tensor]:

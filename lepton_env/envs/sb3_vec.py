@@ -235,9 +235,10 @@ class LeptonExpansionVecEnv(VecEnv):
             raise AttributeError(
                 f"env_method({method_name!r}): available methods are {list(ENV_METHODS)}"
             )
-        if method_name == "action_masks" and not method_args and not method_kwargs:
+        if method_name == "action_masks":
             # MaskablePPO asks every step: one gather of the batch's masks, not n calls.
-            return list(self.batch.action_masks()[self._indices(indices)])
+            masks = self.batch.action_masks(*method_args, **method_kwargs)
+            return list(masks[self._indices(indices)])
         return [
             self._env_method(method_name, i)(*method_args, **method_kwargs)
             for i in self._indices(indices)

@@ -102,7 +102,8 @@ def test_samples_follow_the_masked_probabilities() -> None:
         )
 
 
-def test_the_policy_trains_and_predicts_only_valid_moves() -> None:
+def _toy_model() -> tuple[gym.Env, MaskablePPO]:
+    """A tiny MaskablePPO with the padded policy on `toy`'s MultiDiscrete face."""
     env = gym.make("LeptonExpansion-v0", scenario="toy")
     model = MaskablePPO(
         MaskableMultiCategoricalPolicy,
@@ -113,6 +114,11 @@ def test_the_policy_trains_and_predicts_only_valid_moves() -> None:
         seed=0,
         policy_kwargs={"net_arch": [8]},
     )
+    return env, model
+
+
+def test_the_policy_trains_and_predicts_only_valid_moves() -> None:
+    env, model = _toy_model()
     assert isinstance(model.policy.action_dist, PaddedMaskedMultiCategorical)
     model.learn(64)
     observation, _ = env.reset(seed=3)
@@ -125,15 +131,7 @@ def test_the_policy_trains_and_predicts_only_valid_moves() -> None:
 
 
 def test_a_run_naming_the_policy_by_path_loads_without_unpickling(tmp_path: Path) -> None:
-    env = gym.make("LeptonExpansion-v0", scenario="toy")
-    model = MaskablePPO(
-        MaskableMultiCategoricalPolicy,
-        env,
-        n_steps=32,
-        batch_size=32,
-        seed=0,
-        policy_kwargs={"net_arch": [8]},
-    )
+    _, model = _toy_model()
     model.learn(32)
     run_dir = tmp_path / "run"
     run_dir.mkdir()
