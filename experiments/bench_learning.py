@@ -1,12 +1,12 @@
 """Benchmark of learning quality: do standard SB3 agents learn on lepton-env?
 
 Three claims, each checked over several training seeds with deterministic
-evaluation on held-out episode seeds and the IQM (lepton_env.agents.stats) with 95%
+evaluation on held-out episode seeds and the IQM (lepton_env.agents.comparison.stats) with 95%
 stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 
 * ``toy`` (Single face): PPO and MaskablePPO reach a normalized score of at
   least 0.95 within 200,000 steps, where ``0`` is the random policy's mean
-  return and ``1`` the exact oracle's (:mod:`lepton_env.agents.oracle`).
+  return and ``1`` the exact oracle's (:mod:`lepton_env.agents.players.oracle`).
 * ``global`` (MultiDiscrete face): the best learned agent beats the best
   heuristic baseline with non-overlapping 95% intervals.
 * ``global`` (Continuous face): SAC beats the random policy with
@@ -150,7 +150,7 @@ def train(
     import torch
     from stable_baselines3.common.callbacks import BaseCallback
 
-    from lepton_env.agents.episodes import evaluate_policy_episodes
+    from lepton_env.agents.comparison.episodes import evaluate_policy_episodes
 
     torch.set_num_threads(1)
     claim = CLAIMS[claim_name]
@@ -385,8 +385,8 @@ def read_runs(directory: Path) -> dict[str, list[pd.DataFrame]]:
 
 def baseline_scores(claim: Claim, action_mode: str) -> dict[str, np.ndarray]:
     """Every heuristic baseline's return on the claim's held-out seeds (one score each)."""
-    from lepton_env.agents.baselines import BASELINES
-    from lepton_env.agents.episodes import evaluate_policy_episodes
+    from lepton_env.agents.comparison.episodes import evaluate_policy_episodes
+    from lepton_env.agents.players.heuristics import BASELINES
 
     env_kwargs = {"scenario": claim.scenario}
     scores = {}
@@ -409,8 +409,8 @@ def _row(name: str, table: pd.DataFrame, runs: int, extra: str = "") -> str:
 
 def report(out: Path, reps: int = 2000) -> str:
     """Aggregate the finished runs of every claim into a markdown report (also printed)."""
-    from lepton_env.agents.oracle import solve
-    from lepton_env.agents.scores import aggregate, intervals_overlap, normalized_score
+    from lepton_env.agents.comparison.scores import aggregate, intervals_overlap, normalized_score
+    from lepton_env.agents.players.oracle import solve
 
     lines = []
     toy_runs = read_runs(out / "toy")

@@ -21,7 +21,7 @@ Contenders (``--contenders``):
 
 * ``preset``: ``lepton-train`` with no overrides, i.e. the default preset;
 * ``preset_sb3_policy``: the same with sb3-contrib's ``MlpPolicy`` in place of the
-  preset's :class:`~lepton_env.agents.policies.MaskableMultiCategoricalPolicy` (the
+  preset's :class:`~lepton_env.agents.training.policies.MaskableMultiCategoricalPolicy` (the
   same distribution, one ``Categorical`` object per action head);
 * ``sb3_defaults``: PPO with SB3's defaults on its usual vectorization (one env
   in a ``DummyVecEnv``, ``n_steps`` 2048, minibatch 64, 10 epochs, gamma 0.99, no
@@ -166,8 +166,8 @@ def instrument(clock: PhaseClock) -> None:
     from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
     from stable_baselines3.common.vec_env import DummyVecEnv
 
-    import lepton_env.agents.baseline_table as baseline_table
-    from lepton_env.agents.callbacks import TrainingMonitor
+    import lepton_env.agents.comparison.baseline_table as baseline_table
+    from lepton_env.agents.training.callbacks import TrainingMonitor
     from lepton_env.envs.sb3_vec import LeptonExpansionVecEnv
 
     collectors: tuple[type, ...] = (

@@ -13,7 +13,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from lepton_env.agents.factory import make_agent, make_vec_env
+from lepton_env.agents.training.factory import make_agent, make_vec_env
 from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
