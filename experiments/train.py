@@ -159,7 +159,7 @@ def use_numba_workqueue() -> None:
     threads then made a 256 x 10 softmax 170 times slower (0.05 ms -> 7.8 ms;
     whole-pipeline throughput about 1,300 env-steps/s). The ``workqueue`` layer
     runs the same chunks on other threads, so trajectories are unchanged
-    (``python -m lepton_env.experiments.bench_env --fingerprint``). A
+    (``python -m lepton_env.experiments.bench.env --fingerprint``). A
     ``NUMBA_THREADING_LAYER`` set by the user wins; it must run before the first
     parallel pass of the process to take effect.
     """

@@ -1,7 +1,7 @@
 """The tuned presets (configs/experiment/<scenario>_<agent>.yaml) and the default they feed.
 
 Config-compose checks only: no learning run here (those live in
-``experiments/bench_learning.py`` and ``experiments/bench_training.py``).
+``experiments/bench/learning.py`` and ``experiments/bench/training.py``).
 """
 
 from __future__ import annotations

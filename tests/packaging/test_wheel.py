@@ -55,7 +55,7 @@ def test_only_lepton_env_lands_at_the_top(wheel: Path) -> None:
     for member in (
         "lepton_env/agents/training/factory.py",
         "lepton_env/multi/parallel.py",
-        "lepton_env/experiments/bench_multi.py",
+        "lepton_env/experiments/bench/multi.py",
         "lepton_env/experiments/train.py",
         "lepton_env/configs/train.yaml",
         "lepton_env/configs/agent/ppo.yaml",

@@ -21,9 +21,9 @@ and each as a ratio to the batched face at n = 4096. Actions are uniform random
 over each agent's action space (masked moves are no-ops), drawn before timing.
 Usage::
 
-    python -m lepton_env.experiments.bench_multi                   # race, ~1 minute
-    python -m lepton_env.experiments.bench_multi --quick           # a short check
-    python -m lepton_env.experiments.bench_multi --scenario duel_toy --output bench.json
+    python -m lepton_env.experiments.bench.multi                   # race, ~1 minute
+    python -m lepton_env.experiments.bench.multi --quick           # a short check
+    python -m lepton_env.experiments.bench.multi --scenario duel_toy --output bench.json
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import numpy as np
 from gymnasium.envs.classic_control.cartpole import CartPoleVectorEnv
 
 import lepton_env
-from lepton_env.experiments.bench_env import batch_actions, timed_rate
+from lepton_env.experiments.bench.env import batch_actions, timed_rate
 from lepton_env.multi import LeptonMultiVecEnv, parallel_env
 
 #: A credit line no firm exhausts in a benchmark run: every firm stays to the horizon.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lepton_env.experiments import bench_multi
+from lepton_env.experiments.bench import multi as bench_multi
 
 
 def test_every_row_is_measured_and_compared_with_the_batched_face() -> None:

@@ -22,11 +22,11 @@ Measures, on ``toy`` and ``global`` and in one run on one machine:
 Actions are uniform random over the whole action space (invalid moves are
 no-ops), drawn before timing starts. Usage::
 
-    python -m lepton_env.experiments.bench_env                # full run (~5 minutes on 2 cores)
-    python -m lepton_env.experiments.bench_env --quick        # a short check
-    python -m lepton_env.experiments.bench_env --output bench_env.json
-    python -m lepton_env.experiments.bench_env --fingerprint  # hashes of trajectories, see below
-    python -m lepton_env.experiments.bench_env --compare-with ../base  # A/B against a checkout
+    python -m lepton_env.experiments.bench.env                # full run (~5 minutes on 2 cores)
+    python -m lepton_env.experiments.bench.env --quick        # a short check
+    python -m lepton_env.experiments.bench.env --output bench_env.json
+    python -m lepton_env.experiments.bench.env --fingerprint  # hashes of trajectories, see below
+    python -m lepton_env.experiments.bench.env --compare-with ../base  # A/B against a checkout
 
 ``--fingerprint`` prints a SHA-256 of the single env's observations, rewards,
 flags, masks and infos (every scenario and action face, masked and unmasked
@@ -600,7 +600,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         comparison = compare_checkouts(args.compare_with, args.quick, args.repetitions, seconds)
         compared: dict[str, Any] = {
-            "command": "python -m lepton_env.experiments.bench_env --compare-with "
+            "command": "python -m lepton_env.experiments.bench.env --compare-with "
             f"{args.compare_with} --repetitions {args.repetitions} --seconds {seconds}"
             + (" --quick" if args.quick else ""),
             "comparison": comparison,
@@ -670,7 +670,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ratio = ppo_runs["default"]["speedup"]
 
     report = {
-        "command": "python -m lepton_env.experiments.bench_env"
+        "command": "python -m lepton_env.experiments.bench.env"
         + (" --quick" if args.quick else ""),
         "machine": {
             "cpus": os.cpu_count(),

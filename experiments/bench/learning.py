@@ -18,13 +18,13 @@ training seed (a fresh process each, its wall and CPU time recorded in
 baseline (the exact optimum on ``toy`` / ``toy_pilot``; the test split on
 ``procedural`` with ``--compare +eval.scenario_kwargs.split=test``)::
 
-    python -m lepton_env.experiments.bench_learning presets --preset toy_maskable_ppo \
+    python -m lepton_env.experiments.bench.learning presets --preset toy_maskable_ppo \
         --seeds 0 1 2 3 4 --out /tmp/lb --compare scenario=toy
 
 Usage (each ``train`` run writes ``<out>/<claim>/<algo>__seed<k>/``)::
 
-    python -m lepton_env.experiments.bench_learning train --claim toy --algo PPO --seeds 0 1 2 3 4
-    python -m lepton_env.experiments.bench_learning report --out bench_out
+    python -m lepton_env.experiments.bench.learning train --claim toy --algo PPO --seeds 0 1 2 3 4
+    python -m lepton_env.experiments.bench.learning report --out bench_out
 
 ``train`` evaluates the deterministic policy every ``--eval-freq`` steps
 (logged to TensorBoard as ``eval/mean_reward`` and kept in ``curve.csv``)

@@ -34,10 +34,10 @@ Contenders (``--contenders``):
 
 Usage::
 
-    python -m lepton_env.experiments.bench_training                       # preset vs SB3 defaults
-    python -m lepton_env.experiments.bench_training --contenders preset sb3_defaults before
-    python -m lepton_env.experiments.bench_training --output bench_training.json
-    python -m lepton_env.experiments.bench_training --extra-overrides experiment=global_ppo_fast
+    python -m lepton_env.experiments.bench.training                       # preset vs SB3 defaults
+    python -m lepton_env.experiments.bench.training --contenders preset sb3_defaults before
+    python -m lepton_env.experiments.bench.training --output bench_training.json
+    python -m lepton_env.experiments.bench.training --extra-overrides experiment=global_ppo_fast
 
 Run directories go to ``--out`` (a temporary folder by default) and every run
 starts fresh (``resume=false``).
@@ -232,7 +232,7 @@ def run_contender(name: str, overrides: Sequence[str], out: Path) -> dict[str, A
     command = [
         sys.executable,
         "-m",
-        "lepton_env.experiments.bench_training",
+        "lepton_env.experiments.bench.training",
         "--child",
         str(run_dir),
         str(report),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from lepton_env.experiments import bench_training
-from lepton_env.experiments.bench_training import PhaseClock
+from lepton_env.experiments.bench import training as bench_training
+from lepton_env.experiments.bench.training import PhaseClock
 
 
 def test_nested_phases_count_exclusive_time_and_absorbing_phases_keep_theirs(
