@@ -178,6 +178,50 @@ def test_a_run_directory_naming_an_unlisted_target_is_refused(
         load_model(run_dir)
 
 
+#: Payloads a downloaded run directory's config.yaml may carry (issue 23): each would
+#: write ``marker`` if it were instantiated.
+def _config_payloads(marker: Path) -> list[dict[str, Any]]:
+    savetxt = {"_target_": "lepton_env.reward.np.savetxt", "fname": str(marker), "X": [1.0]}
+    return [
+        {"_target_": "stable_baselines3.PPO", "policy": "MlpPolicy", "policy_kwargs": savetxt},
+        {
+            "_target_": "stable_baselines3.PPO",
+            "policy": "MlpPolicy",
+            "policy_kwargs": {
+                "features_extractor_kwargs": {
+                    "x": {"_target_": "lepton_env.core.os.system", "_args_": [f"touch {marker}"]}
+                }
+            },
+        },
+        {
+            "_target_": "stable_baselines3.PPO",
+            "policy": "MlpPolicy",
+            "policy_kwargs": {
+                "x": {
+                    "_target_": "stable_baselines3.common.logger.CSVOutputFormat",
+                    "filename": str(marker),
+                }
+            },
+        },
+        {"_target_": "lepton_env.core.np.load", "policy": "MlpPolicy"},
+    ]
+
+
+@pytest.mark.parametrize("payload", range(4))
+def test_a_downloaded_run_config_runs_no_code_in_eval_compare_or_play(
+    trained: Path, tmp_path: Path, payload: int
+) -> None:
+    """lepton-eval and lepton-compare (load_model) and lepton-play refuse before building."""
+    from lepton_env.experiments.play import main as play
+
+    marker = tmp_path / "pwned"
+    run_dir = _run_dir(tmp_path, trained, _config_payloads(marker)[payload])
+    with pytest.raises(TargetNotAllowedError, match="not an allowed target"):
+        load_model(run_dir)
+    assert play([str(run_dir), "--quiet"]) == 2
+    assert not marker.exists()
+
+
 def test_vec_normalize_round_trips_through_npz(tmp_path: Path) -> None:
     venv = DummyVecEnv([lambda: gym.make(ENV_ID, scenario="toy")])
     normalizer = VecNormalize(venv, norm_obs=True, norm_reward=True, clip_obs=7.0, gamma=0.9)

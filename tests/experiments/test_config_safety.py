@@ -16,6 +16,7 @@ from lepton_env.experiments.hyperparams import Bound, HyperparameterError, check
 from lepton_env.experiments.schema import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
@@ -112,8 +113,12 @@ def test_every_shipped_agent_passes_the_bounds(compose_train: Any) -> None:
         validate(compose_train([f"agent={agent}"]))
 
 
-def test_a_listed_prefix_is_allowed_and_matches_whole_components() -> None:
-    assert check_target("my_agents.tabular.Agent", "x", ["my_agents"]) == "my_agents.tabular.Agent"
+def test_a_listed_prefix_is_allowed_and_matches_whole_components(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    path = "my_agents.tabular.TabularQAgent"
+    assert check_target(path, "x", ["my_agents"]) == path
     with pytest.raises(TargetNotAllowedError, match="allowed_targets"):
         check_target("my_agents_evil.X", "x", ["my_agents"])
     check_target("torch.nn.ReLU", "x")
@@ -125,9 +130,12 @@ def test_a_listed_prefix_is_allowed_and_matches_whole_components() -> None:
         check_targets({"b": [{"_target_": "os.system"}]}, "a")
 
 
-def test_allowed_targets_lets_a_user_package_in(compose_train: Any) -> None:
+def test_allowed_targets_lets_a_user_package_in(
+    compose_train: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from lepton_env.experiments.schema import validate
 
+    monkeypatch.syspath_prepend(str(EXAMPLES))
     override = "agent.model._target_=my_agents.tabular.TabularQAgent"
     with pytest.raises(ConfigError, match="allowed_targets"):
         validate(compose_train([override]))
