@@ -24,7 +24,7 @@ from lepton_env.experiments.hyperparams import (
 
 ACTION_MODES = tuple(lepton_env.ENV_IDS.values())
 VEC_BACKENDS = ("dummy", "subproc", "lepton")
-RESUME_CHOICES = ("auto", True, False)
+RESUME_CHOICES = ("auto", True, False, "restart")
 #: Envs in one vector env (the batched core allocates every env's state at once).
 MAX_ENVS = 2**16
 
