@@ -166,8 +166,8 @@ def test_no_verifying_checkpoint_stops_instead_of_restarting_in_place(
         (checkpoint / "manifest.json").unlink()  # manifest-less: unusable, with the reason
     config, events = (run_dir / "config.yaml").read_bytes(), _events(run_dir)
     with (
-        pytest.warns(CheckpointWarning, match="manifest.json is missing"),
-        pytest.raises(ConfigError, match="no checkpoint that verifies.*resume=restart"),
+        pytest.warns(CheckpointWarning, match=r"manifest\.json is missing"),
+        pytest.raises(ConfigError, match=r"no checkpoint that verifies.*resume=restart"),
     ):
         run_train(run_dir)
     assert (run_dir / "config.yaml").read_bytes() == config
@@ -189,5 +189,5 @@ def test_a_bad_resume_file_falls_back_with_the_reason(tmp_path: Path, run_train:
     (latest / "resume.json").write_text("{}")
     write_manifest(latest)  # the manifest agrees: only reading the state tells
     assert "resume.json lacks" in (checkpoint_problem(latest) or "")
-    with pytest.warns(CheckpointWarning, match="resume.json lacks"):
+    with pytest.warns(CheckpointWarning, match=r"resume\.json lacks"):
         assert latest_valid_checkpoint(run_dir / "checkpoints") == older
