@@ -35,7 +35,8 @@ from lepton_env.experiments.run_files import atomic_path
 #: The opt-in named in every refusal.
 TRUST_HINT = (
     "pickled Python objects run code when loaded; load them only from a source you trust, "
-    "with trust=True (lepton-eval / lepton-compare / lepton-train: trust=true)"
+    "with trust=True (lepton-eval / lepton-compare / lepton-train: trust=true; "
+    "lepton-play: --trust)"
 )
 
 #: Entries SB3 keeps for a running ``learn`` only; a loaded model starts without them.

@@ -245,6 +245,11 @@ def check_values(config: TrainConfig) -> None:
         except TargetNotAllowedError as error:
             raise ConfigError(str(error)) from None
     if config.sweeper is not None:
+        for part in ("sampler", "pruner"):
+            try:
+                check_targets(getattr(config.sweeper, part), f"sweeper.{part}", allowed)
+            except TargetNotAllowedError as error:
+                raise ConfigError(str(error)) from None
         _at_least("sweeper.n_trials", config.sweeper.n_trials, 1)
         _one_of("sweeper.direction", config.sweeper.direction, ("maximize", "minimize"))
 

@@ -55,6 +55,7 @@ from omegaconf import DictConfig
 
 import lepton_env
 from lepton_env.agents.loading import UntrustedFileError
+from lepton_env.experiments.provenance import guarded
 from lepton_env.experiments.run_files import (
     RunDirectoryLinkError,
     RunWriteError,
@@ -430,7 +431,10 @@ def train_job(cfg: DictConfig) -> float:
 
 #: The ``lepton-train`` entry point: Hydra's, with "did you mean" after a refused command line.
 main = with_suggestions(
-    train_job, "lepton-train", CONFIGS, [field.name for field in fields(TrainConfig)]
+    guarded(train_job, CONFIGS, "train", "lepton-train"),
+    "lepton-train",
+    CONFIGS,
+    [field.name for field in fields(TrainConfig)],
 )
 
 

@@ -158,6 +158,24 @@ def test_a_crafted_run_directory_runs_no_code(trained: Path, tmp_path: Path) -> 
     assert not marker.exists()
 
 
+def test_lepton_play_says_how_to_trust_a_file_and_has_the_option(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lepton_env.experiments.play import main as play
+
+    marker = tmp_path / "pwned"
+    run_dir = _run_dir(
+        tmp_path, trained, {"_target_": "stable_baselines3.PPO", "policy": "MlpPolicy"}
+    )
+    (run_dir / "best_vecnormalize.pkl").write_bytes(pickle.dumps(_Touch(marker)))
+    assert play([str(run_dir), "--quiet"]) == 2
+    assert "lepton-play: --trust" in capsys.readouterr().err
+    assert not marker.exists()
+    with pytest.raises(Exception):  # noqa: B017  (the payload is not a VecNormalize)
+        play([str(run_dir), "--quiet", "--trust"])
+    assert marker.exists()  # the option reaches the loader
+
+
 @pytest.mark.parametrize(
     "model",
     [
