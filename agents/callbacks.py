@@ -321,7 +321,8 @@ REQUIRED_FILES = ("model.zip", "monitor.json")
 MANIFEST = "manifest.json"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex)."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -334,7 +335,7 @@ def _sha256(path: Path) -> str:
 def write_manifest(checkpoint: Path) -> None:
     """manifest.json: every file of the checkpoint with its size and SHA-256 (written last)."""
     files = {
-        path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        path.name: {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
         for path in sorted(checkpoint.iterdir())
         if path.is_file() and path.name != MANIFEST
     }
@@ -367,7 +368,7 @@ def checkpoint_problem(checkpoint: Path) -> str | None:
             size = path.stat().st_size
             if size != expected["bytes"]:
                 return f"{name} has {size} bytes, {expected['bytes']} when written"
-            if _sha256(path) != expected["sha256"]:
+            if file_sha256(path) != expected["sha256"]:
                 return f"{name} differs from what was written (SHA-256)"
     except (ValueError, KeyError, TypeError, AttributeError):
         return f"{MANIFEST} is unreadable"

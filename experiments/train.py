@@ -140,8 +140,12 @@ def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
 
 
 def finished_problem(run_dir: Path, steps: int) -> str | None:
-    """Why ``run_dir``'s run is not finished at ``steps`` (None: its final model verifies)."""
-    from lepton_env.agents.callbacks import model_problem
+    """Why ``run_dir``'s run is not finished at ``steps`` (None: its final model verifies).
+
+    ``run.json`` says finished at ``steps`` and records the SHA-256 of ``final_model.zip``
+    (whatever the agent's format), which the file on disk must match.
+    """
+    from lepton_env.agents.callbacks import file_sha256
 
     try:
         info = json.loads((run_dir / "run.json").read_text())
@@ -149,7 +153,12 @@ def finished_problem(run_dir: Path, steps: int) -> str | None:
         return "run.json is missing or unreadable"
     if info.get("status") != "finished" or info.get("num_timesteps") != steps:
         return f"run.json says {info.get('status')!r} at {info.get('num_timesteps')} steps"
-    return model_problem(run_dir / "final_model.zip")
+    final = run_dir / "final_model.zip"
+    if not final.is_file():
+        return "final_model.zip is missing"
+    if file_sha256(final) != info.get("final_model_sha256"):
+        return "final_model.zip differs from what was written (SHA-256)"
+    return None
 
 
 def _hparams(config: TrainConfig, device: str) -> dict[str, Any]:
@@ -245,6 +254,7 @@ def _train(
     from lepton_env.agents.callbacks import (
         TrainingMonitor,
         custom_scalars_layout,
+        file_sha256,
         read_monitor_state,
         save_normalization,
     )
@@ -396,7 +406,14 @@ def _train(
     writer.flush()
     writer.close()
     monitor.close()
-    _write_run_info(run_dir, {"status": "finished", "num_timesteps": steps})
+    _write_run_info(
+        run_dir,
+        {
+            "status": "finished",
+            "num_timesteps": steps,
+            "final_model_sha256": file_sha256(run_dir / "final_model.zip"),
+        },
+    )
     print(f"Done: {steps} steps, eval mean return {evaluation.mean_reward:.3f}; run in {run_dir}")
     from lepton_env.agents.baseline_table import report_trained_policy
 
