@@ -24,6 +24,7 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from lepton_env.experiments.provenance import guarded
 from lepton_env.experiments.suggest import with_suggestions
 
 #: The config tree, found from this file (so the entry point works from any directory).
@@ -54,7 +55,9 @@ def compare_job(cfg: DictConfig) -> None:
 
 
 #: The ``lepton-compare`` entry point: Hydra's, with "did you mean" after a refused command line.
-main = with_suggestions(compare_job, "lepton-compare", CONFIGS, KEYS)
+main = with_suggestions(
+    guarded(compare_job, CONFIGS, "compare", "lepton-compare"), "lepton-compare", CONFIGS, KEYS
+)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import hydra
 from omegaconf import DictConfig
 
 from lepton_env.experiments.compare import CONFIGS, KEYS, run
+from lepton_env.experiments.provenance import guarded
 from lepton_env.experiments.suggest import with_suggestions
 
 
@@ -25,7 +26,9 @@ def evaluate_job(cfg: DictConfig) -> None:
 
 
 #: The ``lepton-eval`` entry point: Hydra's, with "did you mean" after a refused command line.
-main = with_suggestions(evaluate_job, "lepton-eval", CONFIGS, KEYS)
+main = with_suggestions(
+    guarded(evaluate_job, CONFIGS, "evaluate", "lepton-eval"), "lepton-eval", CONFIGS, KEYS
+)
 
 
 if __name__ == "__main__":

@@ -70,7 +70,12 @@ def load_policy(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
 
     overrides = {"scenario": args.scenario} if args.scenario else {}
     agent, env_id, env_kwargs, _ = load_model(
-        args.source, class_path=args.class_path, env_id=args.env_id, **overrides
+        args.source,
+        class_path=args.class_path,
+        env_id=args.env_id,
+        trust=args.trust,
+        allowed_targets=args.allowed_targets,
+        **overrides,
     )
     return agent, env_id, env_kwargs
 
@@ -184,6 +189,19 @@ def parser() -> argparse.ArgumentParser:
     )
     command.add_argument("--env-id", help="the env id of a model file, e.g. LeptonExpansion-v0")
     command.add_argument("--stochastic", action="store_true", help="sample actions")
+    command.add_argument(
+        "--trust",
+        action="store_true",
+        help="load pickled entries this project cannot rebuild safely (they run code when "
+        "loaded): only for files you wrote or trust (docs/security.md)",
+    )
+    command.add_argument(
+        "--allowed-targets",
+        nargs="*",
+        default=[],
+        metavar="PACKAGE",
+        help="packages whose classes the run's config may name (e.g. my_agents)",
+    )
     command.add_argument("--quiet", action="store_true", help="print only the episode's return")
     return command
 

@@ -4,6 +4,9 @@
   library: ``fcntl.flock`` on POSIX, so the kernel drops it when the holder
   dies, however it dies; a stale lock file needs no cleaning). A second run
   into the same directory is refused with the holder's pid, host and start.
+* :func:`restart_aside`: ``resume=restart`` moves a run's outputs into
+  ``restarted_<time>/`` before it starts again from step 0 (a run never restarts
+  in place: its old TensorBoard points would sit beside the new ones).
 * :func:`resume_point`: the newest checkpoint that passes
   :func:`lepton_env.agents.training.callbacks.checkpoint_problem`, warning for each newer
   one skipped.
@@ -36,7 +39,12 @@ def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold ``run_dir``'s writer lock for the ``with`` body; refuse if another process holds it."""
     from filelock import FileLock, Timeout
 
+    from lepton_env.experiments.run_files import refuse_links_out, write_text
+
     run_dir.mkdir(parents=True, exist_ok=True)
+    refuse_links_out(run_dir)
+    if (run_dir / LOCK_FILE).is_symlink():
+        (run_dir / LOCK_FILE).unlink()  # filelock opens with O_TRUNC: never through a link
     lock = FileLock(str(run_dir / LOCK_FILE))
     holder = run_dir / HOLDER_FILE
     try:
@@ -52,19 +60,40 @@ def run_lock(run_dir: Path) -> Iterator[None]:
             "hydra.run.dir (or run_name) for a second run"
         ) from None
     try:
-        holder.write_text(
+        write_text(
+            holder,
             json.dumps(
                 {
                     "pid": os.getpid(),
                     "host": socket.gethostname(),
                     "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 }
-            )
+            ),
         )
         yield
     finally:
         holder.unlink(missing_ok=True)
         lock.release()
+
+
+#: What a restarted run leaves where it is (Hydra's records and the lock).
+KEPT_ON_RESTART = (".hydra", "train.log", LOCK_FILE, HOLDER_FILE)
+
+
+def restart_aside(run_dir: Path) -> Path | None:
+    """Move ``run_dir``'s outputs (events, checkpoints, models, config) aside; the folder."""
+    entries = [
+        entry
+        for entry in sorted(run_dir.iterdir())
+        if entry.name not in KEPT_ON_RESTART and not entry.name.startswith("restarted_")
+    ]
+    if not entries:
+        return None
+    aside = run_dir / time.strftime("restarted_%Y%m%dT%H%M%S")
+    aside.mkdir()
+    for entry in entries:
+        entry.rename(aside / entry.name)
+    return aside
 
 
 def resume_point(run_dir: Path) -> Path | None:

@@ -16,11 +16,17 @@ from omegaconf.errors import OmegaConfBaseException
 
 import lepton_env
 from lepton_env.agents.training.targets import TargetNotAllowedError, check_prefixes, check_targets
-from lepton_env.experiments.hyperparams import HyperparameterError, check_hyperparameters
+from lepton_env.experiments.hyperparams import (
+    MAX_STEPS,
+    HyperparameterError,
+    check_hyperparameters,
+)
 
 ACTION_MODES = tuple(lepton_env.ENV_IDS.values())
 VEC_BACKENDS = ("dummy", "subproc", "lepton")
-RESUME_CHOICES = ("auto", True, False)
+RESUME_CHOICES = ("auto", True, False, "restart")
+#: Envs in one vector env (the batched core allocates every env's state at once).
+MAX_ENVS = 2**16
 
 
 class ConfigError(ValueError):
@@ -158,6 +164,11 @@ def _at_least(name: str, value: int | float, low: int | float) -> None:
         raise ConfigError(f"{name} = {value!r}: must be >= {low}")
 
 
+def _within(name: str, value: int, low: int, high: int) -> None:
+    if not low <= value <= high:
+        raise ConfigError(f"{name} = {value!r}: must be in [{low}, {high:,}]")
+
+
 def _one_of(name: str, value: Any, allowed: tuple[Any, ...] | list[Any]) -> None:
     if value not in allowed:
         raise ConfigError(f"{name} = {value!r}: allowed {list(allowed)}")
@@ -170,7 +181,7 @@ def check_values(config: TrainConfig) -> None:
         # SB3 seeds NumPy's global generator with it, which takes 32-bit seeds.
         raise ConfigError(f"seed = {config.seed}: must be in [0, 2**32 - 1]")
     _one_of("resume", config.resume, RESUME_CHOICES)
-    _at_least("total_timesteps", config.total_timesteps, 1)
+    _within("total_timesteps", config.total_timesteps, 1, MAX_STEPS)
     device = config.device
     if not (device in ("auto", "cpu", "cuda", "mps") or device.startswith("cuda:")):
         raise ConfigError(f"device = {device!r}: allowed 'auto', 'cpu', 'cuda', 'cuda:N', 'mps'")
@@ -179,7 +190,7 @@ def check_values(config: TrainConfig) -> None:
     _one_of("scenario.name", config.scenario.name, sorted(lepton_env.SCENARIOS))
     env = config.env
     _one_of("env.action_mode", env.action_mode, ACTION_MODES)
-    _at_least("env.num_envs", env.num_envs, 1)
+    _within("env.num_envs", env.num_envs, 1, MAX_ENVS)
     _one_of("env.vec_backend", env.vec_backend, VEC_BACKENDS)
     _one_of("env.observation_mode", env.observation_mode, ("flat", "dict"))
     _one_of("env.invalid_action", env.invalid_action, ("noop", "raise"))
@@ -194,7 +205,7 @@ def check_values(config: TrainConfig) -> None:
     if "_target_" not in agent.model:
         raise ConfigError(f"agent.model of agent {agent.name!r} needs a `_target_` class path")
     for key in ("total_timesteps", "eval_freq", "checkpoint_freq", "kpi_interval"):
-        _at_least(f"agent.budget.{key}", getattr(agent.budget, key), 1)
+        _within(f"agent.budget.{key}", getattr(agent.budget, key), 1, MAX_STEPS)
     try:
         allowed = check_prefixes(config.allowed_targets)
         check_targets(env.reward, "env.reward", allowed)
@@ -234,6 +245,11 @@ def check_values(config: TrainConfig) -> None:
         except TargetNotAllowedError as error:
             raise ConfigError(str(error)) from None
     if config.sweeper is not None:
+        for part in ("sampler", "pruner"):
+            try:
+                check_targets(getattr(config.sweeper, part), f"sweeper.{part}", allowed)
+            except TargetNotAllowedError as error:
+                raise ConfigError(str(error)) from None
         _at_least("sweeper.n_trials", config.sweeper.n_trials, 1)
         _one_of("sweeper.direction", config.sweeper.direction, ("maximize", "minimize"))
 

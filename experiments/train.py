@@ -55,6 +55,13 @@ from omegaconf import DictConfig
 
 import lepton_env
 from lepton_env.agents.training.loading import UntrustedFileError
+from lepton_env.experiments.provenance import guarded
+from lepton_env.experiments.run_files import (
+    RunDirectoryLinkError,
+    RunWriteError,
+    atomic_path,
+    write_text,
+)
 from lepton_env.experiments.run_names import identity_differences
 from lepton_env.experiments.run_safety import RunDirectoryBusy, run_lock
 from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
@@ -87,12 +94,22 @@ class TrainResult:
 
 
 def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
-    """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir."""
-    from lepton_env.agents.training.callbacks import checkpoint_dirs
-    from lepton_env.experiments.run_safety import resume_point
+    """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir.
 
-    latest = resume_point(run_dir)
+    A run never restarts in place: a directory that holds a run (``config.yaml``) but
+    no checkpoint that verifies is refused, unless ``resume=restart`` moves its
+    outputs aside first.
+    """
+    from lepton_env.agents.training.callbacks import checkpoint_dirs
+    from lepton_env.experiments.run_safety import restart_aside, resume_point
+
     started = run_dir / "config.yaml"
+    if config.resume == "restart":
+        aside = restart_aside(run_dir)
+        if aside is not None:
+            print(f"resume=restart: the previous outputs of {run_dir} are in {aside}")
+        return None
+    latest = resume_point(run_dir)
     if config.resume is False and (checkpoint_dirs(run_dir / "checkpoints") or started.exists()):
         raise ConfigError(
             f"resume = false but {run_dir} already holds a run; pass resume=true to continue "
@@ -103,6 +120,13 @@ def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
             "no intact checkpoint" if checkpoint_dirs(run_dir / "checkpoints") else "no checkpoint"
         )
         raise ConfigError(f"resume = true but {run_dir / 'checkpoints'} has {none}")
+    if latest is None and started.exists():
+        raise ConfigError(
+            f"{run_dir} holds a run (config.yaml) but no checkpoint that verifies, so it cannot "
+            "continue, and it is left as it is. Choose a fresh directory (hydra.run.dir=... or "
+            "run_name=...), or pass resume=restart to train it again from step 0 (its "
+            "TensorBoard events, checkpoints and models are moved to restarted_<time>/)"
+        )
     if latest is not None and started.exists():
         differences = identity_differences(
             yaml.safe_load(started.read_text()), asdict(config), RUN_IDENTITY
@@ -113,6 +137,28 @@ def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
                 "choose another hydra.run.dir (or run_name) for a new run"
             )
     return latest
+
+
+def finished_problem(run_dir: Path, steps: int) -> str | None:
+    """Why ``run_dir``'s run is not finished at ``steps`` (None: its final model verifies).
+
+    ``run.json`` says finished at ``steps`` and records the SHA-256 of ``final_model.zip``
+    (whatever the agent's format), which the file on disk must match.
+    """
+    from lepton_env.agents.training.callbacks import file_sha256
+
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+    except (OSError, ValueError):
+        return "run.json is missing or unreadable"
+    if info.get("status") != "finished" or info.get("num_timesteps") != steps:
+        return f"run.json says {info.get('status')!r} at {info.get('num_timesteps')} steps"
+    final = run_dir / "final_model.zip"
+    if not final.is_file():
+        return "final_model.zip is missing"
+    if file_sha256(final) != info.get("final_model_sha256"):
+        return "final_model.zip differs from what was written (SHA-256)"
+    return None
 
 
 def _hparams(config: TrainConfig, device: str) -> dict[str, Any]:
@@ -172,8 +218,11 @@ def use_numba_workqueue() -> None:
 
 def _write_run_info(run_dir: Path, info: dict[str, Any]) -> None:
     path = run_dir / "run.json"
-    previous = json.loads(path.read_text()) if path.exists() else {}
-    path.write_text(json.dumps({**previous, **info}, indent=2))
+    try:
+        previous = json.loads(path.read_text()) if path.exists() else {}
+    except ValueError:
+        previous = {}
+    write_text(path, json.dumps({**previous, **info}, indent=2))
 
 
 def train(
@@ -189,7 +238,7 @@ def train(
     """
     config = validate(cfg)
     lepton_env.make_params(config.scenario.name, **config.scenario.kwargs)
-    with run_lock(run_dir):
+    with run_lock(run_dir):  # refuses a run directory holding links outside itself
         return _train(cfg, run_dir, on_evaluation)
 
 
@@ -206,6 +255,7 @@ def _train(
     from lepton_env.agents.training.callbacks import (
         TrainingMonitor,
         custom_scalars_layout,
+        file_sha256,
         read_monitor_state,
         save_normalization,
     )
@@ -234,11 +284,17 @@ def _train(
     device = resolve_device(config)
     state = read_monitor_state(checkpoint) if checkpoint is not None else None
     start = state.num_timesteps if state is not None else 0
-    if state is not None and start >= config.total_timesteps and state.eval_returns:
+    ended = state is not None and start >= config.total_timesteps and bool(state.eval_returns)
+    if state is not None and ended and finished_problem(run_dir, start) is None:
         # A finished run re-run unchanged: report it rather than log its end twice.
         print(f"Already trained: {start} steps in {run_dir} (raise total_timesteps to extend)")
         returns = state.eval_returns[-1]
         return TrainResult(run_dir, start, device, float(np.mean(returns)), {}, start)
+    if ended:
+        # Killed while writing its end: the last checkpoint is the end; write the rest again.
+        log.warning(
+            "%s: %s; completing the end of the run", run_dir, finished_problem(run_dir, start)
+        )
 
     train_env = make_vec_env(config, seed=config.seed)
     eval_env = make_vec_env(
@@ -287,7 +343,7 @@ def _train(
     )
     if checkpoint is None:
         agent = make_agent(config, monitor, device)
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(asdict(config), sort_keys=False))
+        write_text(run_dir / "config.yaml", yaml.safe_dump(asdict(config), sort_keys=False))
         writer.add_custom_scalars(custom_scalars_layout(region_names))
         resolved = yaml.safe_dump(asdict(config), sort_keys=False)
         writer.add_text("config", "    " + resolved.replace("\n", "\n    "), 0)
@@ -330,12 +386,14 @@ def _train(
             )
         elif remaining > 0:
             agent.learn(remaining)
-        evaluation = monitor.finish()
+        # A run completing its end logged its last evaluation before the kill.
+        evaluation = monitor.evaluate_quietly() if ended else monitor.finish()
     except BaseException:
         writer.close()
         monitor.close()
         raise
-    agent.save(str(run_dir / "final_model.zip"))
+    with atomic_path(run_dir / "final_model.zip") as partial:
+        agent.save(str(partial))
     save_normalization(train_env, run_dir / "vecnormalize.pkl")
     final = {
         "final/eval_mean_reward": evaluation.mean_reward,
@@ -349,7 +407,14 @@ def _train(
     writer.flush()
     writer.close()
     monitor.close()
-    _write_run_info(run_dir, {"status": "finished", "num_timesteps": steps})
+    _write_run_info(
+        run_dir,
+        {
+            "status": "finished",
+            "num_timesteps": steps,
+            "final_model_sha256": file_sha256(run_dir / "final_model.zip"),
+        },
+    )
     print(f"Done: {steps} steps, eval mean return {evaluation.mean_reward:.3f}; run in {run_dir}")
     from lepton_env.agents.comparison.baseline_table import report_trained_policy
 
@@ -368,15 +433,26 @@ def train_job(cfg: DictConfig) -> float:
     except (ConfigError, lepton_env.ParamsError) as error:
         print(f"lepton-train: bad config: {error}", file=sys.stderr)
         sys.exit(2)
-    except (RunDirectoryBusy, UntrustedFileError) as error:
+    except (RunDirectoryBusy, UntrustedFileError, RunDirectoryLinkError) as error:
         print(f"lepton-train: {error}", file=sys.stderr)
         sys.exit(3)
+    except RunWriteError as error:
+        print(f"lepton-train: {error}", file=sys.stderr)
+        sys.exit(4)
+    except OSError as error:
+        # Written by a library (TensorBoard, SB3's logger): name what it was writing.
+        where = error.filename or run_dir
+        print(f"lepton-train: could not write {where}: {error.strerror or error}", file=sys.stderr)
+        sys.exit(4)
     return float(np.float64(result.eval_mean_reward))
 
 
 #: The ``lepton-train`` entry point: Hydra's, with "did you mean" after a refused command line.
 main = with_suggestions(
-    train_job, "lepton-train", CONFIGS, [field.name for field in fields(TrainConfig)]
+    guarded(train_job, CONFIGS, "train", "lepton-train"),
+    "lepton-train",
+    CONFIGS,
+    [field.name for field in fields(TrainConfig)],
 )
 
 

@@ -38,6 +38,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import lepton_env
+from lepton_env.experiments.provenance import guarded
 from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
 from lepton_env.experiments.suggest import with_suggestions
 from lepton_env.experiments.train import train
@@ -183,7 +184,10 @@ def tune_job(cfg: DictConfig) -> float:
 
 #: The ``lepton-tune`` entry point: Hydra's, with "did you mean" after a refused command line.
 main = with_suggestions(
-    tune_job, "lepton-tune", CONFIGS, [field.name for field in fields(TrainConfig)]
+    guarded(tune_job, CONFIGS, "tune", "lepton-tune"),
+    "lepton-tune",
+    CONFIGS,
+    [field.name for field in fields(TrainConfig)],
 )
 
 

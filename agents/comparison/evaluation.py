@@ -137,10 +137,11 @@ def _config_values(model: dict[str, Any], allowed_targets: Sequence[str]) -> dic
     from hydra.utils import instantiate
 
     from lepton_env.agents.training.targets import check_targets, policy_class
+    from lepton_env.experiments.hyperparams import with_activation_classes
 
     values = {key: value for key, value in model.items() if key != "_target_"}
     check_targets(values, "agent.model", allowed_targets)
-    built: dict[str, Any] = instantiate(values, _convert_="all")
+    built: dict[str, Any] = instantiate(with_activation_classes(values), _convert_="all")
     if "policy" in built:
         built["policy"] = policy_class(built["policy"])
     return built

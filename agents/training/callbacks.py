@@ -43,7 +43,8 @@ from stable_baselines3.common.vec_env import (
 from torch.utils.tensorboard import SummaryWriter
 
 from lepton_env.agents.training.loading import save_replay_buffer, save_vec_normalize
-from lepton_env.agents.training.resume_state import save_resume_state
+from lepton_env.agents.training.resume_state import resume_problem, save_resume_state
+from lepton_env.experiments.run_files import RunWriteError, atomic_path
 from lepton_env.types import EntryMode
 
 #: Names of the entry modes, in ``entries_by_mode`` order (index 0, "none", never counts).
@@ -301,7 +302,10 @@ def checkpoint_dirs(directory: Path) -> list[Path]:
     found = [
         path
         for path in directory.iterdir()
-        if path.is_dir() and path.name.startswith(CHECKPOINT_PREFIX) and path.name[5:].isdigit()
+        if path.is_dir()
+        and not path.is_symlink()  # rotation never deletes through a link
+        and path.name.startswith(CHECKPOINT_PREFIX)
+        and path.name[5:].isdigit()
     ]
     return sorted(found, key=lambda path: int(path.name[len(CHECKPOINT_PREFIX) :]))
 
@@ -317,7 +321,8 @@ REQUIRED_FILES = ("model.zip", "monitor.json")
 MANIFEST = "manifest.json"
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes (hex)."""
     import hashlib
 
     digest = hashlib.sha256()
@@ -330,7 +335,7 @@ def _sha256(path: Path) -> str:
 def write_manifest(checkpoint: Path) -> None:
     """manifest.json: every file of the checkpoint with its size and SHA-256 (written last)."""
     files = {
-        path.name: {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        path.name: {"bytes": path.stat().st_size, "sha256": file_sha256(path)}
         for path in sorted(checkpoint.iterdir())
         if path.is_file() and path.name != MANIFEST
     }
@@ -341,8 +346,9 @@ def checkpoint_problem(checkpoint: Path) -> str | None:
     """Why ``checkpoint`` cannot be resumed from (None: it is complete and intact).
 
     Checks the files its manifest lists (present, same size, same SHA-256), that
-    ``monitor.json`` parses and ``model.zip`` is a zip with a ``data`` entry;
-    a checkpoint written before manifests existed gets the last two checks.
+    ``monitor.json`` parses, ``model.zip`` is a zip with a ``data`` entry and the
+    resume state (``resume.json`` / ``resume.npz``) reads back. A checkpoint without
+    a manifest is unusable like a corrupt one (nothing says its files are whole).
     """
     for name in REQUIRED_FILES:
         path = checkpoint / name
@@ -351,11 +357,10 @@ def checkpoint_problem(checkpoint: Path) -> str | None:
         if path.stat().st_size == 0:
             return f"{name} is empty"
     manifest = checkpoint / MANIFEST
-    if manifest.is_file():
-        try:
-            listed = json.loads(manifest.read_text())["files"]
-        except (ValueError, KeyError, TypeError):
-            return f"{MANIFEST} is unreadable"
+    if not manifest.is_file():
+        return f"{MANIFEST} is missing"
+    try:
+        listed = json.loads(manifest.read_text())["files"]
         for name, expected in listed.items():
             path = checkpoint / name
             if not path.is_file():
@@ -363,22 +368,31 @@ def checkpoint_problem(checkpoint: Path) -> str | None:
             size = path.stat().st_size
             if size != expected["bytes"]:
                 return f"{name} has {size} bytes, {expected['bytes']} when written"
-            if _sha256(path) != expected["sha256"]:
+            if file_sha256(path) != expected["sha256"]:
                 return f"{name} differs from what was written (SHA-256)"
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return f"{MANIFEST} is unreadable"
     try:
         read_monitor_state(checkpoint)
     except (ValueError, KeyError, TypeError) as error:
         return f"monitor.json is unreadable ({type(error).__name__}: {error})"
+    return model_problem(checkpoint / "model.zip") or resume_problem(checkpoint)
+
+
+def model_problem(path: Path) -> str | None:
+    """Why the SB3-style zip at ``path`` is unsound (None: a zip with a sound ``data`` entry)."""
     import zipfile
 
+    if not path.is_file() or path.stat().st_size == 0:
+        return f"{path.name} is missing or empty"
     try:
-        with zipfile.ZipFile(checkpoint / "model.zip") as archive:
+        with zipfile.ZipFile(path) as archive:
             if "data" not in archive.namelist():
-                return "model.zip has no data entry"
+                return f"{path.name} has no data entry"
             if archive.testzip() is not None:
-                return "model.zip has a corrupt entry"
+                return f"{path.name} has a corrupt entry"
     except zipfile.BadZipFile as error:
-        return f"model.zip is not a readable zip ({error})"
+        return f"{path.name} is not a readable zip ({error})"
     return None
 
 
@@ -553,7 +567,8 @@ class TrainingMonitor(VecEnvWrapper):
             )
             eval_dir = self.run_dir / "eval"
             eval_dir.mkdir(exist_ok=True)
-            figure.savefig(eval_dir / "expansion.png", dpi=80)
+            with atomic_path(eval_dir / "expansion.png") as partial:
+                figure.savefig(partial, dpi=80)
             self.writer.add_figure("eval/expansion", figure, steps, close=True)
         self.state.eval_timesteps.append(steps)
         self.state.eval_returns.append(result.returns.tolist())
@@ -561,7 +576,8 @@ class TrainingMonitor(VecEnvWrapper):
         self.write_evaluations()
         if result.mean_reward > self.state.best_mean_reward:
             self.state.best_mean_reward = result.mean_reward
-            self.agent.save(str(self.run_dir / "best_model.zip"))
+            with atomic_path(self.run_dir / "best_model.zip") as partial:
+                self.agent.save(str(partial))
             save_normalization(self.venv, self.run_dir / "best_vecnormalize.pkl")
         if self.on_evaluation is not None:
             self.on_evaluation(steps, result)
@@ -571,12 +587,13 @@ class TrainingMonitor(VecEnvWrapper):
         """eval/evaluations.npz in SB3's EvalCallback format (timesteps, results, ep_lengths)."""
         eval_dir = self.run_dir / "eval"
         eval_dir.mkdir(exist_ok=True)
-        np.savez(
-            eval_dir / "evaluations.npz",
-            timesteps=np.asarray(self.state.eval_timesteps),
-            results=np.asarray(self.state.eval_returns),
-            ep_lengths=np.asarray(self.state.eval_lengths),
-        )
+        with atomic_path(eval_dir / "evaluations.npz") as partial:
+            np.savez(
+                partial,
+                timesteps=np.asarray(self.state.eval_timesteps),
+                results=np.asarray(self.state.eval_returns),
+                ep_lengths=np.asarray(self.state.eval_lengths),
+            )
 
     def save_checkpoint(self) -> Path:
         """checkpoints/step_<N>/: model.zip, replay_buffer.npz, vecnormalize.pkl/.npz,
@@ -595,22 +612,43 @@ class TrainingMonitor(VecEnvWrapper):
         final = directory / f"{CHECKPOINT_PREFIX}{steps}"
         partial = directory / f".partial_{CHECKPOINT_PREFIX}{steps}"
         shutil.rmtree(partial, ignore_errors=True)
-        partial.mkdir(parents=True)
-        self.writer.flush()
-        self.agent.save(str(partial / "model.zip"))
-        if getattr(self.agent, "replay_buffer", None) is not None:
-            # Arrays, not SB3's pickle: a resume reads it without running code.
-            save_replay_buffer(self.agent.replay_buffer, partial / "replay_buffer.npz")
-        save_normalization(self.venv, partial / "vecnormalize.pkl")
-        (partial / "monitor.json").write_text(json.dumps(asdict(self.state)))
-        if self.at_rollouts:
-            save_resume_state(self.agent, self.venv, self, partial)
-        write_manifest(partial)
-        shutil.rmtree(final, ignore_errors=True)
-        os.replace(partial, final)
+        try:
+            partial.mkdir(parents=True)
+            self.writer.flush()
+            self.agent.save(str(partial / "model.zip"))
+            if getattr(self.agent, "replay_buffer", None) is not None:
+                # Arrays, not SB3's pickle: a resume reads it without running code.
+                save_replay_buffer(self.agent.replay_buffer, partial / "replay_buffer.npz")
+            save_normalization(self.venv, partial / "vecnormalize.pkl")
+            (partial / "monitor.json").write_text(json.dumps(asdict(self.state)))
+            if self.at_rollouts:
+                save_resume_state(self.agent, self.venv, self, partial)
+            write_manifest(partial)
+            shutil.rmtree(final, ignore_errors=True)
+            os.replace(partial, final)
+        except (OSError, RunWriteError) as error:
+            # A full disk: drop the partial checkpoint, keep the last complete one.
+            shutil.rmtree(partial, ignore_errors=True)
+            if isinstance(error, RunWriteError):
+                raise
+            raise RunWriteError(final, error) from None
         for old in checkpoint_dirs(directory)[: -self.checkpoint_keep]:
             shutil.rmtree(old, ignore_errors=True)
         return final
+
+    def evaluate_quietly(self) -> Evaluation:
+        """The held-out evaluation, logged nowhere: a finished run completing its end again."""
+        training_norm = _find_vec_normalize(self.venv)
+        if training_norm is not None and isinstance(self.eval_env, VecNormalize):
+            sync_envs_normalization(training_norm, self.eval_env)
+        self.last_evaluation = evaluate(
+            self.agent,
+            self.eval_env,
+            self.eval_first_seed,
+            self.eval_deterministic,
+            self.region_names,
+        )
+        return self.last_evaluation
 
     def finish(self) -> Evaluation:
         """The end of training: a last evaluation (unless one just ran) and checkpoint."""

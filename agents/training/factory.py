@@ -33,6 +33,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 import lepton_env
 from lepton_env.agents.players.protocol import Agent
 from lepton_env.agents.training.targets import policy_class
+from lepton_env.experiments.hyperparams import with_activation_classes
 from lepton_env.experiments.schema import ConfigError
 
 if TYPE_CHECKING:
@@ -211,7 +212,8 @@ def make_agent(config: TrainConfig, env: VecEnv, device: str = "cpu") -> Agent:
         dims = int(np.prod(env.action_space.shape or ()))
         supplied["action_noise"] = NormalActionNoise(np.zeros(dims), np.full(dims, sigma))
     try:
-        agent = instantiate(config.agent.model, **supplied, _convert_="all")
+        model = with_activation_classes(config.agent.model)
+        agent = instantiate(model, **supplied, _convert_="all")
     except InstantiationException as error:
         reason = str(error).strip().splitlines()[-1]
         raise AgentConfigError(f"agent.model of agent {config.agent.name!r}: {reason}") from None
@@ -238,8 +240,9 @@ def load_agent(
 
     cls = agent_class(config)
     if isinstance(cls, type) and issubclass(cls, BaseAlgorithm):
+        model = with_activation_classes(config.agent.model)
         known = instantiate(
-            {key: value for key, value in config.agent.model.items() if key != "_target_"},
+            {key: value for key, value in model.items() if key != "_target_"},
             _convert_="all",
         )
         if "policy" in known:

@@ -30,10 +30,13 @@ from typing import Any
 
 import numpy as np
 
+from lepton_env.experiments.run_files import atomic_path
+
 #: The opt-in named in every refusal.
 TRUST_HINT = (
     "pickled Python objects run code when loaded; load them only from a source you trust, "
-    "with trust=True (lepton-eval / lepton-compare / lepton-train: trust=true)"
+    "with trust=True (lepton-eval / lepton-compare / lepton-train: trust=true; "
+    "lepton-play: --trust)"
 )
 
 #: Entries SB3 keeps for a running ``learn`` only; a loaded model starts without them.
@@ -258,7 +261,8 @@ def save_vec_normalize(normalizer: Any, pickle_path: str | Path) -> None:
     The ``.npz`` holds the running means, variances and counts (``obs/<key>/...``
     for a Dict observation, ``obs/...`` for a Box) and the settings as JSON.
     """
-    normalizer.save(str(pickle_path))
+    with atomic_path(Path(pickle_path)) as partial:
+        normalizer.save(str(partial))
     arrays: dict[str, Any] = {}
     # SB3 keeps no observation statistics when it does not normalize observations.
     observation = normalizer.obs_rms if normalizer.norm_obs else {}
@@ -282,10 +286,8 @@ def save_vec_normalize(normalizer: Any, pickle_path: str | Path) -> None:
         "dict_observation": isinstance(observation, dict),
     }
     arrays["settings"] = np.asarray(json.dumps(settings))
-    target = stats_path(pickle_path)
-    partial = target.with_name(target.name + ".partial.npz")
-    np.savez(partial, **arrays)
-    partial.replace(target)
+    with atomic_path(stats_path(pickle_path)) as partial:
+        np.savez(partial, **arrays)
 
 
 def load_vec_normalize(pickle_path: str | Path, venv: Any, trust: bool = False) -> Any:
@@ -344,10 +346,8 @@ def save_replay_buffer(buffer: Any, path: str | Path) -> None:
                 arrays[f"{name}/{key}"] = array
         elif value is not None:
             arrays[name] = value
-    target = Path(path)
-    partial = target.with_name(target.name + ".partial.npz")
-    np.savez(partial, **arrays)
-    partial.replace(target)
+    with atomic_path(Path(path)) as partial:
+        np.savez(partial, **arrays)
 
 
 def load_replay_buffer(agent: Any, path: str | Path, trust: bool = False) -> None:

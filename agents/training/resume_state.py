@@ -143,6 +143,41 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"cannot record {type(value).__name__} in {RESUME_JSON}")
 
 
+#: What :func:`restore_resume_state` reads from each file.
+RESUME_KEYS = (
+    "numpy_rng",
+    "python_rng",
+    "action_space_rng",
+    "ep_success_buffer",
+    "finished_episodes",
+    "episode_num",
+    "logger",
+)
+RESUME_ARRAY_KEYS = ("torch_rng", "numpy_rng_keys")
+
+
+def resume_problem(folder: Path) -> str | None:
+    """Why ``folder``'s resume state cannot be restored (None: it reads back, or there is none)."""
+    present = [name for name in (RESUME_JSON, RESUME_ARRAYS) if (folder / name).exists()]
+    if not present:
+        return None
+    if len(present) == 1:
+        missing = RESUME_ARRAYS if present == [RESUME_JSON] else RESUME_JSON
+        return f"{missing} is missing"
+    try:
+        record = json.loads((folder / RESUME_JSON).read_text())
+        absent = [key for key in RESUME_KEYS if key not in record]
+        if absent:
+            return f"{RESUME_JSON} lacks {absent}"
+        with np.load(folder / RESUME_ARRAYS, allow_pickle=False) as arrays:
+            absent = [key for key in RESUME_ARRAY_KEYS if key not in arrays.files]
+            for name in arrays.files:
+                arrays[name]  # reads (and CRC-checks) every array
+    except (OSError, ValueError, TypeError, EOFError) as error:
+        return f"the resume state is unreadable ({type(error).__name__}: {error})"
+    return f"{RESUME_ARRAYS} lacks {absent}" if absent else None
+
+
 def restore_resume_state(agent: Any, venv: Any, monitor: Any, folder: Path) -> bool:
     """Undo :func:`save_resume_state` on a freshly loaded agent (its logger set) and monitor.
 

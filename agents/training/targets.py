@@ -1,81 +1,44 @@
-"""Which ``_target_`` / ``class_path`` a config may name: an allow-list of import prefixes.
+"""Which ``_target_`` / ``class_path`` a config may name, checked before anything is built.
 
 Hydra instantiates any importable callable a config names, so a config from
 someone else (an experiment preset, a shared run directory) is code: its
-``_target_`` could be ``shutil.copyfile`` or ``stable_baselines3.PPO.load`` on a
-crafted zip. A target resolves here only when its dotted path lies under
-
-* the project's packages (``lepton_env``, ``agents``, ``experiments``),
-* ``stable_baselines3`` and ``sb3_contrib`` classes (not their functions or
-  class methods such as ``PPO.load``),
-* ``torch.nn`` activation classes (``torch.nn.ReLU`` ..., for ``activation_fn``),
-* a prefix the user lists in the config's ``allowed_targets`` (``[my_agents]``).
-
-A prefix matches whole dotted components: ``my_agents`` allows
-``my_agents.tabular.TabularQAgent`` but not ``my_agents_evil.X``.
+``_target_`` could be ``shutil.copyfile``, ``stable_baselines3.PPO.load`` on a
+crafted zip, or NumPy's ``load`` reached through a module attribute
+(``lepton_env.core.np.load``). A target is therefore resolved, never matched by
+its text: it must be a class (or listed function) on the registry of
+constructible kinds, defined where that kind lives
+(:mod:`lepton_env.experiments.target_registry`), or defined under a prefix the
+user lists in ``allowed_targets`` (``[my_agents]``; whole dotted components:
+``my_agents`` allows ``my_agents.tabular.TabularQAgent`` but not ``my_agents_evil.X``).
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-#: Import prefixes every config may name.
-PROJECT_PREFIXES = ("lepton_env", "agents", "experiments")
-#: Libraries whose classes (only) a config may name.
-LIBRARY_PREFIXES = ("stable_baselines3", "sb3_contrib")
+from lepton_env.experiments.target_registry import TargetNotAllowedError, resolve
+
+__all__ = [
+    "TargetNotAllowedError",
+    "check_prefixes",
+    "check_target",
+    "check_targets",
+    "policy_class",
+    "targets_in",
+]
+
 #: Keys holding a dotted path that something instantiates or imports.
 TARGET_KEYS = ("_target_", "class_path")
 #: An SB3 ``policy`` keyword: an alias of the algorithm ("MlpPolicy") or a class's dotted path.
 POLICY_KEY = "policy"
 
 
-class TargetNotAllowedError(ValueError):
-    """A config names a ``_target_`` / ``class_path`` outside the allow-list."""
-
-
-def _under(path: str, prefix: str) -> bool:
-    return path == prefix or path.startswith(prefix + ".")
-
-
-def _torch_activation(path: str) -> bool:
-    if not _under(path, "torch.nn"):
-        return False
-    from torch.nn.modules import activation
-
-    return path.rsplit(".", 1)[-1] in getattr(activation, "__all__", ())
-
-
-def _library_class(path: str) -> bool:
-    """``path`` is a class importable from SB3 / sb3-contrib (never a function or method)."""
-    module_name, _, name = path.rpartition(".")
-    if not module_name or not name.isidentifier():
-        return False
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return False
-    return inspect.isclass(getattr(module, name, None))
-
-
 def check_target(path: Any, where: str, allowed: Sequence[str] = ()) -> str:
-    """``path`` if it is an allowed target, else :class:`TargetNotAllowedError` naming ``where``."""
-    if not isinstance(path, str) or not all(part.isidentifier() for part in path.split(".")):
-        raise TargetNotAllowedError(f"{where} = {path!r}: not a dotted Python path")
-    if any(_under(path, prefix) for prefix in (*PROJECT_PREFIXES, *allowed)):
-        return path
-    if any(_under(path, prefix) for prefix in LIBRARY_PREFIXES) and _library_class(path):
-        return path
-    if _torch_activation(path):
-        return path
-    raise TargetNotAllowedError(
-        f"{where} = {path!r}: not an allowed target. Allowed: {list(PROJECT_PREFIXES)}, "
-        f"classes of {list(LIBRARY_PREFIXES)}, torch.nn activations, and the prefixes in "
-        f"the config's allowed_targets (now {list(allowed)}); add its package there, e.g. "
-        f"allowed_targets: [{path.split('.')[0]}], if you trust it"
-    )
+    """``path`` if the registry admits it, else :class:`TargetNotAllowedError` naming ``where``."""
+    resolve(path, where, allowed)
+    return str(path)
 
 
 def targets_in(value: Any, where: str) -> Iterator[tuple[str, Any]]:
@@ -101,7 +64,7 @@ def policy_class(value: Any, where: str = "agent.model.policy") -> Any:
 
     An alias (``"MlpPolicy"``) is the algorithm's to resolve and is returned as is; a
     dotted path (``"lepton_env.agents.training.policies.MaskableMultiCategoricalPolicy"``),
-    already checked against the allow-list with the other targets, is imported and must
+    already checked against the registry with the other targets, is imported and must
     name a subclass of SB3's ``BasePolicy``.
     """
     if not _dotted(value):

@@ -118,7 +118,7 @@ def test_the_default_budget_is_the_agents(compose_train) -> None:
 
 
 def test_a_budget_out_of_range_names_the_key(compose_train) -> None:
-    with pytest.raises(ConfigError, match=r"agent.budget.eval_freq = 0: must be >= 1"):
+    with pytest.raises(ConfigError, match=r"agent.budget.eval_freq = 0: must be in \[1, "):
         validate(compose_train(["agent.budget.eval_freq=0"]))
 
 

@@ -113,8 +113,8 @@ def test_tune_config_composes(compose_train) -> None:
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (["total_timesteps=0"], "total_timesteps = 0: must be >= 1"),
-        (["env.num_envs=0"], "env.num_envs = 0: must be >= 1"),
+        (["total_timesteps=0"], "total_timesteps = 0: must be in [1, "),
+        (["env.num_envs=0"], "env.num_envs = 0: must be in [1, 65,536]"),
         (["env.vec_backend=threads"], "env.vec_backend = 'threads': allowed"),
         (["agent=dqn", "env=continuous"], "agent 'dqn' acts only in ['discrete']"),
         (["+agent.model_kwargs=1"], "config key 'agent.model_kwargs'"),

@@ -16,6 +16,7 @@ from lepton_env.experiments.hyperparams import Bound, HyperparameterError, check
 from lepton_env.experiments.schema import ConfigError
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 NUMBER = "must be a number in"
 INTEGER = "must be an integer in"
-WIDTHS = "must be a list of positive integer layer widths"
+WIDTHS = "must be a list of integer layer widths in [1, 65536]"
 
 
 @pytest.mark.parametrize(
@@ -55,15 +56,15 @@ WIDTHS = "must be a list of positive integer layer widths"
         ("agent.model.gamma=0", f"agent.model.gamma = 0 (agent 'ppo'): {NUMBER} (0, 1]"),
         (
             "agent.model.clip_range=-0.2",
-            f"agent.model.clip_range = -0.2 (agent 'ppo'): {NUMBER} (0, inf)",
+            f"agent.model.clip_range = -0.2 (agent 'ppo'): {NUMBER} (0, 10]",
         ),
         (
             "agent.model.learning_rate=abc",
-            f"agent.model.learning_rate = 'abc' (agent 'ppo'): {NUMBER} (0, inf)",
+            f"agent.model.learning_rate = 'abc' (agent 'ppo'): {NUMBER} (0, 1]",
         ),
         (
             "agent.model.learning_rate=-1",
-            f"agent.model.learning_rate = -1 (agent 'ppo'): {NUMBER} (0, inf)",
+            f"agent.model.learning_rate = -1 (agent 'ppo'): {NUMBER} (0, 1]",
         ),
         (
             "agent.model.policy_kwargs.net_arch=[-4]",
@@ -71,9 +72,34 @@ WIDTHS = "must be a list of positive integer layer widths"
         ),
         (
             "agent.model.batch_size=0",
-            f"agent.model.batch_size = 0 (agent 'ppo'): {INTEGER} (0, inf)",
+            f"agent.model.batch_size = 0 (agent 'ppo'): {INTEGER} (0, 16777216]",
         ),
-        ("agent.model.n_steps=1.5", f"agent.model.n_steps = 1.5 (agent 'ppo'): {INTEGER} (0, inf)"),
+        (
+            "agent.model.n_steps=1.5",
+            f"agent.model.n_steps = 1.5 (agent 'ppo'): {INTEGER} (0, 16777216]",
+        ),
+        # Issue 23: infinity is inside no range, and every range has an upper end.
+        (
+            "agent.model.learning_rate=inf",
+            f"agent.model.learning_rate = inf (agent 'ppo'): {NUMBER} (0, 1]",
+        ),
+        ("agent.model.ent_coef=inf", f"agent.model.ent_coef = inf (agent 'ppo'): {NUMBER} [0, 10]"),
+        (
+            "agent.model.n_epochs=1000000000",
+            f"agent.model.n_epochs = 1000000000 (agent 'ppo'): {INTEGER} (0, 1000]",
+        ),
+        (
+            "total_timesteps=100000000000000000000",
+            "total_timesteps = 100000000000000000000: must be in [1, 1,000,000,000,000]",
+        ),
+        (
+            "+agent.model.policy_kwargs.ortho_init=maybe",
+            "agent.model.policy_kwargs.ortho_init = 'maybe' (agent 'ppo'): must be true or false",
+        ),
+        (
+            "+agent.model.policy_kwargs.activation_fn=rleu",
+            "agent.model.policy_kwargs.activation_fn = 'rleu' (agent 'ppo'): must be one of",
+        ),
         (
             "agent.model.gae_lambda=1.5",
             f"agent.model.gae_lambda = 1.5 (agent 'ppo'): {NUMBER} [0, 1]",
@@ -112,8 +138,12 @@ def test_every_shipped_agent_passes_the_bounds(compose_train: Any) -> None:
         validate(compose_train([f"agent={agent}"]))
 
 
-def test_a_listed_prefix_is_allowed_and_matches_whole_components() -> None:
-    assert check_target("my_agents.tabular.Agent", "x", ["my_agents"]) == "my_agents.tabular.Agent"
+def test_a_listed_prefix_is_allowed_and_matches_whole_components(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.syspath_prepend(str(EXAMPLES))
+    path = "my_agents.tabular.TabularQAgent"
+    assert check_target(path, "x", ["my_agents"]) == path
     with pytest.raises(TargetNotAllowedError, match="allowed_targets"):
         check_target("my_agents_evil.X", "x", ["my_agents"])
     check_target("torch.nn.ReLU", "x")
@@ -125,19 +155,39 @@ def test_a_listed_prefix_is_allowed_and_matches_whole_components() -> None:
         check_targets({"b": [{"_target_": "os.system"}]}, "a")
 
 
-def test_allowed_targets_lets_a_user_package_in(compose_train: Any) -> None:
+def test_allowed_targets_lets_a_user_package_in(
+    compose_train: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from lepton_env.experiments.schema import validate
 
+    monkeypatch.syspath_prepend(str(EXAMPLES))
     override = "agent.model._target_=my_agents.tabular.TabularQAgent"
     with pytest.raises(ConfigError, match="allowed_targets"):
         validate(compose_train([override]))
     validate(compose_train([override, "allowed_targets=[my_agents]"]))
 
 
+def test_an_activation_by_name_builds_its_class(compose_train: Any) -> None:
+    """``activation_fn=relu`` once failed with "'str' object is not callable"."""
+    from torch import nn
+
+    from lepton_env.agents.training.factory import make_agent, make_vec_env
+    from lepton_env.experiments.schema import validate
+
+    config = validate(
+        compose_train(["+agent.model.policy_kwargs.activation_fn=relu", "agent.model.n_steps=16"])
+    )
+    env = make_vec_env(config, seed=0, num_envs=2)
+    agent = make_agent(config, env)
+    assert agent.policy.activation_fn is nn.ReLU  # type: ignore[attr-defined]
+    env.close()
+
+
 def test_bound_edges() -> None:
     gamma = Bound(float, 0.0, 1.0, low_open=True)
     assert gamma.accepts(1.0) and gamma.accepts(1) and not gamma.accepts(0.0)
     assert not gamma.accepts(True) and not gamma.accepts(float("nan"))
+    assert not Bound(float, 0.0).accepts(float("inf"))  # open at infinity
     assert gamma.describe() == "a number in (0, 1]"
     ent = Bound(float, 0.0, also=("auto",))
     assert ent.accepts("auto") and not ent.accepts("abc") and not ent.accepts(-0.1)

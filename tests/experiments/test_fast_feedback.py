@@ -67,7 +67,12 @@ def imported_modules(entry: str, *args: str) -> tuple[subprocess.CompletedProces
     [
         ("train", ("agent=PPO",), 1, "lepton-train: agent=PPO: did you mean agent=ppo?"),
         ("train", ("totl_timesteps=5",), 1, "did you mean total_timesteps=5?"),
-        ("train", ("total_timesteps=-5",), 2, "total_timesteps = -5: must be >= 1"),
+        (
+            "train",
+            ("total_timesteps=-5",),
+            2,
+            "total_timesteps = -5: must be in [1, 1,000,000,000,000]",
+        ),
         ("train", ("--help",), 0, "lepton-train: train one agent on one scenario"),
         ("train", ("scenario=toy", "--cfg", "job"), 0, "name: toy"),
         ("tune", ("agent=SAC",), 1, "lepton-tune: agent=SAC: did you mean agent=sac?"),

@@ -21,7 +21,7 @@ def train_command() -> list[str]:
     ("override", "message"),
     [
         ("agent=nosuch", "Could not find 'agent/nosuch'"),
-        ("total_timesteps=-5", "total_timesteps = -5: must be >= 1"),
+        ("total_timesteps=-5", "total_timesteps = -5: must be in [1, 1,000,000,000,000]"),
         ("totl_timesteps=5", "Key 'totl_timesteps' is not in struct"),
         ("+eval.frq=5", "config key 'eval.frq'"),
         ("env=discrete", "env.action_mode = 'discrete': agent 'sac' acts only in ['continuous']"),

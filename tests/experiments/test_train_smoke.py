@@ -132,6 +132,7 @@ def test_custom_agent_from_outside_the_package(tmp_path: Path) -> None:
         [
             f"hydra.searchpath=[file://{REPO / 'examples' / 'configs'}]",
             "agent=tabular",
+            "allowed_targets=[my_agents]",
             "scenario=toy",
             "training=smoke",
             "total_timesteps=400",

@@ -158,6 +158,24 @@ def test_a_crafted_run_directory_runs_no_code(trained: Path, tmp_path: Path) -> 
     assert not marker.exists()
 
 
+def test_lepton_play_says_how_to_trust_a_file_and_has_the_option(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lepton_env.experiments.play import main as play
+
+    marker = tmp_path / "pwned"
+    run_dir = _run_dir(
+        tmp_path, trained, {"_target_": "stable_baselines3.PPO", "policy": "MlpPolicy"}
+    )
+    (run_dir / "best_vecnormalize.pkl").write_bytes(pickle.dumps(_Touch(marker)))
+    assert play([str(run_dir), "--quiet"]) == 2
+    assert "lepton-play: --trust" in capsys.readouterr().err
+    assert not marker.exists()
+    with pytest.raises(Exception):  # noqa: B017  (the payload is not a VecNormalize)
+        play([str(run_dir), "--quiet", "--trust"])
+    assert marker.exists()  # the option reaches the loader
+
+
 @pytest.mark.parametrize(
     "model",
     [
@@ -176,6 +194,50 @@ def test_a_run_directory_naming_an_unlisted_target_is_refused(
     run_dir = _run_dir(tmp_path, trained, model)
     with pytest.raises(TargetNotAllowedError, match="not an allowed target"):
         load_model(run_dir)
+
+
+#: Payloads a downloaded run directory's config.yaml may carry (issue 23): each would
+#: write ``marker`` if it were instantiated.
+def _config_payloads(marker: Path) -> list[dict[str, Any]]:
+    savetxt = {"_target_": "lepton_env.reward.np.savetxt", "fname": str(marker), "X": [1.0]}
+    return [
+        {"_target_": "stable_baselines3.PPO", "policy": "MlpPolicy", "policy_kwargs": savetxt},
+        {
+            "_target_": "stable_baselines3.PPO",
+            "policy": "MlpPolicy",
+            "policy_kwargs": {
+                "features_extractor_kwargs": {
+                    "x": {"_target_": "lepton_env.core.os.system", "_args_": [f"touch {marker}"]}
+                }
+            },
+        },
+        {
+            "_target_": "stable_baselines3.PPO",
+            "policy": "MlpPolicy",
+            "policy_kwargs": {
+                "x": {
+                    "_target_": "stable_baselines3.common.logger.CSVOutputFormat",
+                    "filename": str(marker),
+                }
+            },
+        },
+        {"_target_": "lepton_env.core.np.load", "policy": "MlpPolicy"},
+    ]
+
+
+@pytest.mark.parametrize("payload", range(4))
+def test_a_downloaded_run_config_runs_no_code_in_eval_compare_or_play(
+    trained: Path, tmp_path: Path, payload: int
+) -> None:
+    """lepton-eval and lepton-compare (load_model) and lepton-play refuse before building."""
+    from lepton_env.experiments.play import main as play
+
+    marker = tmp_path / "pwned"
+    run_dir = _run_dir(tmp_path, trained, _config_payloads(marker)[payload])
+    with pytest.raises(TargetNotAllowedError, match="not an allowed target"):
+        load_model(run_dir)
+    assert play([str(run_dir), "--quiet"]) == 2
+    assert not marker.exists()
 
 
 def test_vec_normalize_round_trips_through_npz(tmp_path: Path) -> None:
