@@ -209,13 +209,16 @@ def _train(
         save_normalization,
     )
     from lepton_env.agents.factory import (
+        ENV_ID_OF_MODE,
         check_agent_keywords,
+        env_kwargs,
         load_agent,
         make_agent,
         make_vec_env,
         resolve_device,
     )
     from lepton_env.agents.resume_state import RolloutBoundary
+    from lepton_env.experiments.first_run import compile_simulation, whole_rollouts
     from lepton_env.experiments.run_safety import (
         continue_exactly,
         prune_events,
@@ -239,6 +242,12 @@ def _train(
         returns = state.eval_returns[-1]
         return TrainResult(run_dir, start, device, float(np.mean(returns)), {}, start)
 
+    compile_simulation(
+        ENV_ID_OF_MODE[config.env.action_mode],
+        env_kwargs(config),
+        num_envs=config.env.num_envs,
+        batched=config.env.vec_backend == "lepton",
+    )
     train_env = make_vec_env(config, seed=config.seed)
     eval_env = make_vec_env(
         config,
@@ -317,6 +326,11 @@ def _train(
     print(f"TensorBoard logs: {run_dir / 'tb'}  (tensorboard --logdir {run_dir.parent})")
 
     remaining = config.total_timesteps - start
+    rounded = whole_rollouts(agent, start, config.total_timesteps) if remaining > 0 else None
+    if rounded is not None:
+        planned, why = rounded
+        print(f"total_timesteps = {config.total_timesteps:,} rounds up to {planned:,}: {why}")
+    monitor.start_progress(rounded[0] if rounded is not None else None)
     try:
         if remaining > 0 and isinstance(agent, BaseAlgorithm):
             agent.set_logger(sb3_logger)
