@@ -260,13 +260,16 @@ def _train(
         save_normalization,
     )
     from lepton_env.agents.training.factory import (
+        ENV_ID_OF_MODE,
         check_agent_keywords,
+        env_kwargs,
         load_agent,
         make_agent,
         make_vec_env,
         resolve_device,
     )
     from lepton_env.agents.training.resume_state import RolloutBoundary
+    from lepton_env.experiments.first_run import compile_simulation, whole_rollouts
     from lepton_env.experiments.run_safety import (
         continue_exactly,
         prune_events,
@@ -296,6 +299,12 @@ def _train(
             "%s: %s; completing the end of the run", run_dir, finished_problem(run_dir, start)
         )
 
+    compile_simulation(
+        ENV_ID_OF_MODE[config.env.action_mode],
+        env_kwargs(config),
+        num_envs=config.env.num_envs,
+        batched=config.env.vec_backend == "lepton",
+    )
     train_env = make_vec_env(config, seed=config.seed)
     eval_env = make_vec_env(
         config,
@@ -374,6 +383,11 @@ def _train(
     print(f"TensorBoard logs: {run_dir / 'tb'}  (tensorboard --logdir {run_dir.parent})")
 
     remaining = config.total_timesteps - start
+    rounded = whole_rollouts(agent, start, config.total_timesteps) if remaining > 0 else None
+    if rounded is not None:
+        planned, why = rounded
+        print(f"total_timesteps = {config.total_timesteps:,} rounds up to {planned:,}: {why}")
+    monitor.start_progress(rounded[0] if rounded is not None else None)
     try:
         if remaining > 0 and isinstance(agent, BaseAlgorithm):
             agent.set_logger(sb3_logger)

@@ -468,12 +468,23 @@ class TrainingMonitor(VecEnvWrapper):
         self.finished_episodes: list[dict[str, float]] = []
         self.agent: Any = None
         self.last_evaluation: Evaluation | None = None
+        self.progress_bar = progress_bar
         self._progress: Any = None
-        if progress_bar:
+
+    def start_progress(self, total_timesteps: int | None = None) -> None:
+        """Show the progress bar (if asked for) up to ``total_timesteps``: the steps that will run.
+
+        Called once the agent is built, so the bar starts when training does and counts to
+        the whole rollouts the agent runs (``experiments/first_run.py``); the first step
+        starts it otherwise.
+        """
+        if total_timesteps is not None:
+            self.total_timesteps = total_timesteps
+        if self.progress_bar and self._progress is None:
             from tqdm.auto import tqdm
 
             self._progress = tqdm(
-                total=total_timesteps,
+                total=self.total_timesteps,
                 initial=self.state.num_timesteps,
                 unit="step",
                 mininterval=1.0,
@@ -494,6 +505,7 @@ class TrainingMonitor(VecEnvWrapper):
     def step_wait(self) -> Any:
         observation, rewards, dones, infos = self.venv.step_wait()
         self.state.num_timesteps += self.num_envs
+        self.start_progress()
         if self._progress is not None:
             self._progress.update(self.num_envs)
         batch = kpi_batch(self._core, infos)

@@ -34,6 +34,8 @@ from lepton_env.params import Params
 from lepton_env.reward import RewardFunction
 from lepton_env.scenarios import ScenarioGenerator
 
+#: What becomes of a bankrupt firm's agent: it leaves ``agents`` | it stays, inert, to the end.
+BANKRUPT_FIRMS = ("leave", "stay")
 #: The action faces with a PettingZoo sampling mask (``action_space(agent).sample(mask)``).
 MASKED_ACTION_MODES = ("multi_discrete", "discrete")
 
@@ -96,6 +98,13 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
     every firm still in gets ``truncations[agent] = True``; the episode is over
     when ``agents`` is empty.
 
+    With ``bankrupt_firms="stay"`` a bankrupt firm stays in ``agents`` as an
+    inert agent until the episode ends (its frozen state observed, reward 0
+    after the quarter of its bankruptcy, only HOLD valid, ``infos[agent]
+    ["bankrupt"]`` True), then ends with ``terminations[agent] = True`` beside
+    the others: every agent is present from reset to the end, as SuperSuit's
+    ``pettingzoo_env_to_vec_env_v1`` requires.
+
     ## Action Space
     Per agent, the single-agent face's: ``MultiDiscrete([10] * R + [L])``
     (or ``Discrete(10 R + L)`` with ``action_mode="discrete"``). A masked move
@@ -123,7 +132,8 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
     ## Arguments
     ``parallel_env(scenario="race", action_mode="multi_discrete",
     invalid_action="noop", reward_function=None, personas=None,
-    render_mode=None, **params)``, as the single-agent env.
+    render_mode=None, bankrupt_firms="leave", **params)``, as the single-agent
+    env; ``bankrupt_firms``: ``"leave"`` (PettingZoo's agent death) or ``"stay"``.
 
     >>> from lepton_env.multi import parallel_env
     >>> env = parallel_env(scenario="toy")
@@ -151,8 +161,12 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
         reward_function: RewardFunction | None = None,
         personas: tuple[Persona, ...] | None = None,
         render_mode: str | None = None,
+        bankrupt_firms: str = "leave",
         **params: Any,
     ) -> None:
+        if bankrupt_firms not in BANKRUPT_FIRMS:
+            raise ValueError(f"bankrupt_firms = {bankrupt_firms!r}: allowed {list(BANKRUPT_FIRMS)}")
+        self.bankrupt_firms = bankrupt_firms
         self.batch = multi_firm_batch(
             1,
             scenario,
@@ -236,6 +250,13 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
             info = step_info(output, firm, int(face_invalid[firm]))
             info["action_mask"] = self._sample_mask(agent, masks[firm])
             infos[agent] = info
+        if self.bankrupt_firms == "stay":
+            # inert until the episode is over (every firm out or the horizon): then all end
+            over = bool((output.terminated | output.truncated).all())
+            for agent in self.agents:
+                infos[agent]["bankrupt"] = terminations[agent]
+                terminations[agent] = over and terminations[agent]
+                truncations[agent] = over and truncations[agent]
         self.agents = [a for a in self.agents if not (terminations[a] or truncations[a])]
         return observations, rewards, terminations, truncations, infos
 

@@ -45,6 +45,46 @@ def test_pettingzoo_state_test(scenario: str) -> None:
         state_test(env(scenario), parallel_env(scenario), num_cycles=10)
 
 
+def test_pettingzoo_warns_only_of_the_agent_names_and_multidiscrete_actions() -> None:
+    """The README explains these two recommendations of PettingZoo's api_test; no others."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        api_test(env("race"), num_cycles=10)
+    assert {str(warning.message) for warning in caught} == {
+        'We recommend agents to be named in the format <descriptor>_<number>, like "player_0"',
+        "Action space for each agent probably should be gymnasium.spaces.box or "
+        "gymnasium.spaces.discrete",
+    }
+
+
+def test_bankrupt_firms_stay_inert_to_the_end() -> None:
+    parallel_api_test(parallel_env("race", bankrupt_firms="stay"), num_cycles=60)
+    parallel = parallel_env("race", bankrupt_firms="stay")
+    _, infos = parallel.reset(seed=0)
+    quarters, bankrupt = 0, set()
+    while parallel.agents:
+        assert parallel.agents == parallel.possible_agents
+        actions = {
+            agent: parallel.action_space(agent).sample(mask=infos[agent]["action_mask"])
+            for agent in parallel.agents
+        }
+        _, rewards, terminations, truncations, infos = parallel.step(actions)
+        quarters += 1
+        for agent in bankrupt:
+            assert rewards[agent] == 0.0
+            assert infos[agent]["action_mask"][0].tolist() == [1] + [0] * 9  # HOLD only
+        bankrupt |= {agent for agent, info in infos.items() if info["bankrupt"]}
+    assert bankrupt, "no firm went bankrupt on this seed"
+    assert quarters == parallel.params.horizon
+    assert {agent for agent, ended in terminations.items() if ended} == bankrupt
+    assert all(truncations[agent] for agent in parallel.possible_agents if agent not in bankrupt)
+
+
+def test_bankrupt_firms_allows_leave_or_stay() -> None:
+    with pytest.raises(ValueError, match=r"bankrupt_firms = 'inert': allowed \['leave', 'stay'\]"):
+        parallel_env("toy", bankrupt_firms="inert")
+
+
 def test_module_conventions() -> None:
     parallel = parallel_env("toy")
     assert isinstance(parallel, LeptonParallelEnv)

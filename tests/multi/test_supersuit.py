@@ -16,8 +16,10 @@ ss = pytest.importorskip(
 )
 
 # SuperSuit 3.11's vectorization needs every agent present until the episode ends
-# (its black_death wrapper never ends an episode on truncation: SuperSuit PR #265),
-# so these worlds have no bankruptcy under random play (a credit line no firm exhausts).
+# (its black_death wrapper never ends an episode on truncation: SuperSuit PR #265).
+# Row for row against the batched VecEnv (whose bankrupt rows end their episode), these
+# worlds have no bankruptcy under random play (a credit line no firm exhausts); the
+# default worlds run with bankrupt_firms="stay" (the README's recipe), tested below.
 NO_BANKRUPTCY = {"credit_line": 1e9}
 # (scenario, overrides, steps): the steps take every env through a reset
 CASES: list[tuple[str, dict[str, Any], int]] = [
@@ -60,3 +62,30 @@ def test_sb3_trains_on_the_supersuit_vectorization() -> None:
     )
     model.learn(16)
     assert model.num_timesteps == 16
+
+
+@pytest.mark.parametrize("scenario", ["race", "duel_toy"])
+def test_supersuit_runs_the_default_worlds_with_bankrupt_firms_staying(scenario: str) -> None:
+    """The README's recipe: firms go bankrupt under random play, every row plays to the end."""
+    copies = 2
+    markov = ss.pettingzoo_env_to_vec_env_v1(parallel_env(scenario, bankrupt_firms="stay"))
+    venv = ss.concat_vec_envs_v1(markov, copies, num_cpus=0, base_class="gymnasium")
+    venv.reset(seed=3)
+    venv.action_space.seed(3)
+    horizon = parallel_env(scenario).params.horizon
+    bankrupt = np.zeros(venv.num_envs, dtype=bool)
+    after_bankruptcy: list[float] = []
+    episodes = 0
+    for quarter in range(2 * horizon):
+        actions = np.stack([venv.action_space.sample() for _ in range(venv.num_envs)])
+        _, rewards, terminations, truncations, infos = venv.step(actions)
+        dones = (terminations | truncations).astype(bool)  # SuperSuit's are uint8
+        after_bankruptcy.extend(rewards[bankrupt & ~dones].tolist())
+        # the firms of one env end together: at the horizon, or when every one is out
+        by_env = dones.reshape(copies, -1)
+        assert (by_env.all(axis=1) | ~by_env.any(axis=1)).all(), f"quarter {quarter}: {dones}"
+        episodes += int(by_env.all(axis=1).sum())
+        bankrupt = np.array([info.get("bankrupt", False) for info in infos]) & ~dones
+    assert episodes >= copies
+    assert after_bankruptcy, "no firm went bankrupt: the recipe was not exercised"
+    assert set(after_bankruptcy) == {0.0}  # inert: the frozen firm earns nothing

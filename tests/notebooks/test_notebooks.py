@@ -1,19 +1,23 @@
-"""The example notebooks in ``notebooks/``: committed clean, and executed end to end.
+"""The example notebooks in ``notebooks/``: stored with their outputs, which a fresh run reproduces.
 
-Each notebook runs in a fresh ``python3`` kernel (ipykernel's own kernel
-spec, present on any install of the ``dev`` extra) with the notebook folder as
-its working directory, as Jupyter runs it. ``MPLBACKEND=Agg`` is set, as CI
-sets it, so a notebook that forgot ``%matplotlib inline`` shows no figure and
-fails here. Temporary files go to the test's own directory through ``TMPDIR``.
+Each notebook runs as ``notebooks/refresh.py`` runs it (its :func:`execute`): a fresh
+``python3`` kernel (ipykernel's own kernel spec, present on any install of the
+``dev`` extra) with the notebook folder as its working directory, as Jupyter runs
+it, ``MPLBACKEND=Agg`` as CI sets it (a notebook that forgot ``%matplotlib inline``
+shows no figure and fails here) and one torch thread. Temporary files go to the
+test's own directory through ``TMPDIR``. The stored text outputs must equal the
+fresh run's (figures compared by presence: their pixels move with matplotlib's
+version); after a change, ``python notebooks/refresh.py`` stores the new ones.
 """
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 EXPECTED = (
@@ -23,7 +27,21 @@ EXPECTED = (
     "04_bring_your_own_agent",
 )
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
-CELL_TIMEOUT_S = 300  # the slowest cell takes well under a minute on 2 cores
+#: What a reader downloads: the figures at Jupyter's inline resolution stay well under it.
+SIZE_BUDGET_BYTES = 400 * 1024
+REFRESH = "python notebooks/refresh.py"
+
+
+def _refresh_module() -> ModuleType:
+    """``notebooks/refresh.py`` (a script of the checkout, not a package module)."""
+    spec = importlib.util.spec_from_file_location("notebook_refresh", NOTEBOOK_DIR / "refresh.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+refresh = _refresh_module()
 
 
 def _code_cells(notebook: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
@@ -39,42 +57,40 @@ def test_every_documented_notebook_is_present() -> None:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_notebook_is_committed_without_outputs(path: Path) -> None:
+def test_notebook_is_stored_with_its_outputs(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     nbformat.validate(notebook)
     assert notebook.metadata["kernelspec"]["name"] == "python3"
-    dirty = [
-        index
-        for index, cell in enumerate(notebook.cells)
-        if cell.cell_type == "code" and (cell.outputs or cell.execution_count is not None)
-    ]
-    assert dirty == [], f"{path.name}: cells {dirty} keep outputs; clear them before committing"
+    cells = _code_cells(notebook)
+    counts = [cell.execution_count for cell in cells]
+    assert counts == list(range(1, len(cells) + 1)), f"{path.name}: run it with {REFRESH}"
+    outputs = [output for cell in cells for output in cell.outputs]
+    assert not [output for output in outputs if output.output_type == "error"]
+    assert [output for output in outputs if "image/png" in output.get("data", {})]
+    # nothing volatile: no execution timings, no stderr (warnings, a cold cache's notice)
+    assert not [cell for cell in cells if "execution" in cell.metadata]
+    assert not [output for output in outputs if output.get("name") == "stderr"]
+    size = path.stat().st_size
+    assert size < SIZE_BUDGET_BYTES, f"{path.name}: {size:,} bytes, budget {SIZE_BUDGET_BYTES:,}"
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_notebook_runs_and_shows_figures(
+def test_notebook_runs_to_its_stored_outputs(
     path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("TMPDIR", str(tmp_path))
-    # pytest -n 2 already runs two kernels on two cores: more torch threads only spin.
-    monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    notebook = nbformat.read(path, as_version=4)
     before = _tree(NOTEBOOK_DIR)
 
-    # execute() raises CellExecutionError, naming the cell and the traceback, on any error.
-    NotebookClient(
-        notebook,
-        timeout=CELL_TIMEOUT_S,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
-    ).execute()
+    # CellExecutionError, naming the cell and the traceback, on any error.
+    fresh = refresh.execute(path)
 
-    outputs = [output for cell in _code_cells(notebook) for output in cell.outputs]
+    outputs = [output for cell in _code_cells(fresh) for output in cell.outputs]
     # Cells tagged "raises-exception" would run past an error: none may.
     assert not [output for output in outputs if output.output_type == "error"]
     figures = [output for output in outputs if "image/png" in output.get("data", {})]
     assert figures, f"{path.name} displayed no figure"
-    assert all(cell.execution_count is not None for cell in _code_cells(notebook))
     assert _tree(NOTEBOOK_DIR) == before, f"{path.name} wrote into notebooks/"
+    stored = refresh.text_outputs(nbformat.read(path, as_version=4))
+    for index, (mine, theirs) in enumerate(zip(stored, refresh.text_outputs(fresh), strict=True)):
+        assert mine == theirs, f"{path.name}, code cell {index}: stored outputs differ; {REFRESH}"

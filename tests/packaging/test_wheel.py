@@ -2,13 +2,18 @@
 
 The wheel is built from a copy of the checkout (an in-tree ``build/`` would keep
 files deleted since) without the network (``--no-build-isolation``: the dev extra
-brings setuptools and wheel) and installed with ``--target`` into a
-folder outside the checkout; its console scripts then run from another folder with
-that folder first on ``sys.path``, so they import the wheel's copy, not the checkout.
+brings setuptools and wheel), then installed with its ``train`` extra and the
+dependencies it pulls into a fresh venv, as a user without the checkout installs it.
+The resolver is held to the versions this (dev) venv runs, its torch build included
+(``pip freeze`` as constraints), so it takes them from the package index or cache
+this venv came from and the test measures the wheel's dependency list, not the day's
+releases. Every console script then runs its default path from another folder: an
+import the ``train`` extra does not bring fails here, as it would for a user.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -65,33 +70,112 @@ def test_only_lepton_env_lands_at_the_top(wheel: Path) -> None:
         assert member in names
 
 
+@pytest.fixture(scope="module")
+def fresh_venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new venv holding the wheel with its ``train`` extra and nothing of the dev venv."""
+    root = tmp_path_factory.mktemp("fresh")
+    venv = root / "venv"
+    run([sys.executable, "-m", "venv", str(venv)], cwd=root)
+    freeze = run(
+        [sys.executable, "-m", "pip", "freeze", "--exclude-editable", "--exclude", "lepton-env"],
+        cwd=root,
+    )
+    pinned = [line for line in freeze.stdout.splitlines() if "==" in line and "@" not in line]
+    constraints = root / "constraints.txt"
+    constraints.write_text("\n".join(pinned) + "\n")
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "-c", str(constraints)]
+    # The torch build this venv runs (CI's CPU build) first, so the extra keeps it.
+    run([*pip, f"torch=={importlib.metadata.version('torch')}"], cwd=root)
+    run([*pip, f"{wheel}[train]"], cwd=root)
+    return venv
+
+
 @pytest.mark.slow
-def test_entry_points_train_play_tune_and_compare_from_anywhere(
-    wheel: Path, tmp_path: Path
+def test_the_train_extra_brings_what_the_entry_points_import(fresh_venv: Path) -> None:
+    python = str(fresh_venv / "bin" / "python")
+    # pilot_then_scale's K-means, lepton-compare's learning curves, lepton-play's GIF
+    for module in ("sklearn.cluster", "tbparse", "imageio.v3", "pandas", "rich", "optuna"):
+        run([python, "-c", f"import {module}"], cwd=fresh_venv)
+    dev_only = run(
+        [python, "-c", "import importlib.util as u; print(u.find_spec('pytest') is None)"],
+        cwd=fresh_venv,
+    )
+    assert dev_only.stdout.strip() == "True", "the fresh venv sees the dev venv's packages"
+
+
+@pytest.mark.slow
+def test_every_entry_point_runs_its_default_path_from_anywhere(
+    fresh_venv: Path, tmp_path: Path
 ) -> None:
-    site = tmp_path / "site"
-    pip_install = [sys.executable, "-m", "pip", "install", "--no-deps", "--no-index"]
-    run([*pip_install, "--target", str(site), str(wheel)], cwd=tmp_path)
+    scripts = fresh_venv / "bin"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {"PYTHONPATH": str(site)}
+    # Only what the venv holds: no checkout on the path, no dev venv.
+    env = {"PYTHONPATH": "", "PATH": f"{scripts}{os.pathsep}{os.environ['PATH']}"}
     where = run(
-        [sys.executable, "-c", "import lepton_env.experiments.train as t; print(t.__file__)"],
+        [str(scripts / "python"), "-c", "import lepton_env.agents as a; print(a.__file__)"],
         cwd=elsewhere,
         **env,
     )
-    assert Path(where.stdout.strip()).is_relative_to(site)
+    assert Path(where.stdout.strip()).is_relative_to(fresh_venv)
 
-    scripts = site / "bin"
+    # The default training pipeline on toy: MaskablePPO, its end-of-run table of every
+    # default baseline (pilot_then_scale's K-means) and the oracle.
     trained = run(
         [
             str(scripts / "lepton-train"),
             "scenario=toy",
+            "total_timesteps=2048",
+            "env.num_envs=64",
+            "agent.model.batch_size=512",
+            "agent.model.policy_kwargs.net_arch=[8]",
+            "progress_bar=false",
+        ],
+        cwd=elsewhere,
+        **env,
+    )
+    assert "pilot_then_scale" in trained.stdout
+    (run_dir,) = (elsewhere / "runs").glob("toy__maskable_ppo__seed0__h*")
+    assert (run_dir / "final_model.zip").is_file()
+
+    # lepton-compare with a model: its learning curves are read back with tbparse.
+    compared = run(
+        [
+            str(scripts / "lepton-compare"),
+            "scenario=toy",
+            f"+models.trained={run_dir}",
+            "eval.episodes=2",
+            "hydra.run.dir=compare",
+        ],
+        cwd=elsewhere,
+        **env,
+    )
+    assert "pilot_then_scale" in compared.stdout
+    assert (elsewhere / "compare" / "plots" / "learning_curves.png").is_file()
+
+    evaluated = run(
+        [str(scripts / "lepton-eval"), "scenario=toy", "eval.episodes=2", "hydra.run.dir=eval"],
+        cwd=elsewhere,
+        **env,
+    )
+    assert (elsewhere / "eval" / "summary.md").is_file(), evaluated.stdout
+
+    played = run(
+        [str(scripts / "lepton-play"), str(run_dir), "--gif", "episode.gif", "--quiet"],
+        cwd=elsewhere,
+        **env,
+    )
+    assert "seed 0" in played.stdout
+    assert (elsewhere / "episode.gif").stat().st_size > 0
+
+    tuned = run(
+        [
+            str(scripts / "lepton-tune"),
+            "scenario=toy",
             "agent=ppo",
+            "sweeper.n_trials=1",
             "training=smoke",
             "total_timesteps=64",
-            "eval.freq=64",
-            "checkpoint.freq=64",
             "env.num_envs=2",
             "agent.model.n_steps=32",
             "agent.model.batch_size=32",
@@ -100,17 +184,4 @@ def test_entry_points_train_play_tune_and_compare_from_anywhere(
         cwd=elsewhere,
         **env,
     )
-    assert "Done: 64 steps" in trained.stdout
-    (run_dir,) = (elsewhere / "runs").glob("toy__ppo__seed0__h*")
-    assert (run_dir / "final_model.zip").is_file()
-    played = run([str(scripts / "lepton-play"), str(run_dir), "--quiet"], cwd=elsewhere, **env)
-    assert (
-        "LeptonExpansion-v0 {'scenario': 'toy', 'observation_mode': 'flat'} seed 0" in played.stdout
-    )
-
-    tune = run([str(scripts / "lepton-tune"), "--cfg", "job", "scenario=toy"], cwd=elsewhere, **env)
-    assert "n_trials" in tune.stdout
-    compare = run(
-        [str(scripts / "lepton-compare"), "--cfg", "job", "scenario=toy"], cwd=elsewhere, **env
-    )
-    assert "lepton_env.agents.players.heuristics.RandomAgent" in compare.stdout
+    assert list((elsewhere / "runs" / "tune").rglob("tuned_toy_ppo.yaml")), tuned.stdout
