@@ -6,6 +6,9 @@ Importing the package registers ``LeptonExpansion-v0`` (MultiDiscrete),
 
 from __future__ import annotations
 
+# First: compiled functions are stamped with all the compiled sources (see the module).
+import lepton_env.compile_cache  # noqa: F401  # isort: skip
+
 from gymnasium.envs.registration import register, registry
 
 from lepton_env.core import Action, Model, StepOutput

@@ -31,10 +31,11 @@ Where things live:
 * :mod:`~lepton_env.kernel.indices`: KPI rows, modes, moves and phase columns by name.
 * :mod:`~lepton_env.kernel.borrowed`: reference-free views of the structures.
 
-Numba's cache (``cache=True``) checks only the source file of the function it compiled:
-after editing a phase or a mechanism, the cached loops of :mod:`~lepton_env.kernel.batch`
-still hold the old code until that file changes or the cache is cleared (the
-``__pycache__`` folders, or ``NUMBA_CACHE_DIR``).
+Numba's cache (``cache=True``) would check only the source file of the function it
+compiled, so an edit to a phase or a mechanism would leave the cached loops of
+:mod:`~lepton_env.kernel.batch` running the old code; :mod:`lepton_env.compile_cache`
+stamps every compiled function with all the compiled sources instead, so any such edit
+recompiles them.
 """
 
 from __future__ import annotations
