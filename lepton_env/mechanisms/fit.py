@@ -9,7 +9,8 @@ whose standard deviation grows with psychic distance ``D_r`` (a stated assumptio
 farther the market, the less the firm knows about it; Johanson & Vahlne 1977).
 ``z`` is a standard normal, or a two-point draw ``+-1`` with probability 1/2 each
 (``fit_two_point``: the discrete ``toy_pilot``, whose exact Bayes-optimal value is
-computed by expectimax in :mod:`lepton_env.agents.oracle`); both have mean 0 and variance 1.
+computed by expectimax in :mod:`lepton_env.agents.players.oracle`); both have mean 0 and
+variance 1.
 The fit enters the attraction ``exp(U)`` multiplicatively, so its spread alone would raise
 the expected attraction by ``E[exp(sigma z)]``: the offset ``c(sigma) = ln E[exp(sigma z)]``
 (``sigma^2 / 2`` for a normal draw, the log-normal mean; ``ln cosh(sigma)`` for the
@@ -63,7 +64,7 @@ def spread_offset(sd: float, two_point: bool) -> float:
     """``c(sigma) = ln E[exp(sigma z)]``: ``sigma^2 / 2`` (normal), ``ln cosh(sigma)`` (+-1),
     the latter rounded to a multiple of ``2^-10`` so that with dyadic ``mu`` and ``sigma`` the
     fit's two values and its signals stay exact in binary floating point (the exact oracle,
-    :func:`lepton_env.agents.oracle.solve_bayes`, enumerates them); ``E[exp(phi)]`` is then
+    :func:`lepton_env.agents.players.oracle.solve_bayes`, enumerates them); ``E[exp(phi)]`` is then
     ``exp(mu)`` within 0.05%."""
     if two_point:
         return np.round(np.log(np.cosh(sd)) * 1024.0) / 1024.0
