@@ -104,7 +104,8 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
         "Market fit, learned by being there (Johanson & Vahlne 1977, 2009; DeGroot 1970)",
         {
             "fit_prior_mean": f"{_A}: mu, the fit a firm expects abroad (utility added to "
-            "its attraction).",
+            "its attraction); the fit is drawn mu - c(sigma) + sigma z with c = ln E[exp(sigma "
+            "z)], so E[exp(fit)] = exp(mu) at every distance.",
             "fit_prior_sd": f"{_A}: sigma_0, uncertainty about a market at distance 0.",
             "fit_prior_sd_distance": "Uncertainty grows with psychic distance (Johanson & "
             f"Vahlne 1977); the slope sigma_D is an {_A.lower()}.",

@@ -25,10 +25,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lepton_env import rng
-from lepton_env.core import Model
-from lepton_env.envs.actions import DiscreteActions
+from lepton_env.core import Action, Model
+from lepton_env.envs.actions import DiscreteActions, MultiDiscreteActions
 from lepton_env.params import Params
 from lepton_env.scenarios import make_params
+from lepton_env.types import NUM_MOVES
 
 #: Largest frontier the enumeration accepts before refusing (memory guard).
 MAX_FRONTIER = 5_000_000
@@ -181,8 +182,8 @@ class OracleAgent:
 class _Chain:
     """One uncertain region's beliefs ``P(fit = high)`` reachable from 1/2, and their moves."""
 
-    low: float  # mu - sigma, as the kernel stores it
-    high: float  # mu + sigma
+    low: float  # mu - c - sigma, as the kernel stores it
+    high: float  # mu - c + sigma
     beliefs: NDArray[np.float64]  # (B,) the reachable beliefs, 1/2 first
     transition: NDArray[np.float64]  # (T, B, B) P(belief j next | belief i, precision k)
     outcomes: dict[tuple[int, int], list[tuple[float, int]]]  # (k, i) -> [(signal, j)]
@@ -233,11 +234,12 @@ class BayesResult:
 
 @dataclass(frozen=True)
 class _FitWorlds:
-    """The fit vectors of a two-point prior: every combination of ``mu +- sigma_u`` over the
+    """The fit vectors of a two-point prior: every combination of ``mu - c_u +- sigma_u``
+    (``c_u = ln cosh(sigma_u)``, :func:`lepton_env.mechanisms.fit.spread_offset`) over the
     uncertain regions ``u``, each with probability ``2^-U``."""
 
     regions: NDArray[np.intp]  # (U,) region indices with an uncertain fit
-    low: NDArray[np.float64]  # (U,) mu - sigma_u as the kernel stores it (float32)
+    low: NDArray[np.float64]  # (U,) mu - c_u - sigma_u as the kernel stores it (float32)
     high: NDArray[np.float64]  # (U,)
     fits: NDArray[np.float32]  # (W, R) market_fit of each world, W = 2^U, the first region
     # of ``regions`` the most significant bit (``itertools.product`` order)
@@ -258,7 +260,8 @@ def _fit_worlds(params: Params, state: Any) -> _FitWorlds:
     )
     foreign = np.arange(params.num_regions) != params.home_region
     regions = np.flatnonzero(foreign & (sd > 0))
-    mean = params.fit_prior_mean
+    # as the kernel draws it (lepton_env.kernel.initial): mu - c(sigma) +- sigma, in float32
+    mean = params.fit_prior_mean - np.asarray(fit.spread_offset(sd[regions], True))
     low = np.asarray(mean - sd[regions], dtype=np.float32).astype(np.float64)
     high = np.asarray(mean + sd[regions], dtype=np.float32).astype(np.float64)
     fits = np.repeat(state.market_fit[:1], 2**regions.size, axis=0)
@@ -344,6 +347,7 @@ def solve_bayes(
     scenario: str | Params = "toy_pilot",
     seed: int = 0,
     model: Model | None = None,
+    codec: Any = None,
     **overrides: Any,
 ) -> BayesResult:
     """The exact Bayes-optimal expected return of a scenario whose only randomness is a
@@ -360,6 +364,8 @@ def solve_bayes(
     (nodes x beliefs) filled backwards, batched over nodes. The same tree gives the
     clairvoyant value ``E_f[max_plan G_f]``, the best open-loop plan ``max_plan E_f[G_f]``
     and the uniformly random valid-move policy's expectation.
+    ``codec`` (default: the Single face's) maps the tree's actions to the model's
+    (``masks``, ``decode``, ``mask_size``); :func:`solve_multi` passes one region's moves.
     Raises :class:`NotDeterministicError` if anything else is random and ``ValueError`` if
     which moves are valid (or bankruptcy) depends on the fit: the enumeration would then
     need the fit to know the actions.
@@ -374,7 +380,7 @@ def solve_bayes(
         )
     if params.fit_two_point != 1:
         raise NotDeterministicError("solve_bayes needs fit_two_point = 1 (a two-point prior)")
-    codec = DiscreteActions(params)
+    codec = codec or DiscreteActions(params)
     actions = codec.mask_size
     root = model.reset(rng.episode_key(np.array([seed]), params.seed_offset))
     if np.any(root.entry_mode[0, np.arange(params.num_regions) != params.home_region] != 0):
@@ -415,9 +421,11 @@ def solve_bayes(
             raise ValueError("bankruptcy depends on the fit: give the scenario more cash")
         done = done[0]
         new = output.state
+        # the quarter's signal comes from the mode served in it (lepton_env.kernel.
+        # phases_books._settle): here that of the new state, as nothing closes, suspends
+        # or fails in a scenario whose only randomness is the fit
         served = np.where(new.build_quarters > 0, new.interim_mode, new.entry_mode)
-        open_ = (new.closed_quarters == 0) & (new.suspended_quarters == 0)
-        tau = np.where(open_, params.fit_signal_precision[served], 0.0)[:, worlds.regions]
+        tau = params.fit_signal_precision[served][:, worlds.regions]
         tau = tau.reshape(count, children, -1)
         if not np.all(tau == tau[:1]):
             raise ValueError("the signals' precision depends on the fit")
@@ -503,11 +511,17 @@ class BayesOracleAgent:
     exact two-point posterior. Its recurrent ``state`` is a list of per-env trackers.
     """
 
-    def __init__(self, scenario: str | Params = "toy_pilot", seed: int = 0, **overrides: Any):
+    def __init__(
+        self,
+        scenario: str | Params = "toy_pilot",
+        seed: int = 0,
+        result: BayesResult | None = None,
+        **overrides: Any,
+    ):
         from lepton_env.observation import REGION_FEATURES
 
         self.params = make_params(scenario, **overrides)
-        self.result = solve_bayes(self.params, seed=seed)
+        self.result = result or solve_bayes(self.params, seed=seed)
         names = [f.name for f in REGION_FEATURES]
         width = len(names)
         self._belief_columns = [
@@ -571,3 +585,252 @@ class BayesOracleAgent:
     def learn(self, total_timesteps: int, callback: Any = None, **kwargs: Any) -> BayesOracleAgent:
         """Nothing to learn: the policy is exact."""
         return self
+
+
+# ---------------------------------------------------------------------- MultiDiscrete face
+@dataclass(frozen=True)
+class _RegionMoves:
+    """A codec of one region's moves on the MultiDiscrete face: the tree's action ``a`` is
+    move ``a`` in ``region``, HOLD elsewhere, R&D at ``level`` (its start: a plan that never
+    changes it)."""
+
+    params: Params
+    region: int
+    level: int
+
+    @property
+    def mask_size(self) -> int:
+        return NUM_MOVES
+
+    def masks(self, valid: NDArray[np.bool_], rnd: NDArray[np.float32]) -> NDArray[np.bool_]:
+        return valid[:, self.region, :]
+
+    def decode(self, actions: NDArray[np.int64]) -> Action:
+        return MultiDiscreteActions(self.params).decode(self.joint(actions))
+
+    def joint(self, actions: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The MultiDiscrete actions ``(n, R + 1)`` of the tree's actions ``(n,)``."""
+        full = np.zeros((actions.size, self.params.num_regions + 1), dtype=np.int64)
+        full[:, self.region] = actions
+        full[:, -1] = self.level
+        return full
+
+
+@dataclass(frozen=True)
+class MultiOracleResult:
+    """The exact optimum of the MultiDiscrete face (a move in every region each quarter)."""
+
+    optimal_return: float  # base + sum over regions of (the region's optimum - base)
+    base_return: float  # holding everywhere, R&D at its start
+    region_returns: tuple[float, ...]  # per region, its optimum with HOLD elsewhere
+    joint_return: float  # the regions' optimal policies played together (mean over seeds)
+    joint_se: float  # its standard error (0 for a deterministic scenario)
+    joint_seeds: int
+    rnd_schedules: int  # R&D schedules searched (deterministic: every open-loop one)
+    best_rnd: tuple[int, ...]  # the optimal R&D level per quarter
+    plan: tuple[tuple[int, ...], ...]  # deterministic: the optimal actions (T, R + 1)
+    nodes: int
+
+
+def _rnd_schedules(params: Params) -> NDArray[np.int64]:
+    import itertools
+
+    return np.array(list(itertools.product(range(params.rnd_levels), repeat=params.horizon)))
+
+
+def _region_optimum(
+    model: Model, root: Any, region: int, schedules: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], int]:
+    """Every sequence of moves in ``region`` (HOLD elsewhere) under every R&D schedule
+    ``(S, T)`` of a deterministic scenario: per schedule the best return, its moves (S, T)
+    and the all-HOLD return."""
+    params = model.params
+    codec = MultiDiscreteActions(params)
+    count, horizon = schedules.shape
+    state = root.take(np.zeros(count, dtype=np.intp))
+    schedule = np.arange(count)
+    returns = np.zeros(count)
+    history = np.zeros((count, 0), dtype=np.int64)
+    best = np.full(count, -np.inf)
+    best_moves = np.zeros((count, horizon), dtype=np.int64)
+    held = np.full(count, np.nan)
+    nodes = 0
+    for t in range(horizon):
+        valid = model.valid_moves(state)[:, region, :]
+        parent, move = np.nonzero(valid)
+        if parent.size > MAX_FRONTIER:
+            raise ValueError(f"the frontier of region {region} has {parent.size} nodes")
+        action = np.zeros((parent.size, params.num_regions + 1), dtype=np.int64)
+        action[:, region] = move
+        action[:, -1] = schedules[schedule[parent], t]
+        output = model.step(state.take(parent), codec.decode(action))
+        nodes += parent.size
+        returns = returns[parent] + output.reward
+        history = np.concatenate([history[parent], move[:, None]], axis=1)
+        schedule = schedule[parent]
+        done = output.terminated | output.truncated
+        for row in np.flatnonzero(done):
+            k = schedule[row]
+            if not history[row].any():
+                held[k] = returns[row]
+            if returns[row] > best[k]:
+                best[k] = returns[row]
+                best_moves[k] = _pad(history[row : row + 1], horizon)[0]
+        alive = np.flatnonzero(~done)
+        if alive.size == 0:
+            break
+        state = output.state.take(alive)
+        returns, history, schedule = returns[alive], history[alive], schedule[alive]
+    return best, best_moves, held, nodes
+
+
+def solve_multi(
+    scenario: str | Params = "toy",
+    seed: int = 0,
+    joint_seeds: int = 4096,
+    **overrides: Any,
+) -> MultiOracleResult:
+    """The exact optimum of the MultiDiscrete face, where a quarter's action is a move in
+    every region and an R&D level, by decomposition over regions.
+
+    Once funding does not bind and nothing couples the regions (no experiential spillover,
+    ``toy`` and ``toy_pilot``), a quarter's profit and the terminal value are sums over
+    regions of terms that depend on that region's moves and the firm's product quality
+    only, so given the R&D schedule the joint optimum is
+        ``G* = G_hold + sum_r (G*_r - G_hold)``
+    with ``G*_r`` region ``r``'s optimum with HOLD elsewhere (home included). A
+    deterministic scenario (``toy``): every open-loop R&D schedule (``L^T``), each region's
+    move sequences enumerated under each (batched). A hidden two-point fit (``toy_pilot``):
+    the fits and signals are independent across regions, so each region's Bayes-optimal
+    policy (:func:`solve_bayes` over that region's moves) is found alone, with R&D held at
+    its start. The decomposition is checked against joint play: the regions' optimal
+    policies played together on one model, every region at once (the plan itself when
+    deterministic, the policies over ``joint_seeds`` seeds otherwise), must return ``G*``;
+    a joint return below it (funding binding, a coupling) is reported in the result.
+    """
+    model = Model(make_params(scenario, **overrides))
+    params = model.params
+    regions = list(range(params.num_regions))
+    random_parts = _is_deterministic(params)
+    if params.experience_distance_rate or params.experience_precision_rate:
+        raise ValueError("solve_multi needs regions that do not teach each other")
+    root = model.reset(rng.episode_key(np.array([seed]), params.seed_offset))
+    start = round(params.initial_rnd * (params.rnd_levels - 1))
+    if not random_parts:
+        schedules = _rnd_schedules(params)
+        per_region = [_region_optimum(model, root, r, schedules) for r in regions]
+        held = per_region[0][2]
+        totals = held + sum(best - held for best, _, _, _ in per_region)
+        k = int(np.argmax(totals))
+        plan = np.stack([moves[k] for _, moves, _, _ in per_region] + [schedules[k]], axis=1)
+        joint = _play_plan(model, root, plan)
+        hold_index = int(np.flatnonzero((schedules == start).all(axis=1))[0])
+        return MultiOracleResult(
+            optimal_return=float(totals[k]),
+            base_return=float(held[hold_index]),
+            region_returns=tuple(float(best[k]) for best, _, _, _ in per_region),
+            joint_return=joint,
+            joint_se=0.0,
+            joint_seeds=1,
+            rnd_schedules=len(schedules),
+            best_rnd=tuple(int(x) for x in schedules[k]),
+            plan=tuple(tuple(int(x) for x in row) for row in plan),
+            nodes=sum(n for _, _, _, n in per_region),
+        )
+    results = [
+        solve_bayes(params, seed=seed, model=model, codec=_RegionMoves(params, r, start))
+        for r in regions
+    ]
+    base = float(_play_plan(model, root, np.zeros((params.horizon, len(regions) + 1), int)))
+    optimum = base + sum(result.bayes_return - base for result in results)
+    joint, se = _play_bayes_jointly(model, results, start, joint_seeds)
+    return MultiOracleResult(
+        optimal_return=optimum,
+        base_return=base,
+        region_returns=tuple(result.bayes_return for result in results),
+        joint_return=joint,
+        joint_se=se,
+        joint_seeds=joint_seeds,
+        rnd_schedules=1,
+        best_rnd=(start,) * params.horizon,
+        plan=(),
+        nodes=sum(result.nodes for result in results),
+    )
+
+
+def _play_plan(model: Model, root: Any, plan: NDArray[np.int64]) -> float:
+    """The return of a MultiDiscrete plan ``(T, R + 1)`` played from ``root``."""
+    codec = MultiDiscreteActions(model.params)
+    state, total = root, 0.0
+    for row in plan:
+        output = model.step(state, codec.decode(row[None, :].astype(np.int64)))
+        total += float(output.reward[0])
+        if output.terminated[0] or output.truncated[0]:
+            break
+        state = output.state
+    return total
+
+
+def _play_bayes_jointly(
+    model: Model, results: list[BayesResult], level: int, seeds: int
+) -> tuple[float, float]:
+    """Every region's Bayes-optimal policy played at once, each reading the observation
+    (:class:`BayesOracleAgent`), over ``seeds`` episodes: the mean return and its error."""
+    params = model.params
+    codec = MultiDiscreteActions(params)
+    from lepton_env.observation import encode_flat
+
+    agents = [BayesOracleAgent(params, result=result) for result in results]
+    state = model.reset(rng.episode_key(np.arange(seeds), params.seed_offset))
+    observation = encode_flat(model, state)
+    trackers: list[Any] = [None] * len(agents)
+    total = np.zeros(seeds)
+    alive = np.ones(seeds, dtype=bool)
+    for t in range(params.horizon):
+        action = np.zeros((seeds, params.num_regions + 1), dtype=np.int64)
+        action[:, -1] = level
+        for r, agent in enumerate(agents):
+            moves, trackers[r] = agent.predict(
+                observation, trackers[r], episode_start=np.full(seeds, t == 0)
+            )
+            action[:, r] = moves
+        output = model.step(state, codec.decode(action))
+        total += np.where(alive, output.reward, 0.0)
+        alive &= ~(output.terminated | output.truncated)
+        state, observation = output.state, output.observation
+    return float(total.mean()), float(total.std(ddof=1) / np.sqrt(seeds))
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """``python -m lepton_env.agents.players.oracle [scenario ...]``: the exact optima of each
+    scenario on both faces (Single and MultiDiscrete), with the MultiDiscrete one checked
+    against joint play; prints a Markdown table (the one in docs/benchmarks.md)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("scenarios", nargs="*", default=["toy", "toy_pilot"])
+    parser.add_argument("--joint-seeds", type=int, default=4096)
+    args = parser.parse_args(argv)
+    rows: dict[str, Any] = {}
+    print("| scenario | Single face | MultiDiscrete face | joint play of its policies | R&D |")
+    print("| --- | --- | --- | --- | --- |")
+    for name in args.scenarios:
+        params = make_params(name)
+        single: Any = solve_bayes(params) if params.fit_two_point else solve(params)
+        multi = solve_multi(params, joint_seeds=args.joint_seeds)
+        se = f" +- {multi.joint_se:.3f} ({multi.joint_seeds} seeds)" if multi.joint_se else ""
+        rnd = (
+            f"every schedule ({multi.rnd_schedules}); best {multi.best_rnd}"
+            if multi.rnd_schedules > 1
+            else f"held at level {multi.best_rnd[0]}"
+        )
+        print(
+            f"| {name} | {single.optimal_return:.3f} | {multi.optimal_return:.3f} "
+            f"| {multi.joint_return:.3f}{se} | {rnd} |"
+        )
+        rows[name] = {"single": single.optimal_return, "multi": multi}
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -122,12 +122,11 @@ def _reset_firm(p: Any, s: Any, b: int, i: int, f: int, key: int | np.uint64) ->
 @njit(cache=True, inline="always")
 def _draw_fit(p: Any, s: Any, i: int, f: int, r: int, key: int | np.uint64) -> None:
     """Hidden fit and prior belief of firm ``f`` (row ``i``, own key ``key``) in region ``r`` at
-    reset (:mod:`lepton_env.mechanisms.fit`): ``phi = mu + sigma z`` with
-    ``sigma = sigma_0 + sigma_D D_r``; its home's fit is 0 and known."""
-    mean, sd = (
-        p.fit_prior_mean,
-        fit.prior_sd(p.fit_prior_sd, p.fit_prior_sd_distance, np.float64(s.psychic_distance[i, r])),
-    )
+    reset (:mod:`lepton_env.mechanisms.fit`): ``phi = mu - c(sigma) + sigma z`` with
+    ``sigma = sigma_0 + sigma_D D_r`` and ``c`` the offset that makes ``E[exp(phi)] =
+    exp(mu)``; its home's fit is 0 and known."""
+    sd = fit.prior_sd(p.fit_prior_sd, p.fit_prior_sd_distance, np.float64(s.psychic_distance[i, r]))
+    mean = p.fit_prior_mean - fit.spread_offset(sd, p.fit_two_point != 0)
     if r == p.firm_home[f]:
         mean, sd = 0.0, 0.0
     hidden = mean

@@ -86,6 +86,8 @@ def _settle(
             suspended = p.suspension_quarters
             w.counts[_SUSPENSIONS, i] += 1
     out.suspended_quarters[oi, r] = suspended
+    # the signal of the quarter (mechanisms.fit) comes from the quarter served, as the revenue
+    w.precisions[f, r] = p.fit_signal_precision[served] if serving else 0.0
 
     if serving and served == _PARTNERSHIP:
         held = np.float64(s.partner_quality[b, r, max(held_partner, 0)])
@@ -126,20 +128,24 @@ def _learn(
 ) -> None:
     """Signals and experiential knowledge of a quarter for firm ``f`` (own key ``key``), on the
     new state ``out`` (its row ``o``):
-    each served foreign region sends a signal of its mode's precision and the belief takes the
+    each foreign region served in the quarter (revenue earned: present, not building from
+    nothing, not closed, not suspended at its start) sends a signal of the served mode's
+    precision (``_settle`` records it) and the belief takes the
     normal-normal update; then every other served foreign region moves it closer and narrows
     its belief by their similarity (:mod:`lepton_env.mechanisms.fit`). A region's own signal
     comes first and spillover precisions add, so region order does not matter.
 
-    ``precisions`` (R,) and ``served_regions`` (R,) are scratch: the served foreign regions'
-    indices, in region order, go to the front of ``served_regions``."""
+    ``precisions`` (R,) are the quarter's precisions by region, as ``_settle`` wrote them;
+    ``served_regions`` (R,) is scratch: the served foreign regions' indices, in region order,
+    go to the front of it."""
     regions = out.entry_mode.shape[1]
     home = p.firm_home[f]
     spills = p.experience_precision_rate != 0.0 or p.experience_distance_rate != 0.0
     count = 0
     uncertain = False  # a served region whose fit is not known yet
     for j in range(regions):
-        precisions[j] = 0.0 if j == home else _signal_precision(p, out, o, j)
+        if j == home:
+            precisions[j] = 0.0  # the home fit is known
         if precisions[j] != 0.0:
             served_regions[count] = j
             count += 1
@@ -175,18 +181,6 @@ def _learn(
             out.psychic_distance[o, r] = np.float64(out.psychic_distance[o, r]) * closeness
         else:
             out.fit_variance[o, r] = variance
-
-
-@njit(cache=True, inline="always")
-def _signal_precision(p: Any, out: Any, o: int, r: int) -> float:
-    """``tau`` of the signal region ``r`` sends this quarter: the served mode's precision,
-    0 where the firm does not serve (absent, building, closed or suspended)."""
-    served = entry.serving_mode(
-        int(out.entry_mode[o, r]), int(out.interim_mode[o, r]), int(out.build_quarters[o, r])
-    )
-    if out.closed_quarters[o, r] > 0 or out.suspended_quarters[o, r] > 0:
-        return 0.0
-    return p.fit_signal_precision[served]
 
 
 @njit(cache=True, inline="always")

@@ -112,7 +112,7 @@ def _step_env(p: Any, s: Any, b: int, out: Any, o: int, w: Any, known: bool) -> 
     for f in range(firms):
         i, oi = b * firms + f, o * firms + f
         if w.flags[f, _ACTIVE]:
-            _learn(p, out, oi, f, w.keys[f, _KEY], quarter, w.precisions, w.served_regions)
+            _learn(p, out, oi, f, w.keys[f, _KEY], quarter, w.precisions[f], w.served_regions)
             _finance(p, s, w, i, out, oi, firms)
         else:
             w.money[_CASH, i] = s.cash[i]

@@ -71,9 +71,10 @@ def _ref(s: Any) -> StateRef:
 @njit(cache=True)
 def _scratch(s: Any) -> Any:
     """Per-thread work rows: competitor utilities, observation columns, move costs and masks
-    per firm, the potentials of the regions, their fit-signal precisions and the served ones;
-    per firm its utility, target share, serving status and mode, the values passed between
-    phases and its streams; and the partner candidates taken."""
+    per firm, the potentials of the regions, per firm the fit-signal precision of each region
+    in the quarter (0 where it did not serve) and the served regions; per firm its utility,
+    target share, serving status and mode, the values passed between phases and its
+    streams; and the partner candidates taken."""
     regions = s.entry_mode.shape[1]
     firms = s.cash.shape[0] // s.quarter.shape[0]
     return (
@@ -82,7 +83,7 @@ def _scratch(s: Any) -> Any:
         np.empty(NUM_MOVES),
         np.empty(NUM_MOVES, dtype=np.bool_),
         np.empty(regions),
-        np.empty(regions),
+        np.zeros((firms, regions)),
         np.empty(regions, dtype=np.int64),
         np.empty(firms, dtype=np.float32),
         np.empty(firms),

@@ -3,16 +3,24 @@
 Each region ``r`` has a hidden product-market fit ``phi_r`` (utility units) that adds
 to the firm's attraction there (:func:`lepton_env.mechanisms.share.attraction`):
     ``U_firm,r = b_q quality_eff + b_b ln(1 + brand) + b_l localization - b_p ln(price) + phi_r``
-It is drawn once per episode from the prior ``phi_r = mu_r + sigma_r z``, whose
-standard deviation grows with psychic distance ``D_r`` (a stated assumption: the
-farther the market, the less the firm knows about it; Johanson & Vahlne 1977):
-    ``sigma_r = sigma_0 + sigma_D D_r``
+It is drawn once per episode from the prior
+    ``phi_r = mu - c(sigma_r) + sigma_r z``,  ``sigma_r = sigma_0 + sigma_D D_r``
+whose standard deviation grows with psychic distance ``D_r`` (a stated assumption: the
+farther the market, the less the firm knows about it; Johanson & Vahlne 1977).
 ``z`` is a standard normal, or a two-point draw ``+-1`` with probability 1/2 each
 (``fit_two_point``: the discrete ``toy_pilot``, whose exact Bayes-optimal value is
-computed by expectimax in :mod:`lepton_env.agents.players.oracle`). Both have mean 0
-and variance 1, so the prior mean and variance are ``mu_r`` and ``sigma_r^2`` either way.
+computed by expectimax in :mod:`lepton_env.agents.players.oracle`); both have mean 0 and
+variance 1.
+The fit enters the attraction ``exp(U)`` multiplicatively, so its spread alone would raise
+the expected attraction by ``E[exp(sigma z)]``: the offset ``c(sigma) = ln E[exp(sigma z)]``
+(``sigma^2 / 2`` for a normal draw, the log-normal mean; ``ln cosh(sigma)`` for the
+two-point draw, to ``2^-10``) makes ``E[exp(phi_r)] = exp(mu)`` at every distance.
+Distance widens the spread of the fit's effect, never its mean (with ``mu = 0``,
+``E[exp(phi)] = 1``); since the logit share is concave in the attraction, the spread alone
+lowers the expected share.
 
-The firm holds a belief ``(m_r, v_r)``, starting at the prior ``(mu_r, sigma_r^2)``.
+The firm holds a belief ``(m_r, v_r)``, starting at the prior
+``(mu - c(sigma_r), sigma_r^2)``.
 Each quarter it serves region ``r`` in mode ``e`` it observes a signal
 ``y = phi_r + tau_e^(-1/2) e`` (``e`` standard normal or two-point, as ``z``) whose
 precision ``tau_e`` grows with the depth of the mode (a pilot learns least), and
@@ -41,6 +49,7 @@ costly commitment is worth making, an option a firm that commits at once forgoes
 
 from __future__ import annotations
 
+import numpy as np
 from numba import vectorize
 
 
@@ -48,6 +57,18 @@ from numba import vectorize
 def prior_sd(base_sd: float, distance_sd: float, distance: float) -> float:
     """``sigma_r = sigma_0 + sigma_D D_r``: the prior's standard deviation."""
     return base_sd + distance_sd * distance
+
+
+@vectorize(cache=True)
+def spread_offset(sd: float, two_point: bool) -> float:
+    """``c(sigma) = ln E[exp(sigma z)]``: ``sigma^2 / 2`` (normal), ``ln cosh(sigma)`` (+-1),
+    the latter rounded to a multiple of ``2^-10`` so that with dyadic ``mu`` and ``sigma`` the
+    fit's two values and its signals stay exact in binary floating point (the exact oracle,
+    :func:`lepton_env.agents.players.oracle.solve_bayes`, enumerates them); ``E[exp(phi)]`` is then
+    ``exp(mu)`` within 0.05%."""
+    if two_point:
+        return np.round(np.log(np.cosh(sd)) * 1024.0) / 1024.0
+    return 0.5 * sd * sd
 
 
 @vectorize(cache=True)

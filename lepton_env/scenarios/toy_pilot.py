@@ -1,9 +1,11 @@
 """``toy_pilot``: ``toy`` with a hidden two-point product-market fit in each foreign region.
 
-The fit of region ``r`` is ``mu +- sigma_r`` with probability 1/2 each, ``sigma_r = 4 D_r``
-(``near``: D = 0.25, fit -1 or +1; ``far``: D = 0.5, fit -2 or +2), and each quarter
+The fit of region ``r`` is ``mu - c_r +- sigma_r`` with probability 1/2 each, ``sigma_r = 4 D_r``
+(``near``: D = 0.25, sigma 1; ``far``: D = 0.5, sigma 2) and ``c_r = ln cosh(sigma_r)`` (to
+``2^-10``; :func:`lepton_env.mechanisms.fit.spread_offset`), so the fit's mean effect on the
+attraction is nil: ``near`` -1.434 or +0.566, ``far`` -3.325 or +0.675. Each quarter
 served sends a signal ``fit +- tau_mode^(-1/2)`` (two-point as well): a pilot (tau = 1) in
-``near`` reveals the fit with probability 1/2 a quarter (signals -2 or +2; 0 is
+``near`` reveals the fit with probability 1/2 a quarter (the signal's middle value is
 uninformative), every other served mode, and a pilot in ``far``, reveals it at once.
 Partnership entry costs $25M, acquisitions are priced out ($1e6M: the choice is pilot,
 partnership or greenfield) and, as in ``toy``, the terminal valuation is the positions'

@@ -1,10 +1,13 @@
 """Fixed entry policies for the value-of-information tests, run on the batched core.
 
-Each policy acts in one foreign ``region`` only and reads nothing but the observation
-(the belief features ``fit_belief``), as an agent would.
+Each policy acts in one foreign region of each row only and reads nothing but the
+observation (the belief feature ``fit_belief``), as an agent would. Every (region, policy)
+pair plays the same seeds in one batch, so differences between policies are paired.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,47 +18,56 @@ from lepton_env.features import REGION_FEATURES
 from lepton_env.observation import encode_flat
 from lepton_env.types import EntryMode, Move
 
-_BELIEF = [f.name for f in REGION_FEATURES].index("fit_belief")
-_MODE = {m: [f.name for f in REGION_FEATURES].index(f"mode_{m.name.lower()}") for m in EntryMode}
-POLICIES = ("never", "commit", "pilot_then_scale")
+_NAMES = [f.name for f in REGION_FEATURES]
+_BELIEF = _NAMES.index("fit_belief")
+_MODE = {m: _NAMES.index(f"mode_{m.name.lower()}") for m in EntryMode}
+#: ``never`` holds; ``commit`` enters the full mode at quarter 0 and holds it; ``pilot``
+#: pilots at quarter 0 and pilots for ever; ``pilot_then_scale`` pilots at quarter 0, then
+#: upgrades to the full mode once the belief's mean is above the prior's and exits once it
+#: is below (it keeps piloting while the signals say nothing).
+POLICIES = ("never", "commit", "pilot", "pilot_then_scale")
 
 
 def returns(
     model: Model,
-    policy: str,
-    region: int,
+    regions: Sequence[int],
     seeds: NDArray[np.int64],
     full_mode: Move = Move.ENTER_PARTNERSHIP,
-) -> NDArray[np.float64]:
-    """Episode returns of ``policy`` in ``region``, one per seed (every seed in one batch).
-
-    ``never`` holds; ``commit`` enters ``full_mode`` at quarter 0; ``pilot_then_scale``
-    pilots at quarter 0, then upgrades to ``full_mode`` once the belief mean is above the
-    prior mean and exits once it is below (it keeps piloting while the signals say nothing).
-    """
+) -> dict[tuple[int, str], NDArray[np.float64]]:
+    """Episode returns of every policy of :data:`POLICIES` in each region of ``regions``,
+    one per seed, all in one batch: ``{(region, policy): (seeds,)}``."""
     params = model.params
-    width = len(REGION_FEATURES)
-    prior_mean = params.fit_prior_mean
-    state = model.reset(rng.episode_key(seeds, params.seed_offset))
+    width = len(_NAMES)
+    pairs = [(r, name) for r in regions for name in POLICIES]
+    n = seeds.size
+    rows = n * len(pairs)
+    region_of = np.repeat([r for r, _ in pairs], n)
+    policy_of = np.repeat([name for _, name in pairs], n)
+    index = np.arange(rows)
+    state = model.reset(rng.episode_key(np.tile(seeds, len(pairs)), params.seed_offset))
     observation = encode_flat(model, state)
-    total = np.zeros(seeds.size)
-    alive = np.ones(seeds.size, dtype=bool)
+    prior_mean = observation[index, region_of * width + _BELIEF].copy()
+    scales = policy_of == "pilot_then_scale"
+    enters = {"commit": full_mode, "pilot": Move.ENTER_PILOT, "pilot_then_scale": Move.ENTER_PILOT}
+    total = np.zeros(rows)
+    alive = np.ones(rows, dtype=bool)
     for quarter in range(params.horizon):
-        moves = np.zeros((seeds.size, params.num_regions), dtype=np.int8)
-        if quarter == 0 and policy == "commit":
-            moves[:, region] = full_mode
-        elif quarter == 0 and policy == "pilot_then_scale":
-            moves[:, region] = Move.ENTER_PILOT
-        elif quarter > 0 and policy == "pilot_then_scale":
-            column = observation[:, region * width : (region + 1) * width]
-            piloting = column[:, _MODE[EntryMode.PILOT]] == 1
-            belief = column[:, _BELIEF]
-            moves[piloting & (belief > prior_mean + 1e-6), region] = full_mode
-            moves[piloting & (belief < prior_mean - 1e-6), region] = Move.EXIT
-        action = Action.hold(seeds.size, params.num_regions)
-        output = model.step(state, Action(moves, action.marketing, action.localization,
-                                          action.compliance, action.rnd))  # fmt: skip
+        moves = np.zeros((rows, params.num_regions), dtype=np.int8)
+        if quarter == 0:
+            for name, move in enters.items():
+                moves[policy_of == name, region_of[policy_of == name]] = move
+        else:
+            piloting = observation[index, region_of * width + _MODE[EntryMode.PILOT]] == 1
+            belief = observation[index, region_of * width + _BELIEF]
+            up = scales & piloting & (belief > prior_mean + 1e-6)
+            down = scales & piloting & (belief < prior_mean - 1e-6)
+            moves[up, region_of[up]] = full_mode
+            moves[down, region_of[down]] = Move.EXIT
+        hold = Action.hold(rows, params.num_regions)
+        output = model.step(
+            state, Action(moves, hold.marketing, hold.localization, hold.compliance, hold.rnd)
+        )
         total += np.where(alive, output.reward, 0.0)
         alive &= ~(output.terminated | output.truncated)
         state, observation = output.state, output.observation
-    return total
+    return {pair: total[i * n : (i + 1) * n] for i, pair in enumerate(pairs)}

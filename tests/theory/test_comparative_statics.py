@@ -74,6 +74,28 @@ def test_psychic_distance_lowers_share_and_localization_closes_the_gap() -> None
     assert clearly_less(near_localized - far_localized, near_plain - far_plain)
 
 
+def test_psychic_distance_lowers_share_at_the_defaults() -> None:
+    """The same at the defaults, where the fit's spread and experiential learning grow with
+    distance too: the fit has no mean effect on the attraction (lepton_env.mechanisms.fit),
+    so its wider spread cannot make distance an advantage (with the spread's mean effect
+    ``exp(sigma^2 / 2)`` left in, far regions took more share). Localization does not close
+    this gap: the fit's spread, which it leaves, costs more share the higher the share."""
+    runs = {}
+    for distance in (0.2, 0.8):
+        setting = {"psychic_distance": foreign_at("psychic_distance", distance)}
+        (runs[distance],) = play(
+            [entering(Move.ENTER_GREENFIELD)],
+            initial_cash=1e5,
+            seeds=range(20_000, 20_256),
+            **setting,
+        )
+    near, far = runs[0.2], runs[0.8]
+    assert clearly_less(far.present_values, near.present_values)
+    # the share gap is small (0.0019 +- 0.0005 on these seeds): three standard errors
+    share = {d: run.market_share[:, LAST, FOREIGN].mean(axis=1) for d, run in runs.items()}
+    assert clearly_less(share[0.8], share[0.2], errors=3.0)
+
+
 def test_partner_quality_makes_partnerships_worth_more_and_fail_less() -> None:
     """Partner selection (Geringer 1991): a better partner adds value and stays."""
     runs = {}

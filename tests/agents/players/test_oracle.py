@@ -8,9 +8,12 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from lepton_env import rng
 from lepton_env.agents.comparison.episodes import evaluate_policy_episodes
 from lepton_env.agents.players.oracle import OracleAgent, solve
+from lepton_env.core import Model
 from lepton_env.envs.expansion import LeptonExpansionEnv
+from lepton_env.scenarios import make_params
 
 
 def brute_force(env: LeptonExpansionEnv) -> tuple[float, float, int]:
@@ -111,3 +114,29 @@ def test_oracle_refuses_a_tree_too_large(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(lepton_env.agents.players.oracle, "MAX_FRONTIER", 50)
     with pytest.raises(ValueError, match="MAX_FRONTIER"):
         solve("toy")
+
+
+def test_multidiscrete_optimum_is_its_decomposition_played_jointly() -> None:
+    """``solve_multi`` on ``toy`` (horizon 3): the regions' optima summed over the all-hold
+    return equal the joint play of their plans, are at least the Single face's optimum
+    (every Single plan is a MultiDiscrete plan), and beat random joint plans."""
+    from lepton_env.agents.players.oracle import solve_multi
+    from lepton_env.envs.actions import MultiDiscreteActions
+
+    multi = solve_multi("toy", horizon=3)
+    assert multi.joint_return == pytest.approx(multi.optimal_return, abs=1e-9)
+    assert multi.optimal_return >= solve("toy", horizon=3).optimal_return - 1e-9
+    model = Model(make_params("toy", horizon=3))
+    codec = MultiDiscreteActions(model.params)
+    draw = np.random.default_rng(0)
+    n = 512
+    state = model.reset(rng.episode_key(np.zeros(n, dtype=np.int64), model.params.seed_offset))
+    total = np.zeros(n)
+    for _ in range(3):
+        valid = model.valid_moves(state)
+        moves = np.array([[draw.choice(np.flatnonzero(v)) for v in row] for row in valid])
+        levels = draw.integers(0, model.params.rnd_levels, n)
+        output = model.step(state, codec.decode(np.column_stack([moves, levels])))
+        total += output.reward
+        state = output.state
+    assert total.max() <= multi.optimal_return + 1e-9
