@@ -74,10 +74,13 @@ def rgb_array(
     share_axes.set_ylim(0, max(0.5, float(state.firm_share[row].max()) * 1.2))
     share_axes.set_ylabel("firm market share")
     share_axes.set_title(f"Presence by region, quarter {int(state.quarter[row])}")
-    share_axes.legend(
+    # The modes' legend sits in a row above both panels, clear of any bar however tall.
+    figure.legend(
         handles=[Patch(color=c, label=m.name.lower()) for m, c in MODE_COLOURS.items()],
         fontsize=7,
-        loc="upper right",
+        loc="upper center",
+        ncol=len(MODE_COLOURS),
+        frameon=False,
     )
     cash_axes.plot(np.arange(len(cash_history)), cash_history, color="#3182bd")
     cash_axes.axhline(-params.credit_line, color="#de2d26", linestyle="--", label="credit line")
@@ -85,6 +88,6 @@ def rgb_array(
     cash_axes.set_ylabel("cash ($M)")
     cash_axes.set_title("Cash")
     cash_axes.legend(fontsize=7)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0.0, 0.0, 1.0, 0.93))
     canvas.draw()
     return np.asarray(canvas.buffer_rgba())[..., :3].copy()
