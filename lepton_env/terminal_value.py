@@ -115,7 +115,7 @@ def firm_terminal_value(
     """``V_H`` of firm ``f`` (row ``i``) of env ``b`` of state ``s``, $M.
 
     ``kinds`` (R, K) are the competitor slots' persona kinds; ``scratch`` a float64 work
-    array of at least ``4 * K + 3 * MAX_COUNTDOWN + F + W + R`` values.
+    array of at least ``4 * K + 3 * MAX_COUNTDOWN + F + W (1 + R)`` values.
     """
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
@@ -132,26 +132,32 @@ def firm_terminal_value(
         quality = rnd.rnd_quality(quality, rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence)
         scratch[base + k] = quality
     value = -(p.overhead + rnd_spend) * p.valuation_annuity
-    # experience: the first quarter each foreign position serves (a build when it opens)
-    opening = scratch[base + window : base + window + regions]
-    latest = -1
+    # experience: the probability that each foreign position serves in each quarter (from
+    # when a build opens, while its region is not closed), (R, W) flattened
+    serving = scratch[base + window : base + window + regions * window]
+    chance = scratch[4 * slots : 4 * slots + MAX_COUNTDOWN]
+    length = min(p.closure_quarters, MAX_COUNTDOWN - 1)
+    learning = p.experience_distance_rate != 0.0
     for j in range(regions):
-        opening[j] = window  # never within the window
         mode = int(s.entry_mode[i, j])
-        if j == home or mode == _NONE:
-            continue
         build = int(s.build_quarters[i, j])
-        if build == 0 or s.interim_mode[i, j] != _NONE:
-            opening[j] = 0
-        else:
-            opening[j] = build - 1
-        latest = max(latest, int(opening[j]))
+        opening = 0 if build == 0 or s.interim_mode[i, j] != _NONE else build - 1
+        if not learning or j == home or mode == _NONE:
+            opening = window
+        for c in range(length + 1):
+            chance[c] = 0.0
+        chance[min(int(s.closed_quarters[i, j]), length)] = 1.0
+        closing = shocks.closure_probability(p.firm_risk[f, j])
+        for k in range(window):
+            # a region teaches where the quarter ends open (the kernel's signal condition)
+            step_countdown(chance, chance, length, closing, 1.0, 0.0)
+            serving[j * window + k] = chance[0] if k >= opening else 0.0
     for r in range(regions):
         mode = int(s.entry_mode[i, r])
         if mode != _NONE:
             value += _region_value(
-                p, s, b, i, f, r, mode, start, window, delta, opening, latest, kinds, scratch,
-                base, firms,
+                p, s, b, i, f, r, mode, start, window, delta, serving, kinds, scratch, base,
+                firms,
             )  # fmt: skip
     return value
 
@@ -168,8 +174,7 @@ def _region_value(
     start: int,
     window: int,
     delta: float,
-    opening: Any,
-    latest: int,
+    serving_elsewhere: Any,
     kinds: Any,
     scratch: Any,
     base: int,
@@ -233,6 +238,7 @@ def _region_value(
     closing = shocks.closure_probability(closing)
     cut_rate = p.partner_revenue_share
     value, factor, closeness = 0.0, 1.0, 1.0
+    regions = s.entry_mode.shape[1]
     for k in range(window):
         quarter = start + k
         factor *= delta
@@ -245,10 +251,9 @@ def _region_value(
             if build == 0:
                 interim = 0
         served = entry.serving_mode(mode, interim, build)
-        expected_share = 0.0
-        for c in range(closure_length + 1):
-            expected_share += masses[c]
-        expected_share *= alive
+        # a price warrior cuts once the share passes its threshold (and never raises it):
+        # it reacts to the share of the quarters open, not to one diluted by closed ones
+        expected_share = alive * masses[0] / closed[0] if closed[0] > 0.0 else 0.0
         # incumbents react to the start-of-quarter position
         for c in range(slots):
             kind = kinds[r, c]
@@ -314,13 +319,14 @@ def _region_value(
             else:  # an interim partnership under a build: its share is lost, the build goes on
                 for c in range(closure_length + 1):
                     masses[c] *= 1.0 - failing
-        if p.experience_distance_rate != 0.0 and k <= latest:
-            for j in range(opening.shape[0]):
-                if j != r and opening[j] == k:
+        if p.experience_distance_rate != 0.0:
+            closeness = 1.0
+            for j in range(regions):
+                chance_served = serving_elsewhere[j * window + k]
+                if j != r and chance_served != 0.0:
+                    similar = fit.similarity(p.firm_distance[f, r], p.firm_distance[f, j])
                     closeness = fit.closer(
-                        closeness,
-                        p.experience_distance_rate,
-                        fit.similarity(p.firm_distance[f, r], p.firm_distance[f, j]),
+                        closeness, p.experience_distance_rate, similar * chance_served
                     )
         distance *= closeness
     return value
@@ -395,7 +401,7 @@ def terminal_values(p: Any, s: Any, kinds: Any, values: Any) -> None:
     firms = s.entry_mode.shape[0] // envs
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
-    scratch = np.empty(4 * slots + 3 * MAX_COUNTDOWN + firms + p.valuation_quarters + regions)
+    scratch = np.empty(4 * slots + 3 * MAX_COUNTDOWN + firms + p.valuation_quarters * (1 + regions))
     for b in range(envs):
         for f in range(firms):
             i = b * firms + f
