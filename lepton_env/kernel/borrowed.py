@@ -4,7 +4,7 @@ Numba reference-counts a StructRef (an atomic increment and decrement of its
 meminfo) each time it is bound to a new name: every argument of an inlined
 phase of the compiled quarter, every argument of a call. Its optimizer prunes
 the pairs it can prove redundant, not those around loops and early exits. In
-:func:`lepton_env.kernel._step_env` these counts on the parameters, the states
+:func:`lepton_env.kernel.quarter._step_env` these counts on the parameters, the states
 and the step's work were most of a region's reference counts: borrowing them cut
 the 77 atomic operations of a `global` region to 24.
 
