@@ -247,13 +247,22 @@ def continuation_action(params: Params, batch: int) -> Action:
 
 
 def terminal_value(kpis: dict[str, NDArray[Any]]) -> NDArray[np.float64]:
-    """The value the return credits at the horizon, $M, from the horizon step's KPIs."""
+    """The value the return credits at the horizon, $M, from the horizon step's KPIs (a
+    checkout before the terminal value existed paid the book value ``firm_value``)."""
     name = "terminal_value" if "terminal_value" in kpis else "firm_value"
     return np.asarray(kpis[name], dtype=np.float64)
 
 
-#: ``(model, state at H) -> terminal value ($M) per row``: an alternative to test
-TerminalValue = Callable[[Model, State], NDArray[np.float64]]
+#: ``(model, state at H, the horizon step's KPIs) -> terminal value ($M) per row``: an
+#: alternative valuation to check (the default reads the KPI ``terminal_value``)
+TerminalValue = Callable[[Model, State, dict[str, NDArray[Any]]], NDArray[np.float64]]
+
+
+def book_value(model: Model, state: State, kpis: dict[str, NDArray[Any]]) -> NDArray[np.float64]:
+    """The book value of the positions (KPI ``firm_value``: each share held for the window
+    at its margin, :mod:`lepton_env.mechanisms.valuation`), the terminal value before
+    issue 21: ``check(..., terminal=book_value)`` shows what the check rejects."""
+    return np.asarray(kpis["firm_value"], dtype=np.float64)
 
 
 def play(
@@ -278,7 +287,7 @@ def play(
         state = out.state
         in_horizon += delta ** (quarter + 1 - horizon) * out.kpis["profit"]
     credited = in_horizon + (
-        terminal_value(out.kpis) if terminal is None else terminal(model, state)
+        terminal_value(out.kpis) if terminal is None else terminal(model, state, out.kpis)
     )
     continued = in_horizon.copy()
     hold = continuation_action(params, count * n)

@@ -48,6 +48,7 @@ from typing import Any
 
 import numpy as np
 from numba import njit
+from numpy.typing import NDArray
 
 from lepton_env.mechanisms import (
     brand,
@@ -61,6 +62,7 @@ from lepton_env.mechanisms import (
     shocks,
     share,
 )
+from lepton_env.kernel.structs import _ref
 from lepton_env.types import EntryMode
 
 _NONE, _PARTNERSHIP, _GREENFIELD = (
@@ -289,7 +291,7 @@ def _region_value(
         adjust = p.share_adjustment
         not_suspended = suspended[0]
         open_now = closed[0] * (1.0 - closing)  # open at the start and not closing
-        serving = open_now * not_suspended
+        serving = open_now * not_suspended if served != _NONE else 0.0
         served_share = not_suspended * share.adjust_shares(
             masses[0] * (1.0 - closing), target * open_now, adjust
         )
@@ -308,8 +310,8 @@ def _region_value(
         value += factor * (gross * (1.0 - cut - p.variable_cost_rate) - fines - operating)
         # a severe event suspends (only where served); a partner may fail; experience
         # narrows the psychic distance for the next quarter
-        step_countdown(suspended, suspended, suspension_length,
-                       open_now * hazard * p.severe_probability, 1.0, 0.0)  # fmt: skip
+        striking = open_now * hazard * p.severe_probability if served != _NONE else 0.0
+        step_countdown(suspended, suspended, suspension_length, striking, 1.0, 0.0)
         if served == _PARTNERSHIP:
             failing = serving * partners.failure_probability(
                 partner_quality, p.partner_failure_rate
@@ -395,14 +397,24 @@ def _target(
 
 
 @njit(cache=True)
-def terminal_values(p: Any, s: Any, kinds: Any, values: Any) -> None:
-    """``V_H`` of every firm row of ``s`` into ``values`` (B * F,), $M."""
+def _terminal_rows(p: Any, s: Any, kinds: Any, rows: Any, values: Any) -> None:
     envs = s.quarter.shape[0]
     firms = s.entry_mode.shape[0] // envs
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
     scratch = np.empty(4 * slots + 3 * MAX_COUNTDOWN + firms + p.valuation_quarters * (1 + regions))
-    for b in range(envs):
-        for f in range(firms):
-            i = b * firms + f
-            values[i] = firm_terminal_value(p, s, b, i, f, kinds, scratch)
+    for n in range(rows.shape[0]):
+        i = rows[n]
+        values[n] = firm_terminal_value(p, s, i // firms, i, i % firms, kinds, scratch)
+
+
+def terminal_values(
+    p: Any, arrays: Any, kinds: NDArray[np.int8], rows: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """``V_H`` ($M) of the firm rows ``rows`` of the state ``arrays`` (a
+    :class:`~lepton_env.state.StateTuple`), with the competitor slots' persona ``kinds``
+    (R, K) and the compiled parameters ``p``."""
+    values = np.zeros(rows.shape[0])
+    if rows.shape[0]:
+        _terminal_rows(p, _ref(arrays), kinds, np.ascontiguousarray(rows, dtype=np.int64), values)
+    return values
