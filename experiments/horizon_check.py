@@ -126,8 +126,12 @@ def base_plans(params: Params) -> dict[str, Plan]:
     entered in every foreign region at ``H - 3``, so that builds are under way at ``H``.
     """
     foreign = _foreign(params)
-    modes = (Move.ENTER_PILOT, Move.ENTER_PARTNERSHIP, Move.ENTER_ACQUISITION)
-    modes += (Move.ENTER_GREENFIELD,)
+    modes = (
+        Move.ENTER_PILOT,
+        Move.ENTER_PARTNERSHIP,
+        Move.ENTER_ACQUISITION,
+        Move.ENTER_GREENFIELD,
+    )
     last = params.horizon - 1
     return {
         "home": Plan(),
@@ -168,7 +172,10 @@ def deviations(params: Params, windows: Sequence[int] = WINDOWS) -> list[Deviati
             regions = [r for r, move in mixed.moves[0].items() if move.name.endswith(mode.upper())]
             rows.append(
                 Deviation(
-                    f"exit_{mode}", k, "mixed", mixed.with_moves(once, dict.fromkeys(regions, Move.EXIT))
+                    f"exit_{mode}",
+                    k,
+                    "mixed",
+                    mixed.with_moves(once, dict.fromkeys(regions, Move.EXIT)),
                 )
             )
         upgrades = (
@@ -181,14 +188,26 @@ def deviations(params: Params, windows: Sequence[int] = WINDOWS) -> list[Deviati
         for low, high in upgrades:
             move = Move[f"ENTER_{high.upper()}"]
             rows.append(
-                Deviation(f"upgrade_{low}_{high}", k, f"{low}s", plans[f"{low}s"].with_moves(once, every(move)))
+                Deviation(
+                    f"upgrade_{low}_{high}",
+                    k,
+                    f"{low}s",
+                    plans[f"{low}s"].with_moves(once, every(move)),
+                )
             )
         for mode in ("pilot", "partnership", "acquisition", "greenfield"):
             move = Move[f"ENTER_{mode.upper()}"]
-            rows.append(Deviation(f"enter_{mode}", k, "home", plans["home"].with_moves(once, every(move))))
+            rows.append(
+                Deviation(f"enter_{mode}", k, "home", plans["home"].with_moves(once, every(move)))
+            )
     # a build under way at the horizon: exit it in the last quarter
     rows.append(
-        Deviation("exit_building", 1, "building", plans["building"].with_moves([horizon - 1], every(Move.EXIT)))
+        Deviation(
+            "exit_building",
+            1,
+            "building",
+            plans["building"].with_moves([horizon - 1], every(Move.EXIT)),
+        )
     )
     return rows
 
@@ -314,9 +333,7 @@ def check(
     """The table's rows for ``scenario`` (with ``overrides`` of its parameters; ample cash
     unless ``initial_cash`` is given)."""
     params = make_params(scenario, **{"initial_cash": RICH, **overrides})
-    chosen = [
-        d for d in deviations(params, windows) if families is None or d.family in families
-    ]
+    chosen = [d for d in deviations(params, windows) if families is None or d.family in families]
     bases = base_plans(params)
     used = sorted({d.base for d in chosen})
     plans = [bases[name] for name in used] + [d.plan for d in chosen]

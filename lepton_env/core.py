@@ -33,8 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lepton_env import kernel
-from lepton_env.kernel import terminal
 from lepton_env.features import observation_width
+from lepton_env.kernel import terminal
 from lepton_env.mechanisms import competitors, diffusion
 from lepton_env.params import Params
 from lepton_env.reward import ProfitReward, RewardFunction

@@ -262,8 +262,8 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
             "valuation_quarters": f"{_A}: H = 40 quarters, a ten-year explicit forecast (Koller, "
             "Goedhart & Wessels, *Valuation*) with no continuing value after it (a "
             "competitive-advantage period), long enough to price the Bass adoption ahead of "
-            "young markets; also the terminal value's roll-forward window; `toy` values one year so that its "
-            "five quarters of profit weigh as much as its valuation.",
+            "young markets; also the terminal value's roll-forward window; `toy` values one "
+            "year so that its five quarters of profit weigh as much as its valuation.",
             "bankruptcy_penalty": "Design: reward units lost on bankruptcy.",
         },
     ),

@@ -50,6 +50,7 @@ import numpy as np
 from numba import njit
 from numpy.typing import NDArray
 
+from lepton_env.kernel.structs import _ref
 from lepton_env.mechanisms import (
     brand,
     competitors,
@@ -59,10 +60,9 @@ from lepton_env.mechanisms import (
     fit,
     partners,
     rnd,
-    shocks,
     share,
+    shocks,
 )
-from lepton_env.kernel.structs import _ref
 from lepton_env.types import EntryMode
 
 _NONE, _PARTNERSHIP, _GREENFIELD = (
@@ -216,8 +216,12 @@ def _region_value(
             )
             if served_g != _NONE and s.closed_quarters[j, r] == 0:
                 others[g] = _utility(
-                    p, r, np.float64(s.product_quality[j]), np.float64(s.psychic_distance[j, r]),
-                    np.float64(s.brand[j, r]), np.float64(s.localization[j, r]),
+                    p,
+                    r,
+                    np.float64(s.product_quality[j]),
+                    np.float64(s.psychic_distance[j, r]),
+                    np.float64(s.brand[j, r]),
+                    np.float64(s.localization[j, r]),
                     np.float64(s.market_fit[j, r]),
                 )
 

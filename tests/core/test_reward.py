@@ -93,7 +93,8 @@ def test_valuation_reward_pays_the_change_in_firm_value() -> None:
     previous = np.array([290.0, 470.0, 60.0])
     expected = KPIS["discount"] * (value - previous / DELTA) / 10.0
     np.testing.assert_allclose(parts["valuation"], expected)
-    np.testing.assert_allclose(reward, [2.5, 1.25, -1.0] + expected + [0.0, 0.0, -2.5])
+    profit, penalty = np.array([2.5, 1.25, -1.0]), np.array([0.0, 0.0, -2.5])
+    np.testing.assert_allclose(reward, profit + expected + penalty)
 
 
 def test_valuation_reward_is_profit_reward_shaped_by_firm_value_potential() -> None:
