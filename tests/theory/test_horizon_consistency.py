@@ -10,10 +10,14 @@ terminal value before (each share held for ten years), so it has the power to fa
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pytest
 
 from lepton_env.experiments import horizon_check
 from lepton_env.experiments.horizon_check import Row
+from lepton_env.kernel import compile_params, terminal
 
 SEEDS = tuple(range(30_000, 30_064))
 #: a move made four quarters before the horizon (spends and R&D through those quarters)
@@ -68,3 +72,31 @@ def test_the_check_rejects_the_book_value() -> None:
     )
     failing = [row.family for row in book if not consistent(row)]
     assert len(failing) >= len(FAMILIES) - 2, failing
+
+
+def _ignoring(**override: float) -> horizon_check.TerminalValue:
+    """The terminal value computed as if a mechanism were off (``override`` of the
+    parameters), while the game played on keeps it."""
+
+    def value(model: Any, state: Any, kpis: Any) -> Any:
+        compiled = compile_params(model.params.replace(**override))
+        rows = np.arange(state.entry_mode.shape[0])
+        return terminal.terminal_values(compiled, state.arrays, model._kinds, rows)
+
+    return value
+
+
+@pytest.mark.parametrize(
+    ("family", "override"),
+    [("marketing", {"brand_decay": 0.0}), ("rnd_down", {"obsolescence": 0.0})],
+    ids=["brand_decay", "frontier"],
+)
+def test_the_check_fails_when_the_terminal_value_ignores_a_mechanism(
+    family: str, override: dict[str, float]
+) -> None:
+    """Brand that never decays overpays end-game marketing; a frontier that stands still
+    undercharges cutting R&D: the check catches each."""
+    (row,) = horizon_check.check(
+        "global", SEEDS, WINDOWS, (family,), terminal=_ignoring(**override)
+    )
+    assert not consistent(row), row
