@@ -126,7 +126,7 @@ def play_episode(
         modes = new_modes
         episode.total_reward += float(reward)
         done = bool(terminated or truncated)
-        end = " (bankrupt)" if terminated else ""
+        end = " (bankrupt)" if bool(info["bankrupt"]) else ""
         line = (
             f"reward {float(reward):+.4f}   revenue ${float(info['revenue']):,.1f}M   "
             f"profit ${float(info['profit']):,.1f}M   moves: {'; '.join(moves) or 'none'}{end}"

@@ -53,7 +53,8 @@ class EnvConfig:
     vec_backend: str = "dummy"
     observation_mode: str = "flat"
     invalid_action: str = "noop"
-    # The horizon reported to the learner as the episode's end (no bootstrap past it).
+    # No-op, kept so that old run directories validate: the horizon now ends the episode
+    # (terminated=True) on every face (issue 21); it once cleared TimeLimit.truncated.
     horizon_terminal: bool = False
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
     # The reward function's `_target_` class and its keyword arguments.

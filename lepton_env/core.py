@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from lepton_env import kernel
 from lepton_env.features import observation_width
+from lepton_env.kernel import terminal
 from lepton_env.mechanisms import competitors, diffusion
 from lepton_env.params import Params
 from lepton_env.reward import ProfitReward, RewardFunction
@@ -69,14 +70,16 @@ class Action:
 @dataclass(frozen=True)
 class StepOutput:
     """What one quarter returns for the batch: a row per firm of each env, as in
-    :class:`Action`. With rivals, ``terminated`` marks a firm that went bankrupt (it
-    leaves the game and its later rows stay terminated, with reward 0) and ``truncated``
-    the firms still in at the horizon."""
+    :class:`Action`. ``terminated`` marks the end of the task: bankruptcy or the horizon
+    (where the terminal value is paid; KPIs ``bankrupt`` and ``at_horizon`` say which).
+    With rivals, a firm that went bankrupt leaves the game and its later rows stay
+    terminated, with reward 0. ``truncated`` is always False: the core imposes no limit
+    outside the task (a wrapper's time limit may)."""
 
     state: State
     reward: NDArray[np.float64]  # (B,)
-    terminated: NDArray[np.bool_]  # (B,) bankrupt
-    truncated: NDArray[np.bool_]  # (B,) horizon reached
+    terminated: NDArray[np.bool_]  # (B,) bankrupt or at the horizon
+    truncated: NDArray[np.bool_]  # (B,) always False
     kpis: Kpis  # arrays with leading (B,)
     reward_components: dict[str, NDArray[np.float64]]
     valid: NDArray[np.bool_]  # (B, R, NUM_MOVES) Model.valid_moves of the new state
@@ -95,6 +98,7 @@ class Model:
     _compiled: Any = field(init=False, repr=False, compare=False)
     _kinds: NDArray[np.int8] = field(init=False, repr=False, compare=False)
     _custom: bool = field(init=False, repr=False, compare=False)
+    _discounts: NDArray[np.float64] = field(init=False, repr=False, compare=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
         # the compiled params are rebuilt from the fields, not pickled
@@ -121,6 +125,10 @@ class Model:
         object.__setattr__(self, "_compiled", kernel.compile_params_per_chunk(self.params))
         object.__setattr__(self, "_kinds", kinds)
         object.__setattr__(self, "_custom", bool((kinds == competitors.CUSTOM_KIND).any()))
+        # delta^t for t = 0 .. horizon: the present value of a quarter's reward at quarter 0
+        delta = (1.0 + self.params.discount_rate) ** -0.25
+        discounts = delta ** np.arange(self.params.horizon + 1, dtype=np.float64)
+        object.__setattr__(self, "_discounts", discounts)
 
     # ------------------------------------------------------------------ reset
     def reset(self, keys: NDArray[np.uint64]) -> State:
@@ -273,17 +281,34 @@ class Model:
             new_state.__dict__["arrays"] = (
                 quarter.state
             )  # the tuple the kernel built: no second one
-        terminated = quarter.money[kernel.MONEY_KPIS.index("cash")] < -p.credit_line
+        bankrupt = quarter.money[kernel.MONEY_KPIS.index("cash")] < -p.credit_line
         horizon = new_state.quarter >= p.horizon
-        truncated = (np.repeat(horizon, firms) if firms > 1 else horizon) & ~terminated
+        at_horizon = np.repeat(horizon, firms) if firms > 1 else horizon
+        # the horizon ends the task (the terminal value is paid there): terminated, as
+        # bankruptcy is; nothing in the core truncates
+        terminated = bankrupt | at_horizon
+        truncated = np.zeros_like(terminated)
+        valued = at_horizon & ~bankrupt
+        if frozen is not None:
+            valued &= ~(np.repeat(frozen, firms) if firms > 1 else frozen)
+        terminal_value = np.zeros(rows)
+        if valued.any():
+            where = np.flatnonzero(valued)
+            terminal_value[where] = terminal.terminal_values(
+                self._compiled[0], new_state.arrays, self._kinds, where
+            )
+        quarters = np.repeat(new_state.quarter, firms) if firms > 1 else new_state.quarter
         kpis = _kpis(
             previous_revenue,
             new_state,
             quarter.money,
             quarter.counts,
             quarter.entries_by_mode,
-            terminated,
+            bankrupt,
         )
+        kpis["terminal_value"] = terminal_value
+        kpis["at_horizon"] = at_horizon
+        kpis["discount"] = self._discounts[np.minimum(quarters, self._discounts.shape[0] - 1)]
         reward, components = self.reward_function(kpis, terminated, truncated, p)
         if gone is not None and gone.any():
             reward = np.where(gone, 0.0, reward)

@@ -257,11 +257,14 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
             "late-stage (bridge / pre-IPO) venture capital (Damodaran 2009, 'Valuing young, "
             "start-up and growth companies'), for a growth-stage AI firm expanding abroad; "
             "listed US software firms' cost of capital is about 10 % (Damodaran, 'Cost of "
-            "capital by sector', NYU Stern data). Discounts the valuation's cash flows.",
+            "capital by sector', NYU Stern data). One rate: it prices acquisitions, the terminal "
+            "value, and every reward (`delta^t` times the quarter's, so the return is the "
+            "present value).",
             "valuation_quarters": f"{_A}: H = 40 quarters, a ten-year explicit forecast (Koller, "
-            "Goedhart & Wessels, *Valuation*) with no continuing value after it, long enough to "
-            "price the Bass adoption ahead of young markets; `toy` values one year so that its "
-            "five quarters of profit weigh as much as its valuation.",
+            "Goedhart & Wessels, *Valuation*) with no continuing value after it (a "
+            "competitive-advantage period), long enough to price the Bass adoption ahead of "
+            "young markets; also the terminal value's roll-forward window; `toy` values one "
+            "year so that its five quarters of profit weigh as much as its valuation.",
             "bankruptcy_penalty": "Design: reward units lost on bankruptcy.",
         },
     ),

@@ -25,10 +25,8 @@ from stable_baselines3.common.vec_env import (
     DummyVecEnv,
     SubprocVecEnv,
     VecEnv,
-    VecEnvWrapper,
     VecMonitor,
 )
-from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 
 import lepton_env
 from lepton_env.agents.players.protocol import Agent
@@ -95,30 +93,6 @@ def _lepton(env_id: str, num_envs: int, seed: int, kwargs: dict[str, Any]) -> Ve
     return venv
 
 
-class HorizonTerminal(VecEnvWrapper):
-    """Reports the end of the horizon to the learner as a true end of the episode.
-
-    The envs truncate at ``horizon`` (Gymnasium's convention for a time limit), and SB3
-    then bootstraps the return past it: ``r_T + gamma V(s_T)`` (on-policy rollouts and
-    the off-policy buffers' ``timeouts`` both read ``info["TimeLimit.truncated"]``).
-    Here nothing follows the horizon (the terminal valuation is paid in ``r_T``) and the
-    quarter is part of the observation, so the true value of ``s_T`` is 0, while
-    ``V(s_T)`` is the value net's extrapolation to a state it is never trained on, and
-    moves that raise it (marketing in the last quarter) are rewarded for nothing. This
-    wrapper clears the flag, so the learner's target is ``r_T`` alone.
-    """
-
-    def reset(self) -> Any:
-        return self.venv.reset()
-
-    def step_wait(self) -> VecEnvStepReturn:
-        observations, rewards, dones, infos = self.venv.step_wait()
-        for info in infos:
-            if info.get("TimeLimit.truncated", False):
-                info["TimeLimit.truncated"] = False
-        return observations, rewards, dones, infos
-
-
 #: How each ``env.vec_backend`` builds ``num_envs`` envs seeded ``seed, seed + 1, ...``.
 VEC_BACKENDS: dict[str, Callable[[str, int, int, dict[str, Any]], VecEnv]] = {
     "dummy": _dummy,
@@ -138,16 +112,16 @@ def make_vec_env(
     """The run's env face as an SB3 VecEnv with episode stats in ``info["episode"]``.
 
     Per-env backends are wrapped in VecMonitor; the batched ``lepton`` backend
-    reports the same statistics itself. With ``env.horizon_terminal`` the horizon is
-    reported as the episode's end (:class:`HorizonTerminal`).
+    reports the same statistics itself. The horizon ends the episode (``terminated``,
+    no ``TimeLimit.truncated``) on every face, so no learner bootstraps past it;
+    ``env.horizon_terminal``, which once cleared that flag, is a no-op kept for old run
+    directories (issue 21).
     """
     env_id = ENV_ID_OF_MODE[config.env.action_mode]
     build = VEC_BACKENDS[backend or config.env.vec_backend]
     venv = build(env_id, num_envs or config.env.num_envs, seed, env_kwargs(config, scenario_kwargs))
     if not venv.env_is_wrapped(Monitor)[0]:
         venv = VecMonitor(venv)
-    if config.env.horizon_terminal:
-        venv = HorizonTerminal(venv)
     return venv
 
 

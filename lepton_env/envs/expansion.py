@@ -116,11 +116,14 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
 
     ## Rewards
     By default (:class:`~lepton_env.reward.ProfitReward`) quarterly profit over
-    ``reward_scale``, plus at the horizon the firm's value (KPI ``firm_value``: its
-    positions' discounted cash flow over ``valuation_quarters`` at ``discount_rate``,
-    the valuation that also prices acquisitions), minus ``bankruptcy_penalty`` on
-    bankruptcy. The parts
-    are in ``info["reward_components"]``; pass ``reward_function=`` to swap it.
+    ``reward_scale``, plus at the horizon the terminal value (KPI ``terminal_value``:
+    the expected discounted profit of the positions over ``valuation_quarters`` under
+    the model's own dynamics and a stated continuation policy), minus
+    ``bankruptcy_penalty`` on bankruptcy, all at present value: the reward of quarter
+    ``t`` is ``delta^t`` times that, ``delta = (1 + discount_rate)^(-1/4)`` (KPI
+    ``discount``), so the return is the firm's present value at the cost of capital
+    that also prices acquisitions. The parts are in ``info["reward_components"]``;
+    pass ``reward_function=`` to swap it.
 
     ## Starting State
     The firm serves only its home region, with a greenfield operation there,
@@ -132,8 +135,10 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
     the region.
 
     ## Episode End
-    Terminated: cash below minus ``credit_line`` (bankruptcy).
-    Truncated: ``horizon`` quarters have passed.
+    Terminated: cash below minus ``credit_line`` (bankruptcy, ``info["bankrupt"]``),
+    or ``horizon`` quarters have passed (``info["at_horizon"]``): the horizon is part
+    of the task (the terminal value is paid there and the quarter is observed).
+    Truncated: never by the environment (a wrapper's time limit may).
 
     ## Arguments
     ``gymnasium.make(id, scenario="global", observation_mode="flat",
@@ -149,7 +154,8 @@ class LeptonExpansionEnv(gym.Env[Any, Any]):
     >>> observation, reward, terminated, truncated, info = env.step(env.action_space.sample())
 
     ## Version History
-    * v0: initial release.
+    * v0: initial release. Issue 21 (same id): rewards at present value (one rate), the
+      terminal value by the dynamics, and the horizon reported as ``terminated``.
     """
 
     metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 4}  # noqa: RUF012 (gym API)

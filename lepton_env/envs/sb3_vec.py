@@ -4,9 +4,9 @@ Usable wherever SB3 takes a ``VecEnv`` (PPO, A2C, DQN, SAC, MaskablePPO,
 ``VecNormalize``, ``VecFrameStack``, ``evaluate_policy``). It follows
 ``DummyVecEnv``'s conventions exactly: an env that ends is reset in the same
 ``step_wait()``, its last observation is in ``info["terminal_observation"]``
-and ``info["TimeLimit.truncated"]`` says whether the horizon (not bankruptcy)
-ended it; ``seed(s)`` seeds env ``i`` with ``s + i`` at the next ``reset()``;
-rewards are float32.
+and ``info["TimeLimit.truncated"]`` is False: the horizon, like bankruptcy, ends
+the task (the terminal value is paid there), so SB3 does not bootstrap past it;
+``seed(s)`` seeds env ``i`` with ``s + i`` at the next ``reset()``; rewards are float32.
 
 Per-step Python work is proportional to the envs that finished, not to n:
 the ``infos`` list holds an empty dict for every env that is still running,

@@ -94,9 +94,10 @@ class LeptonParallelEnv(ParallelEnv[str, NDArray[np.float32], NDArray[np.int64]]
     ``possible_agents``: the firm names as identifiers (``"Lepton AI"`` ->
     ``"lepton_ai"``), in firm order. A firm whose cash falls below minus the
     credit line is bankrupt: its last step reports ``terminations[agent] =
-    True`` and it leaves ``agents`` while the others play on. At the horizon
-    every firm still in gets ``truncations[agent] = True``; the episode is over
-    when ``agents`` is empty.
+    True`` and it leaves ``agents`` while the others play on. The horizon ends
+    the game (the terminal value is paid there): every firm still in gets
+    ``terminations[agent] = True``; ``truncations`` stay False. The episode is
+    over when ``agents`` is empty.
 
     With ``bankrupt_firms="stay"`` a bankrupt firm stays in ``agents`` as an
     inert agent until the episode ends (its frozen state observed, reward 0

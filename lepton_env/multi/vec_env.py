@@ -18,7 +18,8 @@ Rows: row ``env * L + l`` is learning firm ``learners[l]`` in env ``env``
   on, the row shows the firm's frozen state (reward 0, only HOLD valid, an
   absorbing state of value 0) and the end of the env closes that stretch with
   a second ``done`` (without ``episode`` statistics);
-* at the horizon every firm still in ends with ``TimeLimit.truncated`` True;
+* at the horizon every firm still in ends, with ``TimeLimit.truncated`` False (the
+  horizon ends the game: nothing is bootstrapped past it);
 * an env whose episode ended (horizon, or every firm out) is reset in the same
   ``step_wait`` (its rows show the new episode).
 

@@ -9,8 +9,8 @@ The zoo imports the module its ``--conf-file`` names and reads ``hyperparams``, 
 mapping from env id to settings. Each module here builds that mapping from an
 experiment preset of ``configs/experiment/`` (:data:`lepton_env.zoo.ppo.PRESET`,
 :data:`lepton_env.zoo.dqn.PRESET`), so the two never drift: the model's keywords, the
-number of envs, the budget, reward normalization, and the horizon as the episode's end
-(``env.horizon_terminal``, as the zoo's ``vec_env_wrapper``). The scenario is the
+number of envs, the budget and reward normalization (the horizon ends the episode on
+every face, ``terminated``, so the zoo needs no wrapper for it). The scenario is the
 zoo's ``--env-kwargs``: pass the one the preset was tuned on. What the zoo cannot
 take: MaskablePPO (the zoo has no maskable algorithm) and the batched core (it steps
 ``n_envs`` copies of ``gymnasium.make`` in a ``DummyVecEnv``).
@@ -43,6 +43,4 @@ def zoo_hyperparams(preset: str, env_id: str) -> dict[str, dict[str, Any]]:
             "norm_obs": normalize["norm_obs"],
             "norm_reward": normalize["norm_reward"],
         }
-    if env.get("horizon_terminal"):
-        settings["vec_env_wrapper"] = "lepton_env.agents.training.factory.HorizonTerminal"
     return {env_id: settings}

@@ -76,4 +76,6 @@ def test_bankruptcy_terminates_with_the_penalty(act) -> None:
     assert output.state.cash[0] < -20.0
     assert output.terminated[0] and not output.truncated[0]
     assert output.kpis["bankrupt"][0]
-    assert output.reward_components["bankruptcy"][0] == -10.0
+    # at present value, as every reward: the first quarter's discount factor
+    delta = (1.0 + model.params.discount_rate) ** -0.25
+    assert output.reward_components["bankruptcy"][0] == pytest.approx(-10.0 * delta)

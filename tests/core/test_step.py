@@ -36,7 +36,9 @@ def test_hold_quarter_of_the_toy_world_by_hand(toy_model: Model, toy_start: Stat
     assert output.kpis["revenue"][0] == pytest.approx(gross, rel=1e-5)
     assert output.kpis["profit"][0] == pytest.approx(profit, rel=1e-5)
     assert output.state.cash[0] == pytest.approx(60.0 + profit, rel=1e-6)
-    assert output.reward[0] == pytest.approx(profit / 10.0, rel=1e-5)
+    # the first quarter's profit at present value: delta = (1 + rate)^(-1/4)
+    delta = (1.0 + toy_model.params.discount_rate) ** -0.25
+    assert output.reward[0] == pytest.approx(delta * profit / 10.0, rel=1e-5)
     assert output.state.quarter[0] == 1
     assert not output.terminated[0] and not output.truncated[0]
     assert output.kpis["invalid_moves"][0] == 0
@@ -81,7 +83,8 @@ def test_greenfield_with_one_quarter_build_serves_from_the_next_quarter(
     assert after.firm_share[0, far] > 0.0
 
 
-def test_episode_truncates_at_the_horizon(act) -> None:
+def test_the_horizon_terminates_the_episode(act) -> None:
+    """The horizon is part of the task (the terminal value is paid there): terminated."""
     model = Model(make_params("toy", horizon=3))
     state = model.reset(np.zeros(1, dtype=np.uint64))
     flags = []
@@ -89,7 +92,8 @@ def test_episode_truncates_at_the_horizon(act) -> None:
         output = model.step(state, act(3))
         state = output.state
         flags.append((bool(output.terminated[0]), bool(output.truncated[0])))
-    assert flags == [(False, False), (False, False), (False, True)]
+    assert flags == [(False, False), (False, False), (True, False)]
+    assert output.kpis["at_horizon"][0] and not output.kpis["bankrupt"][0]
 
 
 def test_batch_rows_evolve_independently(act) -> None:

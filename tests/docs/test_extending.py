@@ -125,12 +125,13 @@ def test_reward_function_value_is_what_the_env_returns(monkeypatch: pytest.Monke
     page = run_section(3, monkeypatch)
     reward, components = page["reward"], page["info"]["reward_components"]
 
-    assert components["presence"] == pytest.approx(0.5)
+    delta = page["info"]["discount"]  # the first quarter's, as every reward: a present value
+    assert components["presence"] == pytest.approx(0.5 * delta)
     assert reward == pytest.approx(sum(components.values()))
     default = gym.make("LeptonExpansion-v0", scenario="toy")
     default.reset(seed=0)
     _, default_reward, *_ = default.step(page["action"])
-    assert reward == pytest.approx(default_reward + 0.5)
+    assert reward == pytest.approx(default_reward + 0.5 * delta)
 
 
 def test_scenario_generator_builds_the_world_and_keeps_user_overrides(

@@ -128,7 +128,9 @@ def test_reward_function_is_injected_through_make() -> None:
     env.reset(seed=0)
     _, reward, *_, info = env.step(env.action_space.sample())
     assert set(info["reward_components"]) == {"market_share", "bankruptcy"}
-    assert reward == pytest.approx(info["gross_revenue"] / info["total_potential"])
+    # at present value, as every reward: times the first quarter's discount factor
+    served = info["gross_revenue"] / info["total_potential"]
+    assert reward == pytest.approx(info["discount"] * served)
 
 
 # toy: 3 regions, 2 R&D levels -> MultiDiscrete([10, 10, 10, 2]), Discrete(32), Box((16,))

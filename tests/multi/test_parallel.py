@@ -293,5 +293,6 @@ def test_a_bankrupt_firm_leaves_while_the_others_play_on() -> None:
     for _ in range(make_params("duel_toy").horizon - 1):
         observations, rewards, terminations, truncations, _ = parallel.step({"rival_ai": hold})
         assert set(observations) == set(rewards) == {"rival_ai"}
-    assert truncations == {"rival_ai": True} and terminations == {"rival_ai": False}
+    # the horizon ends the game: a termination, not a truncation
+    assert truncations == {"rival_ai": False} and terminations == {"rival_ai": True}
     assert parallel.agents == []

@@ -31,7 +31,7 @@ def run(
         action = planned_action(model, state, schedule.get(quarter, []), upkeep)
         output = model.step(state, action)
         total += np.where(alive, output.reward, 0.0)
-        bankrupt |= output.terminated & alive
+        bankrupt |= output.kpis["bankrupt"] & alive
         alive &= ~(output.terminated | output.truncated)
         state = output.state
     return total, bankrupt

@@ -37,7 +37,7 @@ CASES = {
         {"fit_prior_sd_distance": 4.0}, {"fit_prior_sd_distance": 1.0},
     ),
     "global": (
-        "global", 1, Move.ENTER_GREENFIELD, 1200,
+        "global", 1, Move.ENTER_GREENFIELD, 3000,  # the signals are worth less at present value
         {"fit_prior_sd": 0.2, "fit_prior_sd_distance": 2.0},
         {"fit_prior_sd": 0.05, "fit_prior_sd_distance": 0.2},
     ),

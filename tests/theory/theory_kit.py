@@ -32,7 +32,7 @@ class Episodes:
 
     params: Params
     returns: NDArray[np.float64]  # (n,)
-    present_values: NDArray[np.float64]  # (n,) rewards discounted at the cost of capital
+    present_values: NDArray[np.float64]  # (n,) the return: rewards are present values
     components: dict[str, NDArray[np.float64]]  # (n,) each, summed over the episode
     kpis: dict[str, NDArray[np.float64]]  # (n, T) each, per-env KPIs quarter by quarter
     market_share: NDArray[np.float64]  # (n, T, R) after each quarter
@@ -59,8 +59,6 @@ def play(
     rnd_level = round(p.initial_rnd * (p.rnd_levels - 1))
     rows = n * len(policies)
     returns = np.zeros(rows)
-    present_values = np.zeros(rows)
-    delta = (1.0 + p.discount_rate) ** -0.25
     alive = np.ones(rows, dtype=bool)
     bankrupt = np.zeros(rows, dtype=bool)
     components: dict[str, NDArray[np.float64]] = {}
@@ -74,7 +72,6 @@ def play(
         action = np.concatenate([moves, np.full((rows, 1), rnd_level)], axis=1)
         _, reward, terminated, truncated, info = venv.step(action)
         returns += np.where(alive, reward, 0.0)
-        present_values += delta ** (quarter + 1) * np.where(alive, reward, 0.0)
         for name, value in info["reward_components"].items():
             if not name.startswith("_"):
                 components.setdefault(name, np.zeros(rows))
@@ -84,14 +81,14 @@ def play(
                 kpis.setdefault(name, np.zeros((rows, horizon)))
                 kpis[name][:, quarter] = np.where(alive, value, 0.0)
         share[:, quarter] = np.where(alive[:, None], info["market_share"], 0.0)
-        bankrupt |= alive & terminated
+        bankrupt |= alive & info["bankrupt"]
         alive &= ~(terminated | truncated)
     venv.close()
     return [
         Episodes(
             p,
             returns[block],
-            present_values[block],
+            returns[block],  # one rate: the return is the present value
             {k: v[block] for k, v in components.items()},
             {k: v[block] for k, v in kpis.items()},
             share[block],

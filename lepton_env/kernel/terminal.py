@@ -1,0 +1,424 @@
+"""The terminal value: the firm's expected discounted profit if the game went on.
+
+At the horizon ``H`` the return credits the firm with the value of what it holds:
+the expected profit of its positions over the valuation window (``W =
+valuation_quarters``, a competitive-advantage period: Mauboussin & Johnson 1997),
+discounted at the cost of capital (``delta = (1 + rate)^(-1/4)`` a quarter), under the
+model's own dynamics and a stated **continuation policy**, the value of the assets in
+place (Myers 1977, "Determinants of corporate borrowing", *JFE* 5): every position is
+held (no entry, upgrade or exit), no discretionary spend on marketing, localization
+or compliance, R&D at the scenario's initial intensity, overhead paid.
+
+    ``V_H = sum_{k=1..W} delta^k E[profit_{H+k-1}]``
+
+The expectation is a **mean-field roll-forward** of the compiled quarter, region by
+region, each phase by the mechanism the quarter itself uses, random events replaced
+by their probabilities:
+
+* R&D moves quality against the frontier (:mod:`~lepton_env.mechanisms.rnd`) at the
+  continuation's spend; brand decays (Nerlove-Arrow, no spend); localization stays;
+* stringency rises by its drift plus the expected new laws (``lambda_r`` a quarter,
+  each of size ``j_r``), and compliance erodes with it;
+* a geopolitical closure (probability ``rho``, then ``closure_quarters`` closed) and a
+  suspension (after a severe enforcement event) are Markov chains over their
+  countdowns, started from the state's own counters: the position serves with the
+  probability ``P(open) P(not suspended)``;
+* incumbents react as their personas do to the firm's expected share and brand;
+* adoption diffuses (Bass) and the expected share moves toward the serving
+  probability times its attraction-model target (capped by the mode's ceiling), with
+  the quality, brand, localization and psychic distance of that quarter; psychic
+  distance keeps narrowing by the experience of the regions served at ``H``;
+* a build under way finishes on schedule (its operating cost paid meanwhile, the
+  interim mode serving), then serves in its new mode with its higher ceiling;
+* revenue (less a partner's cut), variable and operating costs, and expected fines
+  (``hazard(S, C) * fine_rate * 4 * gross``) are booked; a partnership survives each
+  served quarter with ``exp(-rho (1 - theta))``, and a failed one earns and costs
+  nothing after.
+
+Assumptions (docs/model.md): the expectation of a product is taken as the product of
+expectations (share, serving and survival are treated as independent, and a
+threshold reaction as triggered by the expected share); custom Python personas are
+taken as passive; rival firms' positions are held as they stand at ``H``; the fit in
+the firm's attraction is the true one (the return scores outcomes, not beliefs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+from numpy.typing import NDArray
+
+from lepton_env.kernel.structs import _ref
+from lepton_env.mechanisms import (
+    brand,
+    competitors,
+    compliance,
+    diffusion,
+    entry,
+    fit,
+    partners,
+    rnd,
+    share,
+    shocks,
+)
+from lepton_env.types import EntryMode
+
+_NONE, _PARTNERSHIP, _GREENFIELD = (
+    int(EntryMode.NONE),
+    int(EntryMode.PARTNERSHIP),
+    int(EntryMode.GREENFIELD),
+)
+_PRICE_WARRIOR = competitors.BUILT_IN_KINDS[competitors.PriceWarrior]
+_INNOVATOR = competitors.BUILT_IN_KINDS[competitors.Innovator]
+_FOLLOWER = competitors.BUILT_IN_KINDS[competitors.Follower]
+#: the longest countdown a chain tracks (closures and suspensions), quarters
+MAX_COUNTDOWN = 64
+
+
+@njit(cache=True, inline="always")
+def step_countdown(
+    chance: Any, mass: Any, length: int, hazard: float, decay: float, arrival: float
+) -> None:
+    """One quarter of a countdown (a closure or a suspension) as a Markov chain.
+
+    ``chance[c]`` (``length + 1``,) is the probability that ``c`` quarters are left at the
+    start of the quarter; from 0 a spell of ``length`` quarters starts with probability
+    ``hazard``, and a countdown of ``c > 0`` becomes ``c - 1``. ``mass[c]`` is a quantity
+    carried along, ``E[x 1{c}]`` (the share): it is multiplied by ``decay`` and ``arrival``
+    is added to the mass that stays at 0 (pass ``mass = chance``, decay 1, arrival 0 to step
+    the chance alone).
+    """
+    free, free_mass = chance[0], mass[0]
+    if length == 0:  # a spell of no quarters: only the quarter it strikes is lost
+        mass[0] = decay * free_mass + arrival
+        return
+    released, released_mass = chance[1], mass[1]
+    for c in range(1, length):
+        chance[c] = chance[c + 1]
+        mass[c] = decay * mass[c + 1]
+    chance[length] = free * hazard
+    mass[length] = decay * free_mass * hazard
+    chance[0] = free * (1.0 - hazard) + released
+    mass[0] = decay * (free_mass * (1.0 - hazard) + released_mass) + arrival
+
+
+@njit(cache=True)
+def firm_terminal_value(
+    p: Any,
+    s: Any,
+    b: int,
+    i: int,
+    f: int,
+    kinds: Any,
+    scratch: Any,
+) -> float:
+    """``V_H`` of firm ``f`` (row ``i``) of env ``b`` of state ``s``, $M.
+
+    ``kinds`` (R, K) are the competitor slots' persona kinds; ``scratch`` a float64 work
+    array of at least ``4 * K + 3 * MAX_COUNTDOWN + F + W (1 + R)`` values.
+    """
+    regions = s.entry_mode.shape[1]
+    slots = s.competitor_share.shape[2]
+    firms = s.entry_mode.shape[0] // s.quarter.shape[0]
+    window = p.valuation_quarters
+    delta = p.valuation_discount
+    start = s.quarter[b]
+    home = p.firm_home[f]
+    # R&D at the continuation's intensity: the quality path and its spend, firm-wide
+    rnd_spend = p.initial_rnd * p.rnd_max_budget
+    base = 4 * slots + 3 * MAX_COUNTDOWN + firms
+    quality = np.float64(s.product_quality[i])
+    for k in range(window):
+        quality = rnd.rnd_quality(quality, rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence)
+        scratch[base + k] = quality
+    value = -(p.overhead + rnd_spend) * p.valuation_annuity
+    # experience: the probability that each foreign position serves in each quarter (from
+    # when a build opens, while its region is not closed), (R, W) flattened
+    serving = scratch[base + window : base + window + regions * window]
+    chance = scratch[4 * slots : 4 * slots + MAX_COUNTDOWN]
+    length = min(p.closure_quarters, MAX_COUNTDOWN - 1)
+    learning = p.experience_distance_rate != 0.0
+    for j in range(regions):
+        mode = int(s.entry_mode[i, j])
+        build = int(s.build_quarters[i, j])
+        opening = 0 if build == 0 or s.interim_mode[i, j] != _NONE else build - 1
+        if not learning or j == home or mode == _NONE:
+            opening = window
+        for c in range(length + 1):
+            chance[c] = 0.0
+        chance[min(int(s.closed_quarters[i, j]), length)] = 1.0
+        closing = shocks.closure_probability(p.firm_risk[f, j])
+        for k in range(window):
+            # a region teaches where the quarter ends open (the kernel's signal condition)
+            step_countdown(chance, chance, length, closing, 1.0, 0.0)
+            serving[j * window + k] = chance[0] if k >= opening else 0.0
+    for r in range(regions):
+        mode = int(s.entry_mode[i, r])
+        if mode != _NONE:
+            value += _region_value(
+                p, s, b, i, f, r, mode, start, window, delta, serving, kinds, scratch, base,
+                firms,
+            )  # fmt: skip
+    return value
+
+
+@njit(cache=True)
+def _region_value(
+    p: Any,
+    s: Any,
+    b: int,
+    i: int,
+    f: int,
+    r: int,
+    mode: int,
+    start: int,
+    window: int,
+    delta: float,
+    serving_elsewhere: Any,
+    kinds: Any,
+    scratch: Any,
+    base: int,
+    firms: int,
+) -> float:
+    """The expected discounted profit of firm row ``i``'s position in region ``r``."""
+    slots = s.competitor_share.shape[2]
+    rival_quality = scratch[0:slots]
+    rival_brand = scratch[slots : 2 * slots]
+    rival_price = scratch[2 * slots : 3 * slots]
+    utilities = scratch[3 * slots : 4 * slots]
+    closed = scratch[4 * slots : 4 * slots + MAX_COUNTDOWN]
+    suspended = scratch[4 * slots + MAX_COUNTDOWN : 4 * slots + 2 * MAX_COUNTDOWN]
+    masses = scratch[4 * slots + 2 * MAX_COUNTDOWN : 4 * slots + 3 * MAX_COUNTDOWN]
+    others = scratch[4 * slots + 3 * MAX_COUNTDOWN : base]
+    for k in range(slots):
+        rival_quality[k] = s.competitor_quality[b, r, k]
+        rival_brand[k] = s.competitor_brand[b, r, k]
+        rival_price[k] = s.competitor_price[b, r, k]
+    closure_length = min(p.closure_quarters, MAX_COUNTDOWN - 1)
+    suspension_length = min(p.suspension_quarters, MAX_COUNTDOWN - 1)
+    for c in range(closure_length + 1):
+        closed[c] = 0.0
+        masses[c] = 0.0
+    for c in range(suspension_length + 1):
+        suspended[c] = 0.0
+    closed[min(int(s.closed_quarters[i, r]), closure_length)] = 1.0
+    masses[min(int(s.closed_quarters[i, r]), closure_length)] = np.float64(s.firm_share[i, r])
+    suspended[min(int(s.suspended_quarters[i, r]), suspension_length)] = 1.0
+    # rival firms' attraction held as at H (0 weight where they do not serve)
+    for g in range(firms):
+        others[g] = -np.inf
+        j = b * firms + g
+        if g != f and s.entry_mode[j, r] != _NONE:
+            served_g = entry.serving_mode(
+                int(s.entry_mode[j, r]), int(s.interim_mode[j, r]), int(s.build_quarters[j, r])
+            )
+            if served_g != _NONE and s.closed_quarters[j, r] == 0:
+                others[g] = _utility(
+                    p,
+                    r,
+                    np.float64(s.product_quality[j]),
+                    np.float64(s.psychic_distance[j, r]),
+                    np.float64(s.brand[j, r]),
+                    np.float64(s.localization[j, r]),
+                    np.float64(s.market_fit[j, r]),
+                )
+
+    interim = int(s.interim_mode[i, r])
+    build = int(s.build_quarters[i, r])
+    held_partner = int(s.partner[i, r])
+    partner_quality = np.float64(s.partner_quality[b, r, max(held_partner, 0)])
+    goodwill = np.float64(s.brand[i, r])
+    local = np.float64(s.localization[i, r])
+    complied = np.float64(s.compliance[i, r])
+    stringency = np.float64(s.stringency[b, r])
+    distance = np.float64(s.psychic_distance[i, r])
+    fitted = np.float64(s.market_fit[i, r])
+    adoption = np.float64(s.adoption[b, r])
+    size = np.float64(s.market_size[b, r])
+    foreign = r != p.firm_home[f]
+    alive = 1.0  # the probability that the position still exists (a partnership may fail)
+    rise = p.stringency_drift[r] + p.regulatory_shock_rate[r] * p.regulatory_shock_size[r]
+    closing = p.firm_risk[f, r]
+    closing = shocks.closure_probability(closing)
+    cut_rate = p.partner_revenue_share
+    value, factor, closeness = 0.0, 1.0, 1.0
+    regions = s.entry_mode.shape[1]
+    for k in range(window):
+        quarter = start + k
+        factor *= delta
+        potential = diffusion.market_potential(
+            p.market_potential[r], p.market_growth[r], size, np.float64(quarter)
+        )
+        # moves: a build counts down and opens
+        if build > 0:
+            build -= 1
+            if build == 0:
+                interim = 0
+        served = entry.serving_mode(mode, interim, build)
+        # a price warrior cuts once the share passes its threshold (and never raises it):
+        # it reacts to the share of the quarters open, not to one diluted by closed ones
+        expected_share = alive * masses[0] / closed[0] if closed[0] > 0.0 else 0.0
+        # incumbents react to the start-of-quarter position
+        for c in range(slots):
+            kind = kinds[r, c]
+            q_c, b_c, p_c = rival_quality[c], rival_brand[c], rival_price[c]
+            if kind == _PRICE_WARRIOR and foreign:
+                p_c = competitors.price_war(
+                    p_c, expected_share, p.price_war_threshold, p.price_war_cut, p.price_floor
+                )
+            elif kind == _INNOVATOR:
+                q_c = competitors.innovate(q_c, p.innovation_rate)
+            elif kind == _FOLLOWER:
+                b_c = competitors.follow(b_c, goodwill, p.follow_rate)
+            rival_quality[c], rival_brand[c], rival_price[c] = q_c, b_c, p_c
+        # spends (none); shocks: stringency rises by its expected laws, compliance erodes
+        goodwill = brand.nerlove_arrow(goodwill, 0.0, p.brand_efficiency, p.brand_decay)
+        tightened = min(max(stringency + rise, 0.0), 1.0)
+        complied = compliance.erode(complied, stringency, tightened, p.compliance_erosion)
+        stringency = tightened
+        # shares: adoption diffuses; the share moves toward its target in the quarters
+        # served and toward 0 in the others, tracked per closure countdown so that revenue
+        # counts the share of the quarters served, E[s 1{serving}]
+        adoption = diffusion.bass_adoption(adoption, p.bass_innovation[r], p.bass_imitation[r])
+        target = 0.0
+        if served != _NONE:
+            own = _utility(p, r, scratch[base + k], distance, goodwill, local, fitted)
+            target = _target(p, r, own, others, rival_quality, rival_brand, rival_price,
+                             s.competitor_active[b, r], utilities)  # fmt: skip
+            ceiling = entry.share_ceiling(
+                served, p.share_ceiling[served], p.data_localization[r],
+                p.data_localization_pilot_ceiling,
+            )  # fmt: skip
+            target = min(target, ceiling)
+        adjust = p.share_adjustment
+        not_suspended = suspended[0]
+        open_now = closed[0] * (1.0 - closing)  # open at the start and not closing
+        serving = open_now * not_suspended if served != _NONE else 0.0
+        served_share = not_suspended * share.adjust_shares(
+            masses[0] * (1.0 - closing), target * open_now, adjust
+        )
+        step_countdown(closed, masses, closure_length, closing, 1.0 - adjust,
+                       adjust * target * serving)  # fmt: skip
+        # settlement
+        gross = alive * served_share * potential * adoption
+        hazard = compliance.enforcement_probability(
+            stringency, complied, p.enforcement_base_hazard, p.enforcement_gap_hazard
+        )
+        cut = cut_rate if served == _PARTNERSHIP else 0.0
+        fines = hazard * compliance.fine(4.0 * gross, p.fine_rate)
+        operating = alive * entry.entry_cost(
+            p.operating_cost_fixed[mode], p.operating_cost_market[mode], potential
+        )
+        value += factor * (gross * (1.0 - cut - p.variable_cost_rate) - fines - operating)
+        # a severe event suspends (only where served); a partner may fail; experience
+        # narrows the psychic distance for the next quarter
+        striking = open_now * hazard * p.severe_probability if served != _NONE else 0.0
+        step_countdown(suspended, suspended, suspension_length, striking, 1.0, 0.0)
+        if served == _PARTNERSHIP:
+            failing = serving * partners.failure_probability(
+                partner_quality, p.partner_failure_rate
+            )
+            if mode == _PARTNERSHIP:
+                alive *= 1.0 - failing
+            else:  # an interim partnership under a build: its share is lost, the build goes on
+                for c in range(closure_length + 1):
+                    masses[c] *= 1.0 - failing
+        if p.experience_distance_rate != 0.0:
+            closeness = 1.0
+            for j in range(regions):
+                chance_served = serving_elsewhere[j * window + k]
+                if j != r and chance_served != 0.0:
+                    similar = fit.similarity(p.firm_distance[f, r], p.firm_distance[f, j])
+                    closeness = fit.closer(
+                        closeness, p.experience_distance_rate, similar * chance_served
+                    )
+        distance *= closeness
+    return value
+
+
+@njit(cache=True, inline="always")
+def _utility(
+    p: Any, r: int, quality: float, distance: float, goodwill: float, local: float, fitted: float
+) -> float:
+    """A firm's attraction in region ``r`` (:mod:`~lepton_env.mechanisms.share`) with its
+    hidden fit."""
+    perceived = share.effective_quality(quality, distance, local, p.foreign_quality_penalty)
+    return (
+        share.attraction(
+            perceived,
+            goodwill,
+            local,
+            p.firm_price,
+            p.price_sensitivity[r],
+            p.quality_weight,
+            p.brand_weight,
+            p.localization_weight,
+        )
+        + fitted
+    )
+
+
+@njit(cache=True, inline="always")
+def _target(
+    p: Any,
+    r: int,
+    own: float,
+    others: Any,
+    rival_quality: Any,
+    rival_brand: Any,
+    rival_price: Any,
+    active: Any,
+    utilities: Any,
+) -> float:
+    """The firm's logit target share against the rival firms, the active incumbents and
+    the outside option (``utilities`` (K,) is scratch)."""
+    shift = max(p.outside_utility, own)
+    for g in range(others.shape[0]):
+        shift = max(shift, others[g])
+    for c in range(rival_quality.shape[0]):
+        utilities[c] = share.attraction(
+            rival_quality[c],
+            rival_brand[c],
+            1.0,
+            rival_price[c],
+            p.price_sensitivity[r],
+            p.quality_weight,
+            p.brand_weight,
+            p.localization_weight,
+        )
+        if active[c]:
+            shift = max(shift, utilities[c])
+    weight = np.exp(own - shift)
+    total = np.exp(p.outside_utility - shift) + weight
+    for g in range(others.shape[0]):
+        total += np.exp(others[g] - shift)
+    for c in range(rival_quality.shape[0]):
+        if active[c]:
+            total += np.exp(utilities[c] - shift)
+    return weight / total
+
+
+@njit(cache=True)
+def _terminal_rows(p: Any, s: Any, kinds: Any, rows: Any, values: Any) -> None:
+    envs = s.quarter.shape[0]
+    firms = s.entry_mode.shape[0] // envs
+    regions = s.entry_mode.shape[1]
+    slots = s.competitor_share.shape[2]
+    scratch = np.empty(4 * slots + 3 * MAX_COUNTDOWN + firms + p.valuation_quarters * (1 + regions))
+    for n in range(rows.shape[0]):
+        i = rows[n]
+        values[n] = firm_terminal_value(p, s, i // firms, i, i % firms, kinds, scratch)
+
+
+def terminal_values(
+    p: Any, arrays: Any, kinds: NDArray[np.int8], rows: NDArray[np.int64]
+) -> NDArray[np.float64]:
+    """``V_H`` ($M) of the firm rows ``rows`` of the state ``arrays`` (a
+    :class:`~lepton_env.state.StateTuple`), with the competitor slots' persona ``kinds``
+    (R, K) and the compiled parameters ``p``."""
+    values = np.zeros(rows.shape[0])
+    if rows.shape[0]:
+        _terminal_rows(p, _ref(arrays), kinds, np.ascontiguousarray(rows, dtype=np.int64), values)
+    return values
