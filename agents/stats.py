@@ -173,7 +173,7 @@ def stratified_resample(
 
 def _percentiles(values: FloatArray, confidence: float) -> tuple[FloatArray, FloatArray]:
     alpha = (1.0 - confidence) / 2.0
-    low, high = np.percentile(values, [100.0 * alpha, 100.0 * (1.0 - alpha)], axis=0)
+    low, high = np.nanpercentile(values, [100.0 * alpha, 100.0 * (1.0 - alpha)], axis=0)
     return np.atleast_1d(low), np.atleast_1d(high)
 
 
@@ -228,10 +228,13 @@ def interval_estimates(
     reps: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
+    hierarchical: bool = False,
 ) -> dict[str, Estimate]:
-    """:func:`bootstrap` for every agent of ``scores`` (same seed for each)."""
+    """:func:`bootstrap` for every agent of ``scores`` (same seed for each); with
+    ``hierarchical``, :func:`hierarchical_bootstrap` of ``(runs, episodes)`` scores."""
+    method = hierarchical_bootstrap if hierarchical else bootstrap
     return {
-        name: bootstrap(values, statistic, reps=reps, confidence=confidence, seed=seed)
+        name: method(values, statistic, reps=reps, confidence=confidence, seed=seed)
         for name, values in scores.items()
     }
 
@@ -243,6 +246,7 @@ def performance_profiles(
     confidence: float = 0.95,
     seed: int = 0,
     use_score_distribution: bool = True,
+    hierarchical: bool = False,
 ) -> dict[str, Estimate]:
     """Each agent's performance profile at ``taus`` with pointwise percentile intervals."""
     thresholds = np.asarray(taus, dtype=np.float64)
@@ -251,7 +255,9 @@ def performance_profiles(
     def statistic(matrix: FloatArray) -> FloatArray:
         return profile(matrix, thresholds)
 
-    return interval_estimates(scores, statistic, reps=reps, confidence=confidence, seed=seed)
+    return interval_estimates(
+        scores, statistic, reps=reps, confidence=confidence, seed=seed, hierarchical=hierarchical
+    )
 
 
 def pairs_after(names: Sequence[str]) -> list[tuple[str, str]]:
@@ -382,7 +388,8 @@ def _small_sample_half_width(
     components: list[tuple[FloatArray, int]] = []
 
     def variance(resampled: list[FloatArray]) -> FloatArray:
-        return np.asarray(statistic(*resampled)).reshape(component_reps, -1).var(axis=0, ddof=1)
+        replicates = np.asarray(statistic(*resampled)).reshape(component_reps, -1)
+        return np.asarray(np.nanvar(replicates, axis=0, ddof=1))
 
     fixed = [np.broadcast_to(m, (component_reps, *m.shape)) for m in matrices]
     for index, matrix in enumerate(matrices):

@@ -17,7 +17,8 @@ the experiment preset and a hash of identity overrides, see
 
     .hydra/                    config.yaml (resolved), hydra.yaml, overrides.yaml
     train.log                  the job's log
-    run.json                   device used, package version, seed, timesteps done, status
+    run.json                   device used, package version, seed, timesteps done, status,
+                               cpu_seconds (training and validation, CPU time) and env_steps
     config.yaml                the validated config this run started with (resume checks it)
     tb/                        TensorBoard events: rollout/ train/ time/ (SB3), kpi/, eval/,
                                final/, HPARAMS, text (config, version, device), custom scalars
@@ -42,6 +43,7 @@ import logging
 import os
 import platform
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -317,6 +319,9 @@ def _train(
     print(f"TensorBoard logs: {run_dir / 'tb'}  (tensorboard --logdir {run_dir.parent})")
 
     remaining = config.total_timesteps - start
+    # The budget counted as the searches' is: CPU time of the work itself (training and
+    # its validation episodes), not the process's start-up, and the env-steps simulated.
+    cpu_start = time.process_time()
     try:
         if remaining > 0 and isinstance(agent, BaseAlgorithm):
             agent.set_logger(sb3_logger)
@@ -330,6 +335,7 @@ def _train(
         elif remaining > 0:
             agent.learn(remaining)
         evaluation = monitor.finish()
+        cpu_seconds = time.process_time() - cpu_start
     except BaseException:
         writer.close()
         monitor.close()
@@ -348,7 +354,18 @@ def _train(
     writer.flush()
     writer.close()
     monitor.close()
-    _write_run_info(run_dir, {"status": "finished", "num_timesteps": steps})
+    earlier = json.loads((run_dir / "run.json").read_text()).get("cpu_seconds", 0.0)
+    validation_steps = sum(sum(lengths) for lengths in monitor.state.eval_lengths)
+    _write_run_info(
+        run_dir,
+        {
+            "status": "finished",
+            "num_timesteps": steps,
+            # a resumed run adds to what its earlier processes recorded (a killed one: none)
+            "cpu_seconds": round(float(earlier or 0.0) + cpu_seconds, 2),
+            "env_steps": int(steps + validation_steps),
+        },
+    )
     print(f"Done: {steps} steps, eval mean return {evaluation.mean_reward:.3f}; run in {run_dir}")
     from lepton_env.agents.baseline_table import report_trained_policy
 
