@@ -230,9 +230,9 @@ def console_table(summary: pd.DataFrame, notes: Sequence[str] = (), title: str =
     learned = summary[summary["kind"] == "learned"]
     references = [label for label in ("heuristic", "search") if f"vs_{label}" in columns]
     if len(learned) and references:
-        header = ["learned, paired"]
+        header = ["paired [95% CI]"]
         for label in references:
-            header += [f"vs best {label} [95% CI]", "P(>)"]
+            header += [f"vs {label}", "P(>)"]
         rows = []
         for agent, row in learned.iterrows():
             cells = [name(agent)]

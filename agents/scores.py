@@ -270,7 +270,7 @@ def honest_scores(
     """
     iqm = summary["iqm"]
     names = list(summary.index)
-    bootstrap = {"reps": reps, "confidence": confidence, "seed": seed}
+    bootstrap: dict[str, Any] = {"reps": reps, "confidence": confidence, "seed": seed}
     result = HonestScores(pd.DataFrame(index=summary.index))
 
     def best_of(candidates: Sequence[str]) -> str | None:

@@ -495,6 +495,7 @@ class CrossEntropySearchAgent(HeuristicAgent):
                 f"{horizon} = {generation_cost}; allowed [{generation_cost}, inf) or None"
             )
         first = int(self.settings["first_train_seed"])
+        _compile(self._vectorized())  # numba's compilation is not the search (nor training)
         start, cpu_start = time.perf_counter(), time.process_time()
         used = 0
         for generation in range(generations):
@@ -726,6 +727,13 @@ class CrossEntropySearchAgent(HeuristicAgent):
             if venv is not None:
                 venv.close()
         self._vector_env = self._validation_env = None
+
+
+def _compile(venv: Any) -> None:
+    """One step of ``venv``, so that numba compiles (or loads) its kernels before the clock;
+    every rollout reseeds the env, so this step changes nothing."""
+    venv.reset(seed=0)
+    venv.step(np.zeros(venv.action_space.shape, dtype=venv.action_space.dtype))
 
 
 def _env_model(env: Any) -> Any:

@@ -12,6 +12,15 @@ stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 * ``global`` (Continuous face): SAC beats the random policy with
   non-overlapping intervals.
 
+``protocol`` produces every figure of the comparison protocol (docs/benchmarks.md, "The
+comparison protocol"): per part (``global``: the default and the best preset; ``toy``;
+``toy_pilot``) five training seeds, then ``lepton-compare`` on the 200 test episodes
+against every heuristic, both searches given the preset's CPU seconds per run (one per
+seed) and the exact optimum where one exists; ``--seeds``, ``--steps-scale`` and
+``--episodes`` scale it down (it prints its expected CPU)::
+
+    python -m lepton_env.experiments.bench_learning protocol --out bench_protocol
+
 ``presets`` runs the real pipeline instead: ``lepton-train experiment=<preset>`` once per
 training seed (a fresh process each, its wall and CPU time recorded in
 ``<out>/<preset>/times.csv``), then ``lepton-compare`` on the final runs against every

@@ -320,7 +320,11 @@ def _train(
 
     remaining = config.total_timesteps - start
     # The budget counted as the searches' is: CPU time of the work itself (training and
-    # its validation episodes), not the process's start-up, and the env-steps simulated.
+    # its validation episodes), not the process's start-up or numba's compilation (a
+    # cold cache costs about 47 s: one step of the evaluation envs, reseeded before each
+    # evaluation, compiles it first), and the env-steps simulated.
+    eval_env.reset()
+    eval_env.step(np.stack([eval_env.action_space.sample() for _ in range(eval_env.num_envs)]))
     cpu_start = time.process_time()
     try:
         if remaining > 0 and isinstance(agent, BaseAlgorithm):
