@@ -147,7 +147,7 @@ def improvement_markdown(table: pd.DataFrame) -> str:
 # ---------------------------------------------------------------------- the console table
 #: Width of the console table: it reads in an 80-column terminal.
 CONSOLE_WIDTH = 80
-NAME_WIDTH = 18
+NAME_WIDTH = 16
 
 
 def _number(value: float, signed: bool = False) -> str:
@@ -157,6 +157,13 @@ def _number(value: float, signed: bool = False) -> str:
     magnitude = abs(value)
     decimals = 0 if magnitude >= 1000 else 1 if magnitude >= 100 else 2 if magnitude >= 1 else 3
     return f"{value:+.{decimals}f}" if signed else f"{value:.{decimals}f}"
+
+
+def _normalized(value: float) -> str:
+    """A normalized score to three decimals where it lies near [0, 1] (1.000, 0.981)."""
+    if pd.isna(value):
+        return ""
+    return f"{value:.3f}" if abs(value) < 10 else _number(value)
 
 
 def _count(value: float) -> str:
@@ -204,8 +211,11 @@ def console_table(summary: pd.DataFrame, notes: Sequence[str] = (), title: str =
     """
 
     def name(agent: Any) -> str:
+        # cut in the middle: presets differ in their endings (global_~ppo_long)
         text = str(agent)
-        return text if len(text) <= NAME_WIDTH else text[: NAME_WIDTH - 1] + "~"
+        head = (NAME_WIDTH - 1) // 2
+        tail = NAME_WIDTH - 1 - head
+        return text if len(text) <= NAME_WIDTH else f"{text[:head]}~{text[-tail:]}"
 
     columns = summary.columns
     normalized = "normalized_iqm" in columns and summary["normalized_iqm"].notna().any()
@@ -220,7 +230,7 @@ def console_table(summary: pd.DataFrame, notes: Sequence[str] = (), title: str =
                 str(row["kind"]),
                 f"{int(row['runs'])}x{episodes}" if episodes else str(int(row["runs"])),
                 _interval(row, "iqm"),
-                f"{row['normalized_iqm']:.3f}" if normalized else _number(row["mean"]),
+                _normalized(row["normalized_iqm"]) if normalized else _number(row["mean"]),
                 _number(row.get("cpu_seconds", np.nan)),
                 _count(row.get("env_steps", np.nan)),
             ]

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
@@ -119,3 +120,28 @@ def test_bad_table_settings_are_named(override: dict[str, Any], message: str) ->
     )
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
         validate(cfg)
+
+
+def test_the_console_table_fits_80_columns_with_wide_values() -> None:
+    interval = {"": -11.19, "_low": -1234.5, "_high": 12345.6}
+    row = {
+        "kind": "baseline",
+        "runs": 5,
+        "episodes": 200,
+        **{f"iqm{key}": value for key, value in interval.items()},
+        **{f"normalized_iqm{key}": value for key, value in interval.items()},
+        "mean": -1234.5,
+        "cpu_seconds": 12345.6,
+        "env_steps": 6.0e6,
+        **{f"vs_heuristic{key}": value for key, value in interval.items()},
+        "vs_heuristic_p": 0.5,
+        **{f"vs_search{key}": value for key, value in interval.items()},
+        "vs_search_p": 0.04,
+    }
+    summary = pd.DataFrame(
+        [{**row, "kind": "learned"}, row],
+        index=["global_maskable_ppo_long_and_more", "greedy_largest_market"],
+    )
+    lines = console_table(summary, ["a note " * 30]).splitlines()
+    assert max(len(line) for line in lines) <= CONSOLE_WIDTH
+    assert lines[2].startswith("global_~and_more")
