@@ -4,8 +4,11 @@
     lepton-compare scenario=toy hydra.run.dir=outputs/toy    # where the reports go
     lepton-compare scenario=global action_mode=multi_discrete '+models.ppo=runs/global__ppo__seed*'
 
-Per agent: mean and IQM with 95% stratified-bootstrap intervals, probability of
-improvement between agents, where an oracle exists (``toy``) the normalized
+Every contender plays the same test episodes (200 from seed 2,000,000). Per agent:
+mean and IQM over its (run, episode) scores with 95% hierarchical-bootstrap
+intervals (runs, then episodes), paired differences (mean, IQM, probability of
+improvement) between agents and to the best heuristic and the best search, CPU
+seconds and env-steps per run, where an oracle exists (``toy``) the normalized
 score (0 = the best heuristic, 1 = the oracle), the random-zero score and the
 optimality gap, elsewhere the gap to the best baseline; cumulative profit and
 terminal value apart, business KPIs, plots and a strategy report. Progress
@@ -44,7 +47,7 @@ def run(cfg: DictConfig, comparative: bool, command: str) -> None:
     except (ValueError, FileNotFoundError) as error:
         print(f"{command}: {error}", file=sys.stderr)
         sys.exit(2)
-    print((output_dir / "summary.md").read_text())
+    print((output_dir / "summary.txt").read_text())
     print(f"reports in {output_dir}")
 
 

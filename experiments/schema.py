@@ -104,6 +104,7 @@ class FinalTableConfig:
 
     enabled: bool = True
     episodes: int = 8
+    first_seed: int = 2_000_000
     oracle: Any = "auto"
     reps: int = 1000
     # name -> {_target_: lepton_env.agents.players.heuristics.X, ...settings}, as in lepton-compare

@@ -17,7 +17,8 @@ the experiment preset and a hash of identity overrides, see
 
     .hydra/                    config.yaml (resolved), hydra.yaml, overrides.yaml
     train.log                  the job's log
-    run.json                   device used, package version, seed, timesteps done, status
+    run.json                   device used, package version, seed, timesteps done, status,
+                               cpu_seconds (training and validation, CPU time) and env_steps
     config.yaml                the validated config this run started with (resume checks it)
     tb/                        TensorBoard events: rollout/ train/ time/ (SB3), kpi/, eval/,
                                final/, HPARAMS, text (config, version, device), custom scalars
@@ -42,6 +43,7 @@ import logging
 import os
 import platform
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -388,6 +390,13 @@ def _train(
         planned, why = rounded
         print(f"total_timesteps = {config.total_timesteps:,} rounds up to {planned:,}: {why}")
     monitor.start_progress(rounded[0] if rounded is not None else None)
+    # The budget counted as the searches' is: CPU time of the work itself (training and
+    # its validation episodes), not the process's start-up or numba's compilation (a
+    # cold cache costs about 47 s: one step of the evaluation envs, reseeded before each
+    # evaluation, compiles it first), and the env-steps simulated.
+    eval_env.reset()
+    eval_env.step(np.stack([eval_env.action_space.sample() for _ in range(eval_env.num_envs)]))
+    cpu_start = time.process_time()
     try:
         if remaining > 0 and isinstance(agent, BaseAlgorithm):
             agent.set_logger(sb3_logger)
@@ -402,6 +411,7 @@ def _train(
             agent.learn(remaining)
         # A run completing its end logged its last evaluation before the kill.
         evaluation = monitor.evaluate_quietly() if ended else monitor.finish()
+        cpu_seconds = time.process_time() - cpu_start
     except BaseException:
         writer.close()
         monitor.close()
@@ -421,12 +431,17 @@ def _train(
     writer.flush()
     writer.close()
     monitor.close()
+    earlier = json.loads((run_dir / "run.json").read_text()).get("cpu_seconds", 0.0)
+    validation_steps = sum(sum(lengths) for lengths in monitor.state.eval_lengths)
     _write_run_info(
         run_dir,
         {
             "status": "finished",
             "num_timesteps": steps,
             "final_model_sha256": file_sha256(run_dir / "final_model.zip"),
+            # a resumed run adds to what its earlier processes recorded (a killed one: none)
+            "cpu_seconds": round(float(earlier or 0.0) + cpu_seconds, 2),
+            "env_steps": int(steps + validation_steps),
         },
     )
     print(f"Done: {steps} steps, eval mean return {evaluation.mean_reward:.3f}; run in {run_dir}")

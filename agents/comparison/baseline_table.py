@@ -2,12 +2,13 @@
 
 At the end of ``lepton-train`` the trained policy and the heuristic baselines
 (and the oracle, where the scenario has one) play the same held-out
-evaluation seeds; :func:`compare_with_baselines` returns the summary (IQM
-with stratified-bootstrap intervals; the normalized score, 0 = best
-heuristic and 1 = oracle, where an oracle exists; else the gap to the best
-baseline) and :func:`print_table` shows it with rich. Every contender is
-scored with the default reward (:class:`lepton_env.reward.ProfitReward`), so
-the figures compare with ``lepton-compare``'s whatever reward the run trained on.
+test seeds; :func:`compare_with_baselines` returns the summary (IQM with
+hierarchical-bootstrap intervals, the paired difference to the best
+heuristic; the normalized score, 0 = best heuristic and 1 = oracle, where an
+oracle exists; else the gap to the best baseline) and :func:`print_table`
+shows it in 80 columns. Every contender is scored with the default reward
+(:class:`lepton_env.reward.ProfitReward`), so the figures compare with
+``lepton-compare``'s whatever reward the run trained on.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from lepton_env.agents.comparison.contenders import (
     baseline_contenders,
     oracle_contender,
 )
-from lepton_env.agents.comparison.episodes import COMPONENT_PREFIX, accepts_action_masks, run_scores
+from lepton_env.agents.comparison.episodes import accepts_action_masks, run_scores
+from lepton_env.agents.comparison.reports import console_table
 from lepton_env.agents.comparison.scores import HonestScores, summarize
 
 #: The name the trained policy goes by in the table.
@@ -88,56 +90,18 @@ def compare_with_baselines(
     return summary.sort_values("iqm", ascending=False, kind="stable"), honest
 
 
-def table_rows(summary: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
-    """The console table's header and rows (strings): IQM, score, return split."""
-
-    def interval(row: pd.Series, column: str) -> str:
-        if pd.isna(row[column]):
-            return ""
-        return f"{row[column]:.3f} [{row[column + '_low']:.3f}, {row[column + '_high']:.3f}]"
-
-    score = next((c for c in ("normalized_iqm", "gap_to_best") if c in summary.columns), None)
-    components = [c for c in summary.columns if c.startswith(COMPONENT_PREFIX)]
-    header = ["agent", "kind", "IQM [95% CI]"]
-    if score == "normalized_iqm":
-        header.append("normalized IQM [95% CI]")
-    elif score == "gap_to_best":
-        header.append("gap to best [95% CI]")
-    header += [f"mean {c.removeprefix(COMPONENT_PREFIX)}" for c in components]
-    rows = []
-    for name, row in summary.iterrows():
-        cells = [str(name), str(row["kind"]), interval(row, "iqm")]
-        if score is not None:
-            cells.append(interval(row, score))
-        cells += [f"{row[c]:.3f}" for c in components]
-        rows.append(cells)
-    return header, rows
-
-
-def print_table(summary: pd.DataFrame, honest: HonestScores, episodes: int) -> None:
-    """The summary as a rich table on stdout, with the notes that define its scores."""
-    from rich.console import Console
-    from rich.table import Table
-
-    header, rows = table_rows(summary)
-    table = Table(title=f"Trained policy against the baselines ({episodes} evaluation seeds)")
-    for index, column in enumerate(header):
-        table.add_column(column, justify="left" if index < 2 else "right")
-    for cells in rows:
-        table.add_row(*cells, style="bold" if cells[0] == TRAINED else None)
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=160)  # a log file: no wrapping to a guessed 80 columns
-    console.print(table)
-    for note in honest.notes:
-        console.print(note, highlight=False)
+def print_table(summary: pd.DataFrame, honest: HonestScores, episodes: int, first: int) -> None:
+    """The summary as the 80-column console table, with the notes that define its scores."""
+    title = f"Trained policy against the baselines: {episodes} episodes from seed {first}"
+    print(console_table(summary, honest.notes, title))
 
 
 def report_trained_policy(agent: Any, config: Any, train_env: Any = None) -> None:
     """The end-of-training table for a ``lepton-train`` config (its ``final_table`` keys).
 
-    Plays ``final_table.episodes`` episodes from ``eval.first_seed`` (the
-    periodic evaluation's seeds and world: ``eval.scenario_kwargs`` applied).
+    Plays ``final_table.episodes`` episodes from ``final_table.first_seed`` (the test
+    range, not the validation seeds that chose checkpoints; the periodic
+    evaluation's world: ``eval.scenario_kwargs`` applied).
     A ``train_env`` that normalizes observations (SB3's ``VecNormalize`` with
     ``norm_obs``) lends the agent its normalization.
     """
@@ -150,7 +114,7 @@ def report_trained_policy(agent: Any, config: Any, train_env: Any = None) -> Non
         **config.eval.scenario_kwargs,
         "observation_mode": config.env.observation_mode,
     }
-    seeds = list(range(config.eval.first_seed, config.eval.first_seed + settings.episodes))
+    seeds = list(range(settings.first_seed, settings.first_seed + settings.episodes))
     normalizes = getattr(train_env, "norm_obs", False) and hasattr(train_env, "normalize_obs")
     player = NormalizedObservations(agent, train_env.normalize_obs) if normalizes else agent
     summary, honest = compare_with_baselines(
@@ -163,4 +127,4 @@ def report_trained_policy(agent: Any, config: Any, train_env: Any = None) -> Non
         deterministic=config.eval.deterministic,
         reps=settings.reps,
     )
-    print_table(summary, honest, len(seeds))
+    print_table(summary, honest, len(seeds), seeds[0])

@@ -8,18 +8,24 @@ loaded by :mod:`lepton_env.agents.comparison.evaluation` (model files and run di
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 
 import lepton_env
 
 #: The contender kinds; ``baseline`` covers heuristics and search baselines (the
 #: latter carry a ``budget``).
 KINDS = ("learned", "baseline", "oracle")
+#: What a run's training or search cost, counted the same way for every contender.
+COST_KEYS = ("cpu_seconds", "env_steps")
+#: A baseline spec's key (not passed to the class): one run per listed ``seed``.
+RUN_SEEDS = "run_seeds"
 
 
 @dataclass
@@ -44,6 +50,32 @@ class Contender:
         """A baseline without a search budget: a fixed rule from theory or practice."""
         return self.kind == "baseline" and self.budget is None
 
+    @property
+    def is_search(self) -> bool:
+        """A baseline with a search budget (agents/players/search.py)."""
+        return self.kind == "baseline" and self.budget is not None
+
+    def cost(self) -> dict[str, float]:
+        """The mean over runs of what each run cost to train or search: ``cpu_seconds``
+        (CPU time of the work itself) and ``env_steps``, where the runs record them.
+
+        Searches carry them in their ``budget``; learned runs in their run directory's
+        ``run.json`` (written by ``lepton-train``). Empty for fixed rules and the oracle.
+        """
+        records: list[dict[str, Any]] = []
+        if self.run_dirs:
+            for run_dir in self.run_dirs:
+                info = Path(run_dir) / "run.json"
+                records.append(json.loads(info.read_text()) if info.exists() else {})
+        else:
+            records = [getattr(run, "budget", None) or {} for run in self.runs]
+        cost = {}
+        for key in COST_KEYS:
+            values = [float(record[key]) for record in records if record.get(key) is not None]
+            if values and len(values) == len(records):
+                cost[key] = float(np.mean(values))
+        return cost
+
 
 def action_mode_env_id(action_mode: str) -> str:
     """The env id of a face (``multi_discrete`` -> ``LeptonExpansion-v0``)."""
@@ -66,11 +98,13 @@ def baseline_contenders(
 
     ``specs``: name -> ``{_target_: lepton_env.agents.players.heuristics.X, ...settings}``; each is
     instantiated with an env of ``env_kwargs`` as first argument (a search baseline
-    searches that world then) and plays ``play_kwargs`` (``env_kwargs`` where None):
-    a search built on a train split and scored on the test split never sees a test
-    episode. ``on_build(name)`` is called before each (progress display). Every
-    ``_target_`` must be an allowed one (:mod:`lepton_env.agents.training.targets`, with
-    ``allowed_targets`` listed by the user) and is checked before any is built.
+    searches that world then; a spec's ``run_seeds: [0, 1, ...]`` builds one run per
+    seed, its ``seed`` set to each, like a learner's training seeds) and plays
+    ``play_kwargs`` (``env_kwargs`` where None): a search built on a train split
+    and scored on the test split never sees a test episode. ``on_build(name)`` is
+    called before each (progress display). Every ``_target_`` must be an allowed
+    one (:mod:`lepton_env.agents.training.targets`, with ``allowed_targets`` listed
+    by the user) and is checked before any is built.
     """
     from hydra.utils import instantiate
 
@@ -89,13 +123,21 @@ def baseline_contenders(
         check_targets(spec, f"baselines.{name}", allowed_targets)
     contenders = []
     for name in chosen:
-        spec = specs[name]
+        spec = dict(specs[name])
+        run_seeds = spec.pop(RUN_SEEDS, None)
+        if run_seeds is not None and (isinstance(run_seeds, str | int) or not run_seeds):
+            raise ValueError(
+                f"baselines.{name}.{RUN_SEEDS} = {run_seeds!r}: a non-empty list of seeds"
+            )
         if on_build is not None:
             on_build(str(name))
-        env = gym.make(env_id, **env_kwargs)
-        agent = instantiate(spec, env)
+        agents = []
+        for run_seed in run_seeds if run_seeds is not None else [None]:
+            env = gym.make(env_id, **env_kwargs)
+            settings = spec if run_seed is None else {**spec, "seed": int(run_seed)}
+            agents.append(instantiate(settings, env))
         played = dict(env_kwargs if play_kwargs is None else play_kwargs)
-        contenders.append(Contender(str(name), env_id, played, [agent], "baseline"))
+        contenders.append(Contender(str(name), env_id, played, agents, "baseline"))
     return contenders
 
 

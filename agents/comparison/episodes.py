@@ -37,6 +37,14 @@ KPI_COLUMNS = (
     "bankrupt",
     "invalid_moves",
 )
+#: The episode seed ranges, disjoint: training (the learners' envs, the searches'
+#: candidates) below ``VALIDATION_FIRST_SEED``; validation (checkpoint selection of
+#: learners, candidate selection of searches: ``lepton-train``'s ``eval.first_seed``)
+#: from it; test (reported figures only: ``lepton-compare``'s ``eval.first_seed``) from
+#: ``TEST_FIRST_SEED``, at least ``TEST_EPISODES`` episodes.
+VALIDATION_FIRST_SEED = 1_000_000
+TEST_FIRST_SEED = 2_000_000
+TEST_EPISODES = 200
 #: Prefix of the columns holding each reward component summed over the episode
 #: (``return_profit``, ``return_valuation``, ``return_bankruptcy`` under the default
 #: reward): they add up to ``return``.
@@ -202,12 +210,13 @@ def run_scores(
     deterministic: bool = True,
     on_episode: Callable[[], None] | None = None,
 ) -> tuple[NDArray[np.float64], pd.DataFrame, list[EntryEvent]]:
-    """The contender's run scores: a trained run's mean return (one per episode for one run).
+    """The contender's episode scores: a ``(runs, episodes)`` matrix of returns.
 
-    Runs (training seeds) are the statistics' "runs" axis. A single run (a
-    heuristic, the oracle, one trained model) has the episode seeds as its
-    runs, one score each. Returns the scores, every episode's row (with
-    ``agent`` and ``run``) and the entry timeline of the first run.
+    Every run (training seed, search seed; one for a fixed heuristic) plays the
+    same episode seeds, column ``e`` episode ``seeds[e]`` for every contender, so
+    the statistics pair contenders by episode (:mod:`lepton_env.agents.comparison.stats`).
+    Returns the scores, every episode's row (with ``agent`` and ``run``) and the
+    entry timeline of the first run.
     """
     frames = []
     timeline: list[EntryEvent] = []
@@ -225,8 +234,5 @@ def run_scores(
         episodes.insert(0, "agent", contender.name)
         frames.append(episodes)
     table = pd.concat(frames, ignore_index=True)
-    if len(contender.runs) == 1:
-        scores = table["return"].to_numpy(dtype=np.float64)
-    else:
-        scores = table.groupby("run")["return"].mean().to_numpy(dtype=np.float64)
+    scores = table["return"].to_numpy(dtype=np.float64).reshape(len(contender.runs), len(seeds))
     return scores, table, timeline

@@ -32,8 +32,14 @@ from lepton_env.agents.comparison.contenders import (
     baseline_contenders,
     oracle_contender,
 )
-from lepton_env.agents.comparison.episodes import accepts_action_masks, run_scores
+from lepton_env.agents.comparison.episodes import (
+    TEST_EPISODES,
+    TEST_FIRST_SEED,
+    accepts_action_masks,
+    run_scores,
+)
 from lepton_env.agents.comparison.reports import (
+    console_table,
     improvement_markdown,
     strategy_report,
     summary_markdown,
@@ -316,13 +322,15 @@ def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFram
     """Evaluate every contender on the held-out seeds and write the reports; the summary.
 
     Always: ``episodes.csv`` (every episode's return, its reward components and
-    KPIs), ``summary.csv`` and ``summary.md`` (per agent: runs, mean and IQM
-    with 95% intervals; with an oracle the normalized IQM (0 = best heuristic,
-    1 = oracle), the random-zero IQM and the optimality gap, without one the
-    gap to the best baseline; mean return components and KPIs; a search
+    KPIs), ``summary.csv`` and ``summary.md`` (per agent: runs, episodes, mean and IQM
+    with 95% hierarchical intervals; paired differences to the best heuristic and the
+    best search; CPU seconds and env-steps per run; with an oracle the normalized
+    IQM (0 = best heuristic, 1 = oracle), the random-zero IQM and the optimality
+    gap, without one the gap to the best baseline; mean return components and KPIs; a search
     baseline's budget), ``strategy/<agent>.md``. With ``comparative``:
     ``improvement.csv`` / ``.md`` (probability of improvement), ``plots/`` and
     TensorBoard reference lines for the baselines under ``tb/<agent>/``.
+    ``summary.txt``: the 80-column console table.
     Progress goes to stderr unless ``cfg.report.progress`` is false.
     """
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -377,8 +385,15 @@ def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFram
                 f"Every contender scored on episodes with eval.scenario_kwargs {evaluation}; "
                 "search baselines searched scenario.kwargs without them."
             )
+        if cfg.eval.first_seed < TEST_FIRST_SEED or cfg.eval.episodes < TEST_EPISODES:
+            honest.notes.append(
+                f"Episodes {seeds[0]}..{seeds[-1]}: not the test set (at least {TEST_EPISODES} "
+                f"episodes from seed {TEST_FIRST_SEED}); not for reported figures."
+            )
         summary.to_csv(output_dir / "summary.csv")
         (output_dir / "summary.md").write_text(summary_markdown(summary, honest.notes))
+        title = f"{len(seeds)} episodes from seed {seeds[0]} (full table: summary.md)"
+        (output_dir / "summary.txt").write_text(console_table(summary, honest.notes, title))
         progress.advance(computing)
         if comparative:
             _comparative_reports(cfg, output_dir, contenders, scores, all_episodes, honest)

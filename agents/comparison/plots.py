@@ -39,7 +39,7 @@ def plot_comparison(
     written = []
 
     estimates = stats.interval_estimates(
-        scores, stats.mean_and_iqm, reps=reps, confidence=confidence, seed=seed
+        scores, stats.mean_and_iqm, reps=reps, confidence=confidence, seed=seed, hierarchical=True
     )
     figure, axes = plt.subplots(1, 2, figsize=(9, 0.45 * len(names) + 1.2), sharey=True)
     for column, (axis, title) in enumerate(zip(axes, ("Mean", "IQM"), strict=True)):
@@ -60,7 +60,9 @@ def plot_comparison(
 
     everything = np.concatenate([np.ravel(values) for values in scores.values()])
     taus = np.linspace(everything.min(), everything.max(), 101)
-    profiles = stats.performance_profiles(scores, taus, reps=reps, confidence=confidence, seed=seed)
+    profiles = stats.performance_profiles(
+        scores, taus, reps=reps, confidence=confidence, seed=seed, hierarchical=True
+    )
     figure, axis = plt.subplots(figsize=(7, 4.5))
     for index, name in enumerate(names):
         profile = profiles[name]

@@ -32,12 +32,33 @@ interpolation) of the statistic over the replicates. Each agent's replicates
 are drawn from ``numpy.random.default_rng(seed)``, so an agent's interval
 depends only on its scores, the seed and ``reps``, never on which other agents
 are compared, and nothing touches NumPy's global generator.
+
+Paired, hierarchical statistics of episode scores (what ``lepton-compare``
+reports). Every contender plays the same keyed episodes; its scores are a
+``(runs, episodes)`` matrix (:func:`episode_matrix`): one row per run (a
+training seed of a learner, a search seed; one row for a fixed heuristic),
+column ``e`` the same episode for every contender. The estimators above
+apply unchanged with the episodes as the last axis: :func:`mean` and
+:func:`interquartile_mean` over all ``runs x episodes`` scores (the same
+unit, one episode, for every contender), and
+:func:`probability_of_improvement` becomes the paired ``P(X > Y)``: per
+episode the share of (run of X, run of Y) pairs where X scores more, averaged
+over the episodes. :func:`joint_bootstrap` resamples in two stages
+(hierarchical bootstrap, Davison & Hinkley 1997, sec. 3.8; Saravanan et al.
+2020): each contender's runs with replacement, then the episodes with
+replacement, one episode draw shared by every contender of the statistic, so
+a difference keeps its pairing. :func:`paired_differences` is the
+comparison's statistic: the mean and IQM differences and ``P(X > Y)``.
+Coverage on synthetic scores with a known difference is checked in
+``tests/agents/comparison/test_stats.py`` (and stated in docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -152,7 +173,7 @@ def stratified_resample(
 
 def _percentiles(values: FloatArray, confidence: float) -> tuple[FloatArray, FloatArray]:
     alpha = (1.0 - confidence) / 2.0
-    low, high = np.percentile(values, [100.0 * alpha, 100.0 * (1.0 - alpha)], axis=0)
+    low, high = np.nanpercentile(values, [100.0 * alpha, 100.0 * (1.0 - alpha)], axis=0)
     return np.atleast_1d(low), np.atleast_1d(high)
 
 
@@ -207,10 +228,13 @@ def interval_estimates(
     reps: int = 2000,
     confidence: float = 0.95,
     seed: int = 0,
+    hierarchical: bool = False,
 ) -> dict[str, Estimate]:
-    """:func:`bootstrap` for every agent of ``scores`` (same seed for each)."""
+    """:func:`bootstrap` for every agent of ``scores`` (same seed for each); with
+    ``hierarchical``, :func:`hierarchical_bootstrap` of ``(runs, episodes)`` scores."""
+    method = hierarchical_bootstrap if hierarchical else bootstrap
     return {
-        name: bootstrap(values, statistic, reps=reps, confidence=confidence, seed=seed)
+        name: method(values, statistic, reps=reps, confidence=confidence, seed=seed)
         for name, values in scores.items()
     }
 
@@ -222,6 +246,7 @@ def performance_profiles(
     confidence: float = 0.95,
     seed: int = 0,
     use_score_distribution: bool = True,
+    hierarchical: bool = False,
 ) -> dict[str, Estimate]:
     """Each agent's performance profile at ``taus`` with pointwise percentile intervals."""
     thresholds = np.asarray(taus, dtype=np.float64)
@@ -230,9 +255,204 @@ def performance_profiles(
     def statistic(matrix: FloatArray) -> FloatArray:
         return profile(matrix, thresholds)
 
-    return interval_estimates(scores, statistic, reps=reps, confidence=confidence, seed=seed)
+    return interval_estimates(
+        scores, statistic, reps=reps, confidence=confidence, seed=seed, hierarchical=hierarchical
+    )
 
 
 def pairs_after(names: Sequence[str]) -> list[tuple[str, str]]:
     """Each name with every name after it: ``P(Y > X) = 1 - P(X > Y)`` makes the rest redundant."""
     return [(x, y) for i, x in enumerate(names) for y in names[i + 1 :]]
+
+
+# ---------------------------------------------------------------------- paired, hierarchical
+#: ``(..., runs_x, episodes), (..., runs_y, episodes), ... -> (..., k)``: a statistic of
+#: several contenders' episode scores, resampled jointly.
+JointStatistic = Callable[..., FloatArray]
+
+
+def episode_matrix(scores: ArrayLike) -> FloatArray:
+    """``scores`` as a ``(runs, episodes)`` float matrix (a 1-D sequence is one run)."""
+    array = np.asarray(scores, dtype=np.float64)
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(
+            f"episode scores must be a non-empty 1-D sequence (one run) or a (runs, episodes) "
+            f"matrix, got shape {array.shape}"
+        )
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"scores must be finite, got {array[~np.isfinite(array)][:3]}")
+    return array
+
+
+def mean_difference(scores_x: FloatArray, scores_y: FloatArray) -> FloatArray:
+    """Mean of X minus mean of Y, each over all runs and episodes: the mean paired
+    per-episode difference of the run means."""
+    return np.asarray(mean(scores_x) - mean(scores_y))
+
+
+def iqm_difference(scores_x: FloatArray, scores_y: FloatArray) -> FloatArray:
+    """IQM of X minus IQM of Y."""
+    return np.asarray(interquartile_mean(scores_x) - interquartile_mean(scores_y))
+
+
+def paired_differences(scores_x: FloatArray, scores_y: FloatArray) -> FloatArray:
+    """``[mean difference, IQM difference, P(X > Y)]`` of two contenders' episode scores."""
+    return np.stack(
+        [
+            mean_difference(scores_x, scores_y),
+            iqm_difference(scores_x, scores_y),
+            probability_of_improvement(scores_x, scores_y),
+        ],
+        axis=-1,
+    )
+
+
+def hierarchical_resample(
+    scores: FloatArray, episode_picks: NDArray[np.int64], generator: np.random.Generator
+) -> FloatArray:
+    """``(replicates, runs, episodes)``: runs drawn with replacement, then the episodes
+    ``episode_picks`` ``(replicates, episodes)`` (shared by the contenders of a statistic)."""
+    replicates = episode_picks.shape[0]
+    run_picks = generator.integers(0, scores.shape[0], size=(replicates, scores.shape[0]))
+    return scores[run_picks[:, :, None], episode_picks[:, None, :]]
+
+
+def joint_bootstrap(
+    scores: Sequence[ArrayLike],
+    statistic: JointStatistic,
+    reps: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    small_sample: bool = True,
+) -> Estimate:
+    """A statistic of several contenders with its hierarchical, paired percentile interval.
+
+    ``scores[i]`` is contender ``i``'s ``(runs_i, episodes)`` matrix (the same episodes
+    in the same columns for all); ``statistic(*resampled)`` reduces them. Each replicate
+    draws every contender's runs with replacement and one set of episodes, shared.
+    ``small_sample`` widens the interval for few runs (:func:`_small_sample_widening`);
+    without it, the plain percentile interval.
+    """
+    _check(reps, confidence)
+    matrices = [episode_matrix(values) for values in scores]
+    episodes = {matrix.shape[1] for matrix in matrices}
+    if len(episodes) != 1:
+        raise ValueError(
+            f"paired scores need the same episodes for every contender, got "
+            f"{[matrix.shape[1] for matrix in matrices]} episodes"
+        )
+    (count_episodes,) = episodes
+    generator = np.random.default_rng(seed)
+    # a pairwise statistic (probability of improvement) touches runs_x x runs_y x episodes
+    runs = [matrix.shape[0] for matrix in matrices]
+    per_replicate = count_episodes * max(max(runs) ** 2, sum(runs))
+    replicates = []
+    for count in _chunks(reps, per_replicate):
+        episode_picks = generator.integers(0, count_episodes, size=(count, count_episodes))
+        resampled = [hierarchical_resample(m, episode_picks, generator) for m in matrices]
+        replicates.append(np.asarray(statistic(*resampled)).reshape(count, -1))
+    values = np.concatenate(replicates, axis=0)
+    low, high = _percentiles(values, confidence)
+    point = np.atleast_1d(np.asarray(statistic(*matrices), dtype=np.float64)).ravel()
+    if small_sample:
+        half = _small_sample_half_width(matrices, statistic, reps, confidence, generator)
+        low, high = np.minimum(low, point - half), np.maximum(high, point + half)
+    return Estimate(point, low, high)
+
+
+def _small_sample_half_width(
+    matrices: Sequence[FloatArray],
+    statistic: JointStatistic,
+    reps: int,
+    confidence: float,
+    generator: np.random.Generator,
+) -> FloatArray:
+    """The half-width of a Student-t interval with Welch-Satterthwaite degrees of freedom.
+
+    A bootstrap over ``n`` runs (five training seeds) understates the spread twice:
+    its variance is ``(n - 1) / n`` of the unbiased one, and a normal-width interval
+    ignores that the variance itself is estimated from ``n`` values (Student's ``t``;
+    Hesterberg 2015, "What teachers should know about the bootstrap", sec. 3.4).
+    Each source of variance is bootstrapped on its own: contender ``i``'s runs
+    (``df = n_i - 1``) and the shared episodes (``df = E - 1``), each variance
+    scaled to its unbiased value ``V_j``; the half-width is
+    ``t(df) * sqrt(sum V_j)`` with ``df = (sum V_j)^2 / sum(V_j^2 / df_j)``. The
+    reported interval is the percentile interval widened on each side to at least
+    this half-width: it keeps the percentile interval's asymmetry and never shrinks.
+    """
+    component_reps = max(reps // 2, 50)
+    episodes = matrices[0].shape[1]
+    identity = np.broadcast_to(np.arange(episodes), (component_reps, episodes))
+    components: list[tuple[FloatArray, int]] = []
+
+    def variance(resampled: list[FloatArray]) -> FloatArray:
+        replicates = np.asarray(statistic(*resampled)).reshape(component_reps, -1)
+        return np.asarray(np.nanvar(replicates, axis=0, ddof=1))
+
+    fixed = [np.broadcast_to(m, (component_reps, *m.shape)) for m in matrices]
+    for index, matrix in enumerate(matrices):
+        runs = matrix.shape[0]
+        if runs >= 2:
+            resampled = list(fixed)
+            resampled[index] = hierarchical_resample(matrix, identity, generator)
+            components.append((variance(resampled) * runs / (runs - 1), runs - 1))
+    if episodes >= 2:
+        picks = generator.integers(0, episodes, size=(component_reps, episodes))
+        resampled = [m[:, picks].transpose(1, 0, 2) for m in matrices]
+        components.append((variance(resampled) * episodes / (episodes - 1), episodes - 1))
+    if not components:
+        return np.zeros(1)
+    total = np.sum([v for v, _ in components], axis=0)
+    spread = np.sum([v**2 / df for v, df in components], axis=0)
+    half = np.zeros(total.shape)
+    for k in np.flatnonzero(total > 0):
+        half[k] = _t_quantile(confidence, total[k] ** 2 / spread[k]) * np.sqrt(total[k])
+    return half
+
+
+def _t_quantile(confidence: float, df: float) -> float:
+    """The two-sided ``confidence`` quantile of Student's t with ``df`` (real) degrees of
+    freedom: ``x`` with ``P(|T| <= x) = confidence``, by integrating the density."""
+    if df > 1e4:
+        return NormalDist().inv_cdf(0.5 + confidence / 2)
+    grid = np.linspace(0.0, 100.0 + 20.0 / df, 20_001)
+    log_norm = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
+    density = np.exp(log_norm - (df + 1) / 2 * np.log1p(grid**2 / df))
+    mass = np.concatenate([[0.0], np.cumsum((density[1:] + density[:-1]) / 2 * np.diff(grid))])
+    return float(np.interp(confidence / 2, mass, grid))
+
+
+def hierarchical_bootstrap(
+    scores: ArrayLike,
+    statistic: Statistic = mean_and_iqm,
+    reps: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    small_sample: bool = True,
+) -> Estimate:
+    """One contender's statistic (``(runs, episodes)`` scores) with its hierarchical interval."""
+    return joint_bootstrap(
+        [scores], statistic, reps=reps, confidence=confidence, seed=seed, small_sample=small_sample
+    )
+
+
+def paired_bootstrap(
+    scores_x: ArrayLike,
+    scores_y: ArrayLike,
+    statistic: PairStatistic = paired_differences,
+    reps: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    small_sample: bool = True,
+) -> Estimate:
+    """:func:`paired_differences` (or ``statistic``) of X and Y, paired by episode."""
+    return joint_bootstrap(
+        [scores_x, scores_y],
+        statistic,
+        reps=reps,
+        confidence=confidence,
+        seed=seed,
+        small_sample=small_sample,
+    )

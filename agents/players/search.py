@@ -32,11 +32,29 @@ Two families of candidates (``family=``):
   spend flags (marketing, localization, compliance); one R&D level.
   See :class:`RuleFamily` for the decoding.
 
-The budget is ``max_env_steps`` (env-steps simulated, every row of the batch
-counted each quarter it is stepped), ``max_wall_seconds`` and
-``generations``, whichever ends first; a generation starts only if its
-env-steps fit in what is left. The same settings and ``seed`` give the same
-result, unless the wall-clock limit is the one that stops the search.
+The search stops when every gene's distribution has settled on one value, or
+when the budget is spent: ``max_env_steps`` (env-steps simulated, every row of the batch
+counted each quarter it is stepped), ``max_cpu_seconds`` (CPU time of the
+search itself, ``time.process_time``: how a learner's training is counted
+too), ``max_wall_seconds`` and ``generations``, whichever ends first; a
+generation starts only if its env-steps fit in what is left. The same
+settings and ``seed`` give the same result, unless a time limit is the one
+that stops the search.
+
+Full strength and the learner's rules (docs/benchmarks.md, "The comparison
+protocol"):
+
+* ``train_seeds="auto"`` scales the training episodes per candidate with the
+  budget: ``clip(B / (target_generations x population x horizon), 1,
+  max_train_seeds)`` for an env-step budget ``B`` (``max_env_steps``, or what
+  ``max_cpu_seconds`` buys at the rate of a first generation on one episode
+  per candidate). A fixed count scores every candidate on a few episodes
+  whatever the budget, so more time only overfits them.
+* ``validation_episodes > 0`` selects what is played as a learner's
+  ``best_model.zip`` is: each new incumbent (best training score) is scored on
+  the validation episodes (seeds ``validation_first_seed + i``: lepton-train's
+  ``eval.first_seed``, below the test seeds) and the best of them by that score
+  is played. Its episodes count in the budget.
 """
 
 from __future__ import annotations
@@ -51,14 +69,18 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from lepton_env.agents.comparison.episodes import TEST_FIRST_SEED, VALIDATION_FIRST_SEED
 from lepton_env.agents.players.heuristics import HeuristicAgent, Intent, ObservationView
 from lepton_env.params import Params
 from lepton_env.types import MODE_RANK, NUM_MOVES, EntryMode, Move
 
-#: First evaluation seed of ``lepton-compare`` (configs/compare.yaml ``eval.first_seed``);
-#: the training seeds must lie below it so that search never sees an evaluation episode.
-EVALUATION_FIRST_SEED = 2_000_000
+#: First test seed of ``lepton-compare`` (configs/compare.yaml ``eval.first_seed``);
+#: the training and validation seeds must lie below it so that search never sees a test
+#: episode.
+EVALUATION_FIRST_SEED = TEST_FIRST_SEED
 FAMILIES = ("rules", "plans")
+#: ``train_seeds`` value that scales the episodes per candidate with the budget.
+AUTO = "auto"
 
 
 # ---------------------------------------------------------------------- the optimizer
@@ -94,6 +116,12 @@ class CategoricalCrossEntropy:
         genes = (uniform[:, :, None] >= cumulative[None, :, :]).sum(axis=2)
         # a cumulative sum that rounds to just below 1 must not step past the last value
         return np.minimum(genes, self.cardinality - 1).astype(np.int64)
+
+    @property
+    def converged(self) -> bool:
+        """Every gene's distribution on one value (probability > 0.999): later draws
+        repeat the incumbent, so the search stops (Rubinstein & Kroese 2004, sec. 4.2)."""
+        return bool(np.all(self.probabilities.max(axis=1) > 1.0 - 1e-3))
 
     def elite_count(self, population: int) -> int:
         """``max(1, ceil(rho N))``."""
@@ -353,9 +381,16 @@ class CrossEntropySearchAgent(HeuristicAgent):
     ``elite_fraction``    share of the population refitted to, in (0, 1]
     ``smoothing``         weight of the elite frequencies in the refit, in (0, 1]
     ``generations``       most generations, >= 1
-    ``train_seeds``       episodes per candidate, seeds ``first_train_seed + i``, >= 1
-    ``first_train_seed``  >= 0; the training seeds must end below ``EVALUATION_FIRST_SEED``
+    ``train_seeds``       episodes per candidate, seeds ``first_train_seed + i``, >= 1,
+                          or ``"auto"`` (scaled with the budget, module docstring)
+    ``target_generations`` with ``"auto"``: the generations the budget should pay for
+    ``max_train_seeds``   with ``"auto"``: the most episodes per candidate
+    ``first_train_seed``  >= 0; the training seeds must end below ``validation_first_seed``
+    ``validation_episodes`` episodes scoring each new incumbent (0: no validation; the
+                          incumbent by training score is played)
+    ``validation_first_seed`` first validation seed; the range ends below the test seeds
     ``max_env_steps``     env-step budget, >= 1, or None for no limit
+    ``max_cpu_seconds``   CPU-time budget of the search in seconds, > 0, or None
     ``max_wall_seconds``  wall-clock budget in seconds, > 0, or None for no limit
     ``quarter_step``      rules: quarter genes in slots of this many quarters, >= 1
     ``seed``              seed of the search's draws
@@ -368,8 +403,13 @@ class CrossEntropySearchAgent(HeuristicAgent):
         "smoothing": 0.7,
         "generations": 14,
         "train_seeds": 4,
+        "target_generations": 30,
+        "max_train_seeds": 64,
         "first_train_seed": 0,
+        "validation_episodes": 0,
+        "validation_first_seed": VALIDATION_FIRST_SEED,
         "max_env_steps": None,
+        "max_cpu_seconds": None,
         "max_wall_seconds": None,
         "quarter_step": 1,
         "seed": 0,
@@ -397,25 +437,38 @@ class CrossEntropySearchAgent(HeuristicAgent):
             float(s["smoothing"]),
             np.random.default_rng(int(s["seed"])),
         )
+        #: Episodes per candidate now (``"auto"`` starts at one, then scales).
+        self.train_seeds = 1 if s["train_seeds"] == AUTO else int(s["train_seeds"])
         self.budget: dict[str, Any] = {
             "family": s["family"],
             "population": int(s["population"]),
-            "train_seeds": int(s["train_seeds"]),
+            "train_seeds": self.train_seeds,
             "generations": 0,
             "env_steps": 0,
+            "cpu_seconds": 0.0,
             "wall_seconds": 0.0,
             "best_train_return": None,
+            "validation_return": None,
         }
         #: Per generation: best and elite-mean training return, the incumbent's.
         self.history: list[dict[str, float]] = []
         self.best_genes: NDArray[np.int64] | None = None
         self.best_score = -np.inf
+        #: The candidate played when validating: the best incumbent on validation.
+        self.selected_genes: NDArray[np.int64] | None = None
+        self.selected_score = -np.inf
         self._vector_env: Any = None
+        self._validation_env: Any = None
         if found is not None:
             self.best_genes = self._checked_genes(found)
+            self.selected_genes = self.best_genes
         else:
             self.search(
-                s["max_env_steps"], s["max_wall_seconds"], int(s["generations"]), check=True
+                s["max_env_steps"],
+                s["max_wall_seconds"],
+                int(s["generations"]),
+                check=True,
+                max_cpu_seconds=s["max_cpu_seconds"],
             )
 
     # ------------------------------------------------------------ search
@@ -425,42 +478,48 @@ class CrossEntropySearchAgent(HeuristicAgent):
         max_wall_seconds: float | None,
         generations: int,
         check: bool = False,
+        max_cpu_seconds: float | None = None,
     ) -> CrossEntropySearchAgent:
-        """Run up to ``generations`` more generations within the two budgets.
+        """Run up to ``generations`` more generations within the budgets.
 
         ``check=True`` raises if the env-step budget cannot pay for one generation.
         """
-        venv = self._vectorized()
         horizon = self.params.horizon
-        generation_cost = venv.num_envs * horizon
+        population = int(self.settings["population"])
+        auto = self.settings["train_seeds"] == AUTO
+        generation_cost = population * self.train_seeds * horizon
         if check and max_env_steps is not None and max_env_steps < generation_cost:
             raise ValueError(
                 f"max_env_steps = {max_env_steps} cannot pay for one generation: it needs "
-                f"population x train_seeds x horizon = {venv.num_envs} x {horizon} = "
-                f"{generation_cost}; allowed [{generation_cost}, inf) or None"
+                f"population x train_seeds x horizon = {population * self.train_seeds} x "
+                f"{horizon} = {generation_cost}; allowed [{generation_cost}, inf) or None"
             )
-        population = int(self.settings["population"])
-        seeds_per_candidate = int(self.settings["train_seeds"])
         first = int(self.settings["first_train_seed"])
-        seeds = [first + i for i in range(seeds_per_candidate)] * population
-        start = time.perf_counter()
+        _compile(self._vectorized())  # numba's compilation is not the search (nor training)
+        start, cpu_start = time.perf_counter(), time.process_time()
         used = 0
-        for _ in range(generations):
+        for generation in range(generations):
+            generation_cost = population * self.train_seeds * horizon
             if max_env_steps is not None and used + generation_cost > max_env_steps:
                 break
             if max_wall_seconds is not None and time.perf_counter() - start >= max_wall_seconds:
                 break
+            if max_cpu_seconds is not None and time.process_time() - cpu_start >= max_cpu_seconds:
+                break
+            seeds = [first + i for i in range(self.train_seeds)] * population
             genes = self.optimizer.sample(population)
             if self.best_genes is not None:
                 genes[0] = self.best_genes
-            returns, steps = self._rollout(venv, np.repeat(genes, seeds_per_candidate, 0), seeds)
+            venv = self._vectorized()
+            returns, steps = self._rollout(venv, np.repeat(genes, self.train_seeds, 0), seeds)
             used += steps
-            scores = returns.reshape(population, seeds_per_candidate).mean(axis=1)
+            scores = returns.reshape(population, self.train_seeds).mean(axis=1)
             elite = self.optimizer.update(genes, scores)
             best = int(np.argmax(scores))
             if scores[best] > self.best_score:
                 self.best_score = float(scores[best])
                 self.best_genes = genes[best].copy()
+                used += self._validate(self.best_genes)
             self.budget["generations"] += 1
             self.history.append(
                 {
@@ -469,28 +528,86 @@ class CrossEntropySearchAgent(HeuristicAgent):
                     "incumbent": self.best_score,
                 }
             )
+            if auto and generation == 0 and self.budget["generations"] == 1:
+                cpu = time.process_time() - cpu_start
+                self._scale_train_seeds(max_env_steps, max_cpu_seconds, used, cpu)
+            if self.optimizer.converged:
+                break
         self.budget["env_steps"] += used
+        self.budget["cpu_seconds"] += time.process_time() - cpu_start
         self.budget["wall_seconds"] += time.perf_counter() - start
         if self.best_genes is not None and np.isfinite(self.best_score):
             self.budget["best_train_return"] = self.best_score
         return self
 
+    def _scale_train_seeds(
+        self, max_env_steps: int | None, max_cpu_seconds: float | None, used: int, cpu: float
+    ) -> None:
+        """``train_seeds="auto"``: episodes per candidate for ``target_generations`` more
+        generations within what the budget has left (env-steps, or CPU at the first
+        generation's rate); the incumbent is re-scored on the new episodes."""
+        left: list[float] = []
+        if max_env_steps is not None:
+            left.append(max_env_steps - used)
+        if max_cpu_seconds is not None and cpu > 0:
+            left.append((max_cpu_seconds - cpu) * used / cpu)
+        if not left:
+            return
+        per_seed = (
+            int(self.settings["target_generations"])
+            * int(self.settings["population"])
+            * self.params.horizon
+        )
+        scaled = int(np.clip(min(left) // per_seed, 1, int(self.settings["max_train_seeds"])))
+        if scaled != self.train_seeds:
+            self.train_seeds = scaled
+            self.budget["train_seeds"] = scaled
+            self.best_score = -np.inf  # scores on other episodes do not compare
+            if self._vector_env is not None:
+                self._vector_env.close()
+                self._vector_env = None
+
+    def _validate(self, genes: NDArray[np.int64]) -> int:
+        """Score ``genes`` on the validation episodes, keep them if they score best there;
+        the env-steps used (0 without validation: the incumbent is what is played)."""
+        episodes = int(self.settings["validation_episodes"])
+        if episodes == 0:
+            self.selected_genes = genes
+            return 0
+        if self._validation_env is None:
+            self._validation_env = self._make_vector_env(episodes)
+        first = int(self.settings["validation_first_seed"])
+        seeds = [first + i for i in range(episodes)]
+        returns, steps = self._rollout(
+            self._validation_env, np.repeat(genes[None, :], episodes, 0), seeds
+        )
+        score = float(returns.mean())
+        if score > self.selected_score:
+            self.selected_score = score
+            self.selected_genes = genes.copy()
+            self.budget["validation_return"] = score
+        return steps
+
     def _vectorized(self) -> Any:
         """The batched face the candidates are scored on: population x train_seeds envs."""
         if self._vector_env is None:
-            from lepton_env.envs.vector import LeptonExpansionVectorEnv
-
-            parts: dict[str, Any] = {}
-            model = _env_model(self.env)
-            if model is not None:
-                parts = {"reward_function": model.reward_function, "personas": model.personas}
-            self._vector_env = LeptonExpansionVectorEnv(
-                int(self.settings["population"]) * int(self.settings["train_seeds"]),
-                self.params,
-                action_mode=self.action_mode,  # type: ignore[arg-type]
-                **parts,
-            )
+            count = int(self.settings["population"]) * self.train_seeds
+            self._vector_env = self._make_vector_env(count)
         return self._vector_env
+
+    def _make_vector_env(self, count: int) -> Any:
+        from lepton_env.envs.vector import LeptonExpansionVectorEnv
+
+        parts: dict[str, Any] = {}
+        model = _env_model(self.env)
+        if model is not None:
+            parts = {"reward_function": model.reward_function, "personas": model.personas}
+        return LeptonExpansionVectorEnv(
+            count,
+            self.params,
+            action_mode=self.action_mode,  # type: ignore[arg-type]
+            **parts,
+        )
 
     def _rollout(
         self, venv: Any, genes: NDArray[np.int64], seeds: list[int]
@@ -543,12 +660,20 @@ class CrossEntropySearchAgent(HeuristicAgent):
         **kwargs: Any,
     ) -> tuple[NDArray[Any], tuple[NDArray[Any], ...] | None]:
         """The best candidate's actions for a batch of observations."""
-        if self.best_genes is None:
-            raise RuntimeError("the search found no candidate: give it a budget of one generation")
+        played = self.played_genes
         view = ObservationView(observation, self.params.num_regions)
         masks = self._masks(action_masks, view.batch_size)
-        genes = np.broadcast_to(self.best_genes, (view.batch_size, self.best_genes.size))
+        genes = np.broadcast_to(played, (view.batch_size, played.size))
         return self.family.actions(self, view, masks, genes, self._quarter(view)), state
+
+    @property
+    def played_genes(self) -> NDArray[np.int64]:
+        """What :meth:`predict` plays: the best incumbent on the validation episodes, or
+        the incumbent by training score without validation."""
+        played = self.selected_genes if self.selected_genes is not None else self.best_genes
+        if played is None:
+            raise RuntimeError("the search found no candidate: give it a budget of one generation")
+        return played
 
     def learn(
         self, total_timesteps: int = 0, callback: Any = None, **kwargs: Any
@@ -556,16 +681,20 @@ class CrossEntropySearchAgent(HeuristicAgent):
         """Search on for up to ``total_timesteps`` env-steps (and ``max_wall_seconds``)."""
         if total_timesteps < 0:
             raise ValueError(f"total_timesteps = {total_timesteps}: allowed [0, inf)")
-        return self.search(total_timesteps, self.settings["max_wall_seconds"], generations=10**9)
+        return self.search(
+            total_timesteps,
+            self.settings["max_wall_seconds"],
+            generations=10**9,
+            max_cpu_seconds=self.settings["max_cpu_seconds"],
+        )
 
     def save(self, path: str | Path) -> None:
         """Write the settings, the best candidate's genes, the budget and history as JSON."""
-        assert self.best_genes is not None
         record = {
             "class": type(self).__name__,
             "action_mode": self.action_mode,
             "settings": self.settings,
-            "found": [int(g) for g in self.best_genes],
+            "found": [int(g) for g in self.played_genes],
             "gene_names": list(self.family.gene_names),
             "budget": self.budget,
             "history": self.history,
@@ -594,9 +723,17 @@ class CrossEntropySearchAgent(HeuristicAgent):
 
     def close(self) -> None:
         """Release the batched env used by the search."""
-        if self._vector_env is not None:
-            self._vector_env.close()
-            self._vector_env = None
+        for venv in (self._vector_env, self._validation_env):
+            if venv is not None:
+                venv.close()
+        self._vector_env = self._validation_env = None
+
+
+def _compile(venv: Any) -> None:
+    """One step of ``venv``, so that numba compiles (or loads) its kernels before the clock;
+    every rollout reseeds the env, so this step changes nothing."""
+    venv.reset(seed=0)
+    venv.step(np.zeros(venv.action_space.shape, dtype=venv.action_space.dtype))
 
 
 def _env_model(env: Any) -> Any:
@@ -624,22 +761,33 @@ def _validate(settings: dict[str, Any]) -> None:
         raise ValueError(f"family = {settings['family']!r}: allowed {list(FAMILIES)}")
     integer("population", 2)
     integer("generations", 1)
-    train_seeds = integer("train_seeds", 1)
+    integer("target_generations", 1)
+    most = integer("max_train_seeds", 1)
+    train_seeds = most if settings["train_seeds"] == AUTO else integer("train_seeds", 1)
     first = integer("first_train_seed", 0)
+    validation = integer("validation_episodes", 0)
+    validation_first = integer("validation_first_seed", 0)
     integer("quarter_step", 1)
     integer("seed", 0)
     fraction("elite_fraction")
     fraction("smoothing")
-    if first + train_seeds > EVALUATION_FIRST_SEED:
+    if first + train_seeds > validation_first:
         raise ValueError(
-            f"train seeds [{first}, {first + train_seeds - 1}] reach the evaluation seeds "
-            f"(from {EVALUATION_FIRST_SEED}): first_train_seed + train_seeds allowed "
-            f"[1, {EVALUATION_FIRST_SEED}]"
+            f"train seeds [{first}, {first + train_seeds - 1}] reach the validation seeds "
+            f"(from {validation_first}): first_train_seed + train_seeds (max_train_seeds "
+            f"with train_seeds=auto) allowed [1, {validation_first}]"
+        )
+    if validation_first + validation > EVALUATION_FIRST_SEED:
+        raise ValueError(
+            f"validation seeds from {validation_first} reach the evaluation seeds "
+            f"(from {EVALUATION_FIRST_SEED}): validation_first_seed + validation_episodes "
+            f"allowed [0, {EVALUATION_FIRST_SEED}]"
         )
     if settings["max_env_steps"] is not None:
         integer("max_env_steps", 1)
-    wall = settings["max_wall_seconds"]
-    if wall is not None and (
-        isinstance(wall, bool) or not isinstance(wall, int | float) or not wall > 0
-    ):
-        raise ValueError(f"max_wall_seconds = {wall!r}: allowed (0, inf) or None")
+    for key in ("max_cpu_seconds", "max_wall_seconds"):
+        limit = settings[key]
+        if limit is not None and (
+            isinstance(limit, bool) or not isinstance(limit, int | float) or not limit > 0
+        ):
+            raise ValueError(f"{key} = {limit!r}: allowed (0, inf) or None")

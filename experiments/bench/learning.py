@@ -12,6 +12,15 @@ stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 * ``global`` (Continuous face): SAC beats the random policy with
   non-overlapping intervals.
 
+``protocol`` produces every figure of the comparison protocol (docs/benchmarks.md, "The
+comparison protocol"): per part (``global``: the default and the best preset; ``toy``;
+``toy_pilot``) five training seeds, then ``lepton-compare`` on the 200 test episodes
+against every heuristic, both searches given the preset's CPU seconds per run (one per
+seed) and the exact optimum where one exists; ``--seeds``, ``--steps-scale`` and
+``--episodes`` scale it down (it prints its expected CPU)::
+
+    python -m lepton_env.experiments.bench.learning protocol --out bench_protocol
+
 ``presets`` runs the real pipeline instead: ``lepton-train experiment=<preset>`` once per
 training seed (a fresh process each, its wall and CPU time recorded in
 ``<out>/<preset>/times.csv``), then ``lepton-compare`` on the final runs against every
@@ -261,20 +270,16 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_preset(
-    preset: str,
-    seeds: Sequence[int],
-    out: Path,
-    train_overrides: Sequence[str] = (),
-    compare_overrides: Sequence[str] = (),
-) -> Path:
-    """Train ``experiment=preset`` once per seed, then compare the runs; the compare dir.
+def train_preset(
+    preset: str, seeds: Sequence[int], out: Path, train_overrides: Sequence[str] = ()
+) -> list[Path]:
+    """``lepton-train experiment=preset`` once per seed; the run directories.
 
     Each run is ``python -m lepton_env.experiments.train experiment=<preset> seed=<k>``
     in its own process (a run directory that exists is resumed, a finished one kept);
-    ``times.csv`` records each run's wall and CPU seconds (user + system, the OS's
-    count for the child). The comparison is ``lepton-compare`` with the runs as one
-    learned contender (one score per training seed) and ``compare_overrides``.
+    ``times.csv`` records each run's wall and CPU seconds (the OS's count for the whole
+    child process) beside the run's own ``cpu_seconds`` (run.json: the training and its
+    validation episodes, what the searches' budgets count).
     """
     base = out / preset
     base.mkdir(parents=True, exist_ok=True)
@@ -288,7 +293,8 @@ def run_preset(
             continue
         command = [
             sys.executable, "-m", "lepton_env.experiments.train", f"experiment={preset}",
-            f"seed={seed}", f"hydra.run.dir={run_dir}", "progress_bar=false", *train_overrides,
+            f"seed={seed}", f"hydra.run.dir={run_dir}", "progress_bar=false",
+            "final_table.enabled=false", *train_overrides,
         ]  # fmt: skip
         print(" ".join(command[1:]), flush=True)
         cpu, wall = _children_cpu(), time.perf_counter()
@@ -298,31 +304,157 @@ def run_preset(
             {
                 "seed": seed,
                 "wall_s": round(time.perf_counter() - wall, 1),
-                "cpu_s": round(_children_cpu() - cpu, 1),
+                "process_cpu_s": round(_children_cpu() - cpu, 1),
+                "work_cpu_s": json.loads((run_dir / "run.json").read_text()).get("cpu_seconds"),
                 "load_1min": round(_load_average(), 2),
             }
         )
         pd.DataFrame(rows).sort_values("seed").to_csv(times, index=False)
-    compare_dir = base / "compare"
-    import yaml
-
-    config = yaml.safe_load((run_dirs[0] / "config.yaml").read_text())
-    name = str(config["agent"]["name"])
-    models = ",".join(str(run_dir) for run_dir in run_dirs)
-    command = [
-        sys.executable, "-m", "lepton_env.experiments.compare", f"+models.{name}=[{models}]",
-        f"hydra.run.dir={compare_dir}", "report.plots=false", "tensorboard.baselines=false",
-        "report.progress=false", *compare_overrides,
-    ]  # fmt: skip
-    print(" ".join(command[1:]), flush=True)
-    subprocess.run(command, check=True)
     if times.exists():
         table = pd.read_csv(times)
         print("| " + " | ".join(table.columns) + " |")
         print("|" + " ---: |" * len(table.columns))
         for row in table.itertuples(index=False):
             print("| " + " | ".join(str(value) for value in row) + " |")
+    return run_dirs
+
+
+def compare_runs(
+    name: str, run_dirs: Sequence[Path], compare_dir: Path, overrides: Sequence[str] = ()
+) -> Path:
+    """``lepton-compare`` with the runs as one learned contender (a row per training seed)."""
+    models = ",".join(str(run_dir) for run_dir in run_dirs)
+    command = [
+        sys.executable, "-m", "lepton_env.experiments.compare", f"+models.{name}=[{models}]",
+        f"hydra.run.dir={compare_dir}", "report.plots=false", "tensorboard.baselines=false",
+        "report.progress=false", *overrides,
+    ]  # fmt: skip
+    print(" ".join(command[1:]), flush=True)
+    subprocess.run(command, check=True)
     return compare_dir
+
+
+def run_preset(
+    preset: str,
+    seeds: Sequence[int],
+    out: Path,
+    train_overrides: Sequence[str] = (),
+    compare_overrides: Sequence[str] = (),
+) -> Path:
+    """Train ``experiment=preset`` once per seed, then compare the runs; the compare dir."""
+    run_dirs = train_preset(preset, seeds, out, train_overrides)
+    import yaml
+
+    config = yaml.safe_load((run_dirs[0] / "config.yaml").read_text())
+    name = str(config["agent"]["name"])
+    return compare_runs(name, run_dirs, out / preset / "compare", compare_overrides)
+
+
+# ---------------------------------------------------------------------- the comparison protocol
+#: What ``protocol`` measures: per part, the scenario, the face the heuristics play, the
+#: presets (the default run first, then the best preset) and lepton-compare's extra settings.
+PROTOCOL_PARTS: dict[str, dict[str, Any]] = {
+    "global": {
+        "scenario": "global",
+        "action_mode": "multi_discrete",
+        "presets": ("global_maskable_ppo", "global_maskable_ppo_long"),
+    },
+    "toy": {"scenario": "toy", "action_mode": "discrete", "presets": ("toy_maskable_ppo",)},
+    "toy_pilot": {
+        "scenario": "toy_pilot",
+        "action_mode": "discrete",
+        "presets": ("toy_pilot_dqn",),
+    },
+}
+#: The search baselines given each preset's CPU per run (configs/compare.yaml specs).
+SEARCHES = ("search_rules", "search_plans")
+#: CPU seconds per training seed of each preset on the 2-core machine, old dynamics
+#: (docs/benchmarks.md): the searches get as much each, so a full run costs about
+#: ``(1 + len(SEARCHES))`` times their sum per seed, plus evaluation.
+PRESET_CPU_SECONDS = {
+    "global_maskable_ppo": 82,
+    "global_maskable_ppo_long": 250,
+    "toy_maskable_ppo": 60,
+    "toy_pilot_dqn": 70,
+}
+
+
+def preset_steps(preset: str) -> int:
+    """The preset's ``total_timesteps`` (configs/experiment/<preset>.yaml, or its parent's)."""
+    import yaml
+
+    directory = Path(lepton_env.__file__).resolve().parent / "configs" / "experiment"
+    config = yaml.safe_load((directory / f"{preset}.yaml").read_text())
+    if "total_timesteps" in config:
+        return int(config["total_timesteps"])
+    parents = [entry for entry in config.get("defaults", []) if isinstance(entry, str)]
+    parent = next(entry for entry in parents if entry != "_self_")
+    return preset_steps(parent)
+
+
+def expected_cpu_seconds(parts: Sequence[str], seeds: int, steps_scale: float) -> float:
+    """A rough CPU estimate of ``protocol`` (training, equal-CPU searches; not evaluation)."""
+    training = sum(
+        PRESET_CPU_SECONDS[preset] * steps_scale
+        for part in parts
+        for preset in PROTOCOL_PARTS[part]["presets"]
+    )
+    return seeds * training * (1 + len(SEARCHES))
+
+
+def run_cpu_seconds(run_dirs: Sequence[Path]) -> float:
+    """The mean ``cpu_seconds`` (training and validation, lepton-train's run.json) per run."""
+    values = [json.loads((run_dir / "run.json").read_text())["cpu_seconds"] for run_dir in run_dirs]
+    return float(np.mean(values))
+
+
+def protocol(
+    out: Path,
+    parts: Sequence[str],
+    seeds: Sequence[int],
+    steps_scale: float = 1.0,
+    episodes: int = 200,
+    reps: int = 2000,
+) -> list[Path]:
+    """Every figure of docs/benchmarks.md "The comparison protocol"; the compare dirs.
+
+    Per part and preset: ``lepton-train experiment=<preset>`` once per seed (the
+    preset's steps times ``steps_scale``), then one ``lepton-compare`` on the test
+    episodes (``episodes`` from seed 2,000,000) of the runs (one learned contender,
+    a row per training seed), every heuristic, each search of :data:`SEARCHES` with
+    the runs' mean CPU seconds per run and one search per training seed (its
+    ``seed``), and the exact optimum where the scenario has one. Each comparison's
+    ``summary.md``/``.csv`` holds the paired differences to the best heuristic and
+    the best search with their intervals; ``summary.txt`` the console table.
+    """
+    written = []
+    for part in parts:
+        setting = PROTOCOL_PARTS[part]
+        for preset in setting["presets"]:
+            steps = max(int(preset_steps(preset) * steps_scale), 1)
+            overrides = [] if steps_scale == 1.0 else [f"total_timesteps={steps}"]
+            run_dirs = train_preset(preset, seeds, out / part, overrides)
+            cpu = run_cpu_seconds(run_dirs)
+            searches = []
+            for search in SEARCHES:
+                searches += [
+                    f"baselines.{search}.max_cpu_seconds={cpu:.2f}",
+                    f"+baselines.{search}.run_seeds=[{','.join(str(s) for s in seeds)}]",
+                ]
+            compare_dir = compare_runs(
+                preset,
+                run_dirs,
+                out / part / preset / "compare",
+                [
+                    f"scenario={setting['scenario']}",
+                    f"action_mode={setting['action_mode']}",
+                    f"eval.episodes={episodes}",
+                    f"stats.reps={reps}",
+                    *searches,
+                ],
+            )
+            written.append(compare_dir)
+    return written
 
 
 def _load_average() -> float:
@@ -355,11 +487,33 @@ def main(argv: list[str] | None = None) -> None:
     preset_parser.add_argument(
         "--compare", nargs="*", default=[], help="lepton-compare overrides (scenario=...)"
     )
+    protocol_parser = sub.add_parser(
+        "protocol",
+        help="every figure of the comparison protocol (docs/benchmarks.md): presets, "
+        "equal-CPU searches, heuristics and optima on the test episodes",
+    )
+    protocol_parser.add_argument("--out", type=Path, default=Path("bench_protocol"))
+    protocol_parser.add_argument(
+        "--parts", nargs="+", choices=sorted(PROTOCOL_PARTS), default=list(PROTOCOL_PARTS)
+    )
+    protocol_parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    protocol_parser.add_argument(
+        "--steps-scale", type=float, default=1.0, help="times each preset's training steps"
+    )
+    protocol_parser.add_argument("--episodes", type=int, default=200, help="test episodes")
+    protocol_parser.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
     report_parser = sub.add_parser("report", help="aggregate the runs that exist")
     report_parser.add_argument("--out", type=Path, default=Path("bench_out"))
     report_parser.add_argument("--reps", type=int, default=2000)
     args = parser.parse_args(argv)
-    if args.command == "presets":
+    if args.command == "protocol":
+        estimate = expected_cpu_seconds(args.parts, len(args.seeds), args.steps_scale)
+        print(f"expected CPU: about {estimate / 60:.0f} min, plus evaluation", flush=True)
+        for compare_dir in protocol(
+            args.out, args.parts, args.seeds, args.steps_scale, args.episodes, args.reps
+        ):
+            print(f"{compare_dir}/summary.md")
+    elif args.command == "presets":
         run_preset(args.preset, args.seeds, args.out, args.train, args.compare)
     elif args.command == "train":
         for seed in args.seeds:

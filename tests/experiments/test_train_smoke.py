@@ -72,6 +72,9 @@ def check_run_dir(run_dir: Path, total_timesteps: int) -> TrainConfig:
     assert info["status"] == "finished"
     assert info["num_timesteps"] >= total_timesteps
     assert info["device"] == "cpu"
+    # the budget counted as the searches' is: CPU of the work, env-steps with validation
+    assert info["cpu_seconds"] > 0
+    assert info["env_steps"] > info["num_timesteps"]
     events = EventAccumulator(str(run_dir / "tb"), size_guidance={"scalars": 0, "images": 0})
     events.Reload()
     scalars = set(events.Tags()["scalars"])
@@ -118,7 +121,7 @@ def test_every_algorithm_trains_logs_and_checkpoints(agent: str, tmp_path: Path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert f"TensorBoard logs: {run_dir / 'tb'}" in result.stdout
     # the end-of-training table (training=smoke: home-only, two seeds) on the agent's face
-    assert "Trained policy against the baselines (2 evaluation seeds)" in result.stdout
+    assert "Trained policy against the baselines: 2 episodes from seed 2000000" in result.stdout
     assert "home_only" in result.stdout
     config = check_run_dir(run_dir, 384)
     assert config.agent.name == agent

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
@@ -14,8 +15,8 @@ from lepton_env.agents.comparison.baseline_table import (
     NormalizedObservations,
     compare_with_baselines,
     report_trained_policy,
-    table_rows,
 )
+from lepton_env.agents.comparison.reports import CONSOLE_WIDTH, console_table
 from lepton_env.agents.players.oracle import OracleAgent
 from lepton_env.experiments.schema import ConfigError, validate
 
@@ -36,10 +37,15 @@ def test_a_policy_that_plays_the_optimum_scores_one() -> None:
     assert honest.zero in BASELINES
     assert summary.loc[honest.zero, "normalized_iqm"] == pytest.approx(0.0)
     assert all(summary.loc[name, "normalized_iqm"] <= 1e-12 for name in BASELINES)
-    header, rows = table_rows(summary)
-    assert header[:4] == ["agent", "kind", "IQM [95% CI]", "normalized IQM [95% CI]"]
-    assert "mean valuation" in header
-    assert rows[0][0] == TRAINED and rows[0][3] == "1.000 [1.000, 1.000]"
+    lines = console_table(summary, honest.notes).splitlines()
+    assert lines[0].split()[:5] == ["agent", "kind", "runs", "IQM", "[95%"]
+    assert "norm." in lines[0]
+    assert lines[2].startswith(TRAINED) and lines[2].split()[-1] == "1.000"
+    # the learned contender's paired difference to the best heuristic, and P(>)
+    paired = next(index for index, line in enumerate(lines) if line.startswith("paired"))
+    assert "vs heuristic" in lines[paired]
+    assert lines[paired + 2].startswith(TRAINED) and lines[paired + 2].endswith("1.00")
+    assert max(len(line) for line in lines) <= CONSOLE_WIDTH
 
 
 def test_without_an_oracle_the_table_gives_the_gap_to_the_best_baseline() -> None:
@@ -48,8 +54,6 @@ def test_without_an_oracle_the_table_gives_the_gap_to_the_best_baseline() -> Non
     )
     best = max(BASELINES, key=lambda name: summary.loc[name, "iqm"])
     assert honest.best == best
-    header, _ = table_rows(summary)
-    assert "gap to best [95% CI]" in header
     # the optimum beats the best heuristic: a negative gap
     assert summary.loc[TRAINED, "gap_to_best"] < 0
 
@@ -75,7 +79,12 @@ def test_normalized_observations_pass_through_the_normalizer_and_keep_masks() ->
 def config_of(enabled: bool) -> SimpleNamespace:
     return SimpleNamespace(
         final_table=SimpleNamespace(
-            enabled=enabled, episodes=2, baselines=BASELINES, oracle="auto", reps=50
+            enabled=enabled,
+            episodes=2,
+            first_seed=2_000_000,
+            baselines=BASELINES,
+            oracle="auto",
+            reps=50,
         ),
         scenario=SimpleNamespace(name="toy", kwargs={}),
         eval=SimpleNamespace(first_seed=1000, scenario_kwargs={}, deterministic=True),
@@ -89,7 +98,7 @@ def test_report_prints_the_table_unless_switched_off(capsys: pytest.CaptureFixtu
     normalizing_env = SimpleNamespace(norm_obs=True, normalize_obs=lambda observation: observation)
     report_trained_policy(OracleAgent("toy"), config_of(enabled=True), normalizing_env)
     out = capsys.readouterr().out
-    assert "Trained policy against the baselines (2 evaluation seeds)" in out
+    assert "Trained policy against the baselines: 2 episodes from seed 2000000" in out
     assert TRAINED in out and "born_global" in out and "oracle" in out
     assert "0 = the best heuristic, home_only" in out  # under the DCF valuation, on toy
 
@@ -111,3 +120,28 @@ def test_bad_table_settings_are_named(override: dict[str, Any], message: str) ->
     )
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
         validate(cfg)
+
+
+def test_the_console_table_fits_80_columns_with_wide_values() -> None:
+    interval = {"": -11.19, "_low": -1234.5, "_high": 12345.6}
+    row = {
+        "kind": "baseline",
+        "runs": 5,
+        "episodes": 200,
+        **{f"iqm{key}": value for key, value in interval.items()},
+        **{f"normalized_iqm{key}": value for key, value in interval.items()},
+        "mean": -1234.5,
+        "cpu_seconds": 12345.6,
+        "env_steps": 6.0e6,
+        **{f"vs_heuristic{key}": value for key, value in interval.items()},
+        "vs_heuristic_p": 0.5,
+        **{f"vs_search{key}": value for key, value in interval.items()},
+        "vs_search_p": 0.04,
+    }
+    summary = pd.DataFrame(
+        [{**row, "kind": "learned"}, row],
+        index=["global_maskable_ppo_long_and_more", "greedy_largest_market"],
+    )
+    lines = console_table(summary, ["a note " * 30]).splitlines()
+    assert max(len(line) for line in lines) <= CONSOLE_WIDTH
+    assert lines[2].startswith("global_~and_more")

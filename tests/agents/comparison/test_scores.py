@@ -14,7 +14,8 @@ from lepton_env.agents.comparison.scores import (
     normalized_score,
 )
 
-#: Runs of each agent and their IQMs (4 runs: the middle two of the sorted four).
+#: Each agent's returns on the same four episodes (one run) and their IQMs (the middle
+#: two of the sorted four).
 SCORES = {
     "random": [0.0, 1.0, 2.0, 3.0],  # IQM 1.5
     "home_only": [2.0, 2.0, 2.0, 2.0],  # IQM 2
@@ -50,10 +51,9 @@ def test_normalized_score_puts_the_best_heuristic_at_zero_and_the_oracle_at_one(
     # the search baseline is stronger than every heuristic but is not the zero
     assert columns.loc["search", "normalized_iqm"] == pytest.approx(0.5)
     assert columns.loc["random", "normalized_iqm"] == pytest.approx((1.5 - 4) / 2)
-    # the interval is the IQM's interval mapped by the same affine map
-    assert columns.loc["ppo", "normalized_iqm_low"] == pytest.approx(
-        (summary.loc["ppo", "iqm_low"] - 4) / 2
-    )
+    # the interval resamples the agent and both ends together, paired by episode
+    low, high = columns.loc["ppo", ["normalized_iqm_low", "normalized_iqm_high"]]
+    assert low < columns.loc["ppo", "normalized_iqm"] < high
     # optimality gap of ppo's normalized runs (-0.5, 0.5, 1, 2.5): mean(max(1 - s, 0))
     assert columns.loc["ppo", "optimality_gap"] == pytest.approx((1.5 + 0.5 + 0 + 0) / 4)
     assert columns.loc["oracle", "optimality_gap"] == pytest.approx(0.0)
@@ -67,7 +67,8 @@ def test_random_zero_score_is_an_iqm_against_iqms() -> None:
     assert columns.loc["random", "random_normalized_iqm"] == pytest.approx(0.0)
     assert columns.loc["oracle", "random_normalized_iqm"] == pytest.approx(1.0)
     assert columns.loc["born_global", "random_normalized_iqm"] == pytest.approx(2.5 / 4.5)
-    skewed = {**SCORES, "random": [0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 100.0, 100.0]}  # IQM 2.5
+    # random over two runs (rows) of the same four episodes: IQM 2.5 of its eight scores
+    skewed = {**SCORES, "random": [[0.0, 0.0, 1.0, 2.0], [3.0, 4.0, 100.0, 100.0]]}
     columns = honest_scores(summary_of(skewed), skewed, KINDS, HEURISTICS).columns
     assert columns.loc["random", "random_normalized_iqm"] == pytest.approx(0.0)
     assert columns.loc["born_global", "random_normalized_iqm"] == pytest.approx(1.5 / 3.5)
@@ -82,9 +83,8 @@ def test_without_an_oracle_the_gap_is_to_the_best_heuristic_or_search() -> None:
     assert honest.columns.loc["search", "gap_to_best"] == pytest.approx(0.0)
     assert honest.columns.loc["born_global", "gap_to_best"] == pytest.approx(1.0)
     assert honest.columns.loc["ppo", "gap_to_best"] == pytest.approx(-0.5)
-    assert honest.columns.loc["ppo", "gap_to_best_low"] == pytest.approx(
-        5.0 - summary.loc["ppo", "iqm_high"]
-    )
+    low, high = honest.columns.loc["ppo", ["gap_to_best_low", "gap_to_best_high"]]
+    assert low < -0.5 < high
 
 
 def test_no_normalized_score_when_a_heuristic_reaches_the_oracle() -> None:
@@ -108,7 +108,7 @@ def test_aggregate_gives_mean_and_interquartile_mean() -> None:
     table = aggregate({"skewed": skewed, "flat": [7.0] * 5}, reps=200)
     assert table.loc["skewed", "mean"] == pytest.approx(np.mean(skewed))
     assert table.loc["skewed", "iqm"] == pytest.approx(2.5)  # mean of the middle half 1..4
-    assert table.loc["skewed", "runs"] == 8
+    assert table.loc["skewed", ["runs", "episodes"]].tolist() == [1, 8]
     row = table.loc["skewed"]
     assert row["iqm_low"] <= row["iqm"] <= row["iqm_high"]
     assert row["mean_low"] <= row["mean"] <= row["mean_high"]
@@ -117,11 +117,45 @@ def test_aggregate_gives_mean_and_interquartile_mean() -> None:
 
 
 def test_improvement_pairs_are_unordered_by_default() -> None:
-    table = improvement_probabilities({"a": [1, 2], "b": [2, 3], "c": [0, 1]}, reps=50)
+    table = improvement_probabilities({"a": [1, 2], "b": [2, 1], "c": [0, 1]}, reps=50)
     assert table[["x", "y"]].values.tolist() == [["a", "b"], ["a", "c"], ["b", "c"]]
-    # a = (1, 2) against b = (2, 3): 1 < 2, 1 < 3, 2 = 2, 2 < 3 -> 0.5 / 4
-    assert table.loc[0, "probability"] == pytest.approx(0.125)
+    # paired by episode: a = (1, 2) against b = (2, 1) wins one episode of two; the same
+    # scores unpaired would tie three of four pairs
+    assert table.loc[0, "probability"] == pytest.approx(0.5)
+    assert table.loc[0, "mean_difference"] == pytest.approx(0.0)
+    # a against c = (0, 1): ahead on both episodes, by 1 each
+    assert table.loc[1, "probability"] == pytest.approx(1.0)
+    assert table.loc[1, "mean_difference"] == pytest.approx(1.0)
     assert improvement_probabilities({"a": [1.0]}).empty
+
+
+def test_learned_runs_are_scored_per_run_and_episode_against_the_references() -> None:
+    # two training seeds (rows) on three episodes (columns), and two references
+    scores = {
+        "learner": [[5.0, 7.0, 9.0], [6.0, 8.0, 10.0]],
+        "born_global": [4.0, 6.0, 8.0],
+        "search": [6.0, 8.0, 8.0],
+    }
+    summary = aggregate(scores, reps=100)
+    assert summary.loc["learner", ["runs", "episodes"]].tolist() == [2, 3]
+    assert summary.loc["learner", "mean"] == pytest.approx(7.5)  # over all six scores
+    honest = honest_scores(
+        summary,
+        scores,
+        {"learner": "learned", "born_global": "baseline", "search": "baseline"},
+        heuristics=["born_global"],
+        searches=["search"],
+        reps=100,
+    )
+    assert (honest.best_heuristic, honest.best_search) == ("born_global", "search")
+    row = honest.columns.loc["learner"]
+    assert row["vs_heuristic"] == pytest.approx(7.5 - 6.0)
+    # per episode, P(learner > born_global) is 1 for both seeds
+    assert row["vs_heuristic_p"] == pytest.approx(1.0)
+    assert row["vs_search"] == pytest.approx(7.5 - 22.0 / 3)
+    # against search: episode 1 (5, 6 vs 6) 0 and 1/2, episode 2 the same, episode 3 wins
+    assert row["vs_search_p"] == pytest.approx((0.25 + 0.25 + 1.0) / 3)
+    assert np.isnan(honest.columns.loc["search", "vs_search"])
 
 
 def test_intervals_overlap() -> None:

@@ -12,7 +12,7 @@ from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
-from lepton_env.agents.comparison.episodes import evaluate_policy_episodes
+from lepton_env.agents.comparison.episodes import VALIDATION_FIRST_SEED, evaluate_policy_episodes
 from lepton_env.agents.players.heuristics import BASELINES, ObservationView
 from lepton_env.agents.players.oracle import solve
 from lepton_env.agents.players.protocol import Agent
@@ -286,8 +286,12 @@ def test_found_genes_are_checked_against_the_family() -> None:
         ({"max_wall_seconds": -1.0}, r"max_wall_seconds = -1.0: allowed \(0, inf\) or None"),
         ({"train_seeds": 0}, r"train_seeds = 0: allowed integers in \[1, inf\)"),
         (
-            {"first_train_seed": EVALUATION_FIRST_SEED - 2, "train_seeds": 4},
-            r"reach the evaluation seeds .* first_train_seed \+ train_seeds allowed",
+            {"first_train_seed": VALIDATION_FIRST_SEED - 2, "train_seeds": 4},
+            r"reach the validation seeds .* first_train_seed \+ train_seeds",
+        ),
+        (
+            {"validation_first_seed": EVALUATION_FIRST_SEED - 2, "validation_episodes": 4},
+            r"reach the evaluation seeds .* validation_first_seed \+ validation_episodes",
         ),
     ],
 )
@@ -309,7 +313,9 @@ def test_compare_config_builds_the_search_baselines(name: str) -> None:
     agent = instantiate(spec, gym.make(SINGLE, scenario="toy"))
     assert isinstance(agent, CrossEntropySearchAgent)
     assert agent.budget["family"] == spec["family"]
-    assert 0 < agent.budget["env_steps"] <= spec["max_env_steps"]
+    assert agent.budget["env_steps"] > 0
+    assert 0 < agent.budget["cpu_seconds"] <= spec["max_cpu_seconds"] + 5.0
+    assert agent.budget["validation_return"] is not None
 
 
 def test_dict_observations_give_the_same_actions_as_flat_ones() -> None:
@@ -324,3 +330,38 @@ def test_dict_observations_give_the_same_actions_as_flat_ones() -> None:
         agent.predict(flat[None], action_masks=masks)[0],
         agent.predict(batched, action_masks=masks)[0],
     )
+
+
+def test_auto_training_episodes_scale_with_the_budget() -> None:
+    def searched(max_env_steps: int) -> CrossEntropySearchAgent:
+        env = gym.make("LeptonExpansion-v0", scenario="toy")
+        return CrossEntropySearchAgent(
+            env,
+            population=8,
+            train_seeds="auto",
+            target_generations=2,
+            generations=1000,
+            max_env_steps=max_env_steps,
+            smoothing=0.1,  # no early settling: the budget ends the search
+        )
+
+    # toy: 5 quarters; a generation of 8 candidates on k episodes costs 40 k env-steps
+    small, large = searched(40 + 2 * 40 * 2), searched(40 + 2 * 40 * 8)
+    assert small.budget["train_seeds"] == 2 and large.budget["train_seeds"] == 8
+    assert large.budget["env_steps"] <= 40 + 2 * 40 * 8
+    assert large.budget["cpu_seconds"] > 0
+
+
+def test_validation_picks_the_candidate_that_is_played() -> None:
+    env = gym.make("LeptonExpansion-v0", scenario="toy")
+    agent = CrossEntropySearchAgent(env, **SMALL, validation_episodes=3)
+    assert agent.budget["validation_return"] is not None
+    np.testing.assert_array_equal(agent.played_genes, agent.selected_genes)
+    # validation episodes count in the env-steps: 3 generations of 8 x 2 episodes, 5 quarters
+    assert agent.budget["env_steps"] > 3 * 8 * 2 * 5
+
+
+def test_training_seeds_must_stay_below_the_validation_seeds() -> None:
+    env = gym.make("LeptonExpansion-v0", scenario="toy")
+    with pytest.raises(ValueError, match="reach the validation seeds"):
+        CrossEntropySearchAgent(env, **SMALL, first_train_seed=999_999)
