@@ -92,7 +92,7 @@ class LeptonDuelState(pyspiel.State):  # type: ignore[misc]
         self._key = game._key
         state, valid, observation = small.root([game.seed])
         self.core = state
-        self.masks = small.masks(state, valid)  # (2, A)
+        self.masks = small.masks(state, valid)  # (2, A), the menus applied
         self.observations = [[observation[f].copy()] for f in range(2)]  # per firm, per quarter
         self.actions: list[list[int]] = [[], []]
         self.mask_history: list[list[NDArray[np.bool_]]] = [[self.masks[f].copy()] for f in range(2)]
@@ -113,12 +113,7 @@ class LeptonDuelState(pyspiel.State):  # type: ignore[misc]
         return len(self.pending)
 
     def _legal_actions(self, player: int) -> list[int]:
-        allowed = self.masks[player].copy()
-        menu = self._small.menus[player]
-        if menu is not None:
-            allowed &= menu
-        allowed[0] = True
-        return [int(a) for a in np.flatnonzero(allowed)]
+        return [int(a) for a in np.flatnonzero(self.masks[player])]
 
     def chance_outcomes(self) -> list[tuple[int, float]]:
         coins = [c for c in range(2 * self._small.params.num_regions) if self.contested >> c & 1]

@@ -121,10 +121,14 @@ class SmallGame:
         return state, valid, observation
 
     def masks(self, state: State, valid: NDArray[np.bool_]) -> NDArray[np.bool_]:
-        """Single-face masks (N * F, A) of the firm rows: a bankrupt firm only passes."""
+        """Single-face masks (N * F, A) of the firm rows, each firm's menu applied: a
+        bankrupt firm only passes, and pass is always allowed."""
         masks = self.codec.masks(valid, state.rnd_intensity)
-        gone = state.cash < -self.params.credit_line
-        masks[gone] = False
+        firms = self.num_firms
+        for f, menu in enumerate(self.menus):
+            if menu is not None:
+                masks[f::firms] &= menu
+        masks[state.cash < -self.params.credit_line] = False
         masks[:, 0] = True
         return masks
 
@@ -260,11 +264,7 @@ def expand(
     root_info = info
     levels: list[Level] = []
     for quarter in range(game.horizon):
-        masks = game.masks(state, valid)  # (N * F, A)
-        menu_masks = masks.copy()
-        for f, menu in enumerate(game.menus):
-            if menu is not None:
-                menu_masks[f::firms] &= menu
+        menu_masks = game.masks(state, valid)  # (N * F, A), each firm's menu applied
         joint = np.zeros((count, firms), dtype=np.int64)
         for (f, member), mem in list(memory.items()):
             rows = np.flatnonzero(members[:, f] == member)
@@ -288,9 +288,9 @@ def expand(
         taken = joint[parent]
         if learner is not None:
             taken[:, learner] = learner_action
-        # a masked action is a pass, as on the faces
+        # a masked action (or one off the firm's menu) is a pass, as on the faces
         firm_rows = parent[:, None] * firms + np.arange(firms)
-        allowed_taken = masks[firm_rows.ravel(), taken.ravel()].reshape(taken.shape)
+        allowed_taken = menu_masks[firm_rows.ravel(), taken.ravel()].reshape(taken.shape)
         taken = np.where(allowed_taken, taken, 0)
         decoded = game.codec.decode(taken.ravel())
         outcomes = chance_nodes.branches(
