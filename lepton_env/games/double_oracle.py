@@ -99,6 +99,37 @@ def solve_bimatrix(
     raise RuntimeError(f"nashpy found no equilibrium of the {row.shape} restricted game")
 
 
+def bimatrix_equilibria(
+    row: NDArray[np.float64], column: NDArray[np.float64], tolerance: float = 1e-9
+) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+    """Every equilibrium nashpy's support enumeration finds, and every pure one (deduplicated
+    to ``1e-6``): for stating a small game's equilibria once the populations hold them."""
+    import nashpy
+
+    found: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
+    best_row = row >= row.max(axis=0, keepdims=True) - tolerance
+    best_column = column >= column.max(axis=1, keepdims=True) - tolerance
+    for i, j in np.argwhere(best_row & best_column):
+        pure_row, pure_column = np.zeros(row.shape[0]), np.zeros(row.shape[1])
+        pure_row[i] = pure_column[j] = 1.0
+        found.append((pure_row, pure_column))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for sigma_row, sigma_column in nashpy.Game(row, column).support_enumeration():
+            if not (np.all(np.isfinite(sigma_row)) and np.all(np.isfinite(sigma_column))):
+                continue
+            if any(
+                np.allclose(sigma_row, a, atol=1e-6) and np.allclose(sigma_column, b, atol=1e-6)
+                for a, b in found
+            ):
+                continue
+            gain_row = (row @ sigma_column).max() - sigma_row @ row @ sigma_column
+            gain_column = (sigma_row @ column).max() - sigma_row @ column @ sigma_column
+            if gain_row <= tolerance and gain_column <= tolerance:
+                found.append((sigma_row, sigma_column))
+    return found
+
+
 def double_oracle(
     game: SmallGame,
     initial: Sequence[Sequence[Strategy]],

@@ -28,7 +28,8 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numpy.typing import NDArray
 
-Memory = NDArray[Any] | None
+#: Per-node memory: ``None``, an array or a tuple of arrays with a leading node axis.
+Memory = Any
 
 
 @runtime_checkable
@@ -53,7 +54,11 @@ class Strategy(Protocol):
 
 def take(memory: Memory, rows: NDArray[np.intp]) -> Memory:
     """The memory of ``rows`` (children inherit their parent's)."""
-    return None if memory is None else memory[rows]
+    if memory is None:
+        return None
+    if isinstance(memory, tuple):
+        return tuple(part[rows] for part in memory)
+    return memory[rows]
 
 
 @dataclass(frozen=True)
@@ -82,8 +87,9 @@ class AgentStrategy:
     """Any agent with ``predict`` (deterministic), reading the first ``width`` columns
     of the firm's observation (a single-agent heuristic reads its own features only).
 
-    The agent must be memoryless (``state`` passed through as ``None``), as the
-    heuristics are; a recurrent agent needs its own :class:`Strategy`.
+    The agent's recurrent ``state`` must be ``None`` or a tuple of arrays with a leading
+    batch axis (the heuristics' form); an LSTM state, batch second, needs its own
+    :class:`Strategy`.
     """
 
     agent: Any
@@ -104,10 +110,16 @@ class AgentStrategy:
 
         columns = observation if self.width is None else observation[:, : self.width]
         kwargs = {"action_masks": masks} if accepts_action_masks(self.agent) else {}
-        actions, state = self.agent.predict(columns, state=None, deterministic=True, **kwargs)
-        if state is not None:
-            raise TypeError(f"{self.name}: AgentStrategy plays memoryless agents only")
-        return np.asarray(actions, dtype=np.int64).reshape(-1), memory
+        actions, state = self.agent.predict(
+            columns,
+            state=memory,
+            episode_start=np.full(columns.shape[0], quarter == 0),
+            deterministic=True,
+            **kwargs,
+        )
+        if state is not None and not isinstance(state, tuple):
+            raise TypeError(f"{self.name}: a recurrent state must be a tuple of arrays")
+        return np.asarray(actions, dtype=np.int64).reshape(-1), state
 
 
 @dataclass(frozen=True)

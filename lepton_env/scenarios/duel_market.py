@@ -1,14 +1,15 @@
-"""``duel_market``: two firms, two contested markets with one target each; deterministic, four quarters.
+"""``duel_market``: two firms racing for two contested markets; deterministic, four quarters.
 
 A small game with real tension (issue 25): Lepton AI is at home in ``east``, its
 rival in ``west``, and both are equally close to two foreign markets, ``north``
-(the larger) and ``south``. Each foreign market has one local incumbent, the one
-acquisition target there: whoever buys it first holds it (preemption), and when
-both firms bid for it in the same quarter a coin picks the buyer and the other
-pays the filing fee. A firm alone would buy ``north``'s incumbent at once (its
-solo plan); against a rival that does the same, half the time it loses the
-quarter and the fee. Firms that serve the same market split it in the attraction
-model, so each firm's marketing there takes share from the other.
+(the larger) and ``south``. Each has one strong local partner (quality 0.9) and
+one weak one (0.3), and partners are exclusive: whoever partners there first
+takes the strong one (preemption); when both partner in one market in the same
+quarter, a coin picks who chooses first. Each also has one local incumbent, the
+one acquisition target there. A firm alone partners in ``north``, then in
+``south`` (its solo plan); against a rival that does the same, each gets the weak
+partner half the time, twice. Firms that serve the same market split it in the
+attraction model, so each firm's marketing there takes share from the other.
 
 The economics are ``toy``'s; every random rate is zero, so the coins are the only
 chance and best responses are exact (:mod:`lepton_env.games`). The distances,
@@ -56,7 +57,8 @@ class DuelMarketScenario:
             "competitor_brand": np.array([[5.0, 3.0], [5.0, 3.0], [2.0, 1.0], [2.0, 1.0]]),
             "competitor_price": np.ones((4, 2)),
             "competitor_persona": np.zeros((4, 2), dtype=np.int64),
-            "partner_quality_mean": np.array([[0.5, 0.5], [0.5, 0.5], [0.6, 0.8], [0.6, 0.8]]),
+            # one strong and one weak partner in each contested market
+            "partner_quality_mean": np.array([[0.5, 0.5], [0.5, 0.5], [0.9, 0.3], [0.9, 0.3]]),
             "rival_names": ("Rival AI",),
             "rival_home": np.array([1]),
             "rival_psychic_distance": np.array([[0.7, 0.0, 0.2, 0.2]]),
