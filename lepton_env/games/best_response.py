@@ -102,7 +102,7 @@ def payoff_tables(
             for f in range(2)
         ]
     )
-    return tables.reshape(2, *sizes) * sizes[0] * sizes[1]
+    return np.asarray(tables.reshape(2, *sizes) * (sizes[0] * sizes[1]), dtype=np.float64)
 
 
 def best_response(
@@ -143,9 +143,7 @@ def nash_conv(
 ) -> NashConv:
     """The exact NashConv of ``profile``: every firm's best response against the others."""
     on_policy = values(game, profile, seeds)
-    responses = tuple(
-        best_response(game, profile, f, seeds, kind) for f in range(game.num_firms)
-    )
+    responses = tuple(best_response(game, profile, f, seeds, kind) for f in range(game.num_firms))
     return NashConv(on_policy, np.array([r.value for r in responses]), responses)
 
 
@@ -158,7 +156,9 @@ def _backward(tree: Tree, firm: int, actions: int) -> tuple[float, list[NDArray[
         group = level.info_before[level.parent] * actions + level.action
         groups, of_child = np.unique(group, return_inverse=True)
         of_child = of_child.reshape(-1)
-        q = np.bincount(of_child, weights=level.reach * level.reward[:, firm], minlength=groups.size)
+        q = np.bincount(
+            of_child, weights=level.reach * level.reward[:, firm], minlength=groups.size
+        )
         if later is not None:
             first = np.zeros(later.size, dtype=np.int64)
             first[level.info_after[::-1]] = np.arange(level.info_after.size)[::-1]
@@ -181,7 +181,9 @@ def _backward(tree: Tree, firm: int, actions: int) -> tuple[float, list[NDArray[
     return float(later.sum()), best[::-1]
 
 
-def _plan(indexes: Sequence[dict[tuple[int, int, bytes], int]], best: list[NDArray[np.int64]]) -> tuple[int, ...]:
+def _plan(
+    indexes: Sequence[dict[tuple[int, int, bytes], int]], best: list[NDArray[np.int64]]
+) -> tuple[int, ...]:
     """The open-loop best response as a plan: its actions along its one path."""
     plan: list[int] = []
     node, last = -1, -1

@@ -91,7 +91,10 @@ def solve_bimatrix(
                     continue
                 sigma_row = np.clip(sigma_row, 0.0, None)
                 sigma_column = np.clip(sigma_column, 0.0, None)
-                sigma_row, sigma_column = sigma_row / sigma_row.sum(), sigma_column / sigma_column.sum()
+                sigma_row, sigma_column = (
+                    sigma_row / sigma_row.sum(),
+                    sigma_column / sigma_column.sum(),
+                )
                 gain_row = (row @ sigma_column).max() - sigma_row @ row @ sigma_column
                 gain_column = (sigma_row @ column).max() - sigma_row @ column @ sigma_column
                 if gain_row <= tolerance and gain_column <= tolerance:

@@ -53,7 +53,7 @@ def _game_type() -> pyspiel.GameType:
     )
 
 
-class LeptonDuelGame(pyspiel.Game):  # type: ignore[misc]
+class LeptonDuelGame(pyspiel.Game):
     """A two-firm small game, turn-based, with the conflict coins as chance nodes."""
 
     def __init__(self, small_game: SmallGame, seed: int = 0) -> None:
@@ -83,7 +83,7 @@ class LeptonDuelGame(pyspiel.Game):  # type: ignore[misc]
         return _InformationStateObserver()
 
 
-class LeptonDuelState(pyspiel.State):  # type: ignore[misc]
+class LeptonDuelState(pyspiel.State):
     """A node: the core's state of one episode, the pending moves and each firm's history."""
 
     def __init__(self, game: LeptonDuelGame) -> None:
@@ -95,7 +95,9 @@ class LeptonDuelState(pyspiel.State):  # type: ignore[misc]
         self.masks = small.masks(state, valid)  # (2, A), the menus applied
         self.observations = [[observation[f].copy()] for f in range(2)]  # per firm, per quarter
         self.actions: list[list[int]] = [[], []]
-        self.mask_history: list[list[NDArray[np.bool_]]] = [[self.masks[f].copy()] for f in range(2)]
+        self.mask_history: list[list[NDArray[np.bool_]]] = [
+            [self.masks[f].copy()] for f in range(2)
+        ]
         self.pending: list[int] = []
         self.contested = 0  # coin mask awaiting its chance node
         self.totals = np.zeros(2)
@@ -202,7 +204,7 @@ def _copy(action: Action) -> Action:
     )
 
 
-class ProfilePolicy(openspiel_policy.Policy):  # type: ignore[misc]
+class ProfilePolicy(openspiel_policy.Policy):
     """Our profile (pure strategies or mixtures per firm) as an OpenSpiel policy.
 
     A pure strategy is replayed on the firm's observation history; a mixture's members
@@ -214,7 +216,9 @@ class ProfilePolicy(openspiel_policy.Policy):  # type: ignore[misc]
         super().__init__(game, [0, 1])
         self.mixtures = [as_mixture(s) for s in profile]
 
-    def action_probabilities(self, state: LeptonDuelState, player_id: int | None = None) -> dict[int, float]:
+    def action_probabilities(
+        self, state: LeptonDuelState, player_id: int | None = None
+    ) -> dict[int, float]:
         player = state.current_player() if player_id is None else player_id
         mixture = self.mixtures[player]
         legal = set(state.legal_actions(player))

@@ -103,7 +103,9 @@ def report(scenario: str, seeds: Sequence[int], log: Any = print) -> dict[str, A
     game = SmallGame.make(scenario)
     out: dict[str, Any] = {"scenario": scenario, "chance": "enumerate", "seeds": list(seeds)}
     out["same_game_for_every_seed"] = same_roots(game, seeds)
-    log(f"{scenario}: the {len(seeds)} seeds start the same game: {out['same_game_for_every_seed']}")
+    log(
+        f"{scenario}: the {len(seeds)} seeds start the same game: {out['same_game_for_every_seed']}"
+    )
     started = time.perf_counter()
     heuristics = {}
     for name in HEURISTICS:
@@ -140,14 +142,12 @@ def report(scenario: str, seeds: Sequence[int], log: Any = print) -> dict[str, A
     tables = payoff_tables(game, loop.populations)
     equilibria = []
     for weights in bimatrix_equilibria(tables[0], tables[1])[:MAX_EQUILIBRIA]:
-        candidate = [
-            Mixture(tuple(p), w) for p, w in zip(loop.populations, weights, strict=True)
-        ]
+        candidate = [Mixture(tuple(p), w) for p, w in zip(loop.populations, weights, strict=True)]
         checked = nash_conv(game, candidate)
         equilibria.append(
             {
                 "meta": [w.round(6).tolist() for w in weights],
-                "names": [[m.name for m in p] for p in loop.populations],
+                "names": [[getattr(m, "name", "") for m in p] for p in loop.populations],
                 **summary(checked),
                 "on_path": on_path(game, candidate),
             }

@@ -71,7 +71,9 @@ class SmallGame:
             raise ValueError(f"chance = {self.chance!r}: allowed {list(chance_nodes.CHANCE_MODES)}")
         codec = DiscreteActions(self.params)
         if len(self.menus) != self.params.num_firms:
-            raise ValueError(f"menus: one per firm ({self.params.num_firms}), got {len(self.menus)}")
+            raise ValueError(
+                f"menus: one per firm ({self.params.num_firms}), got {len(self.menus)}"
+            )
         for menu in self.menus:
             if menu is not None and np.shape(menu) != (codec.mask_size,):
                 raise ValueError(f"a menu is a bool array of shape ({codec.mask_size},)")
@@ -181,7 +183,11 @@ class Tree:
             row = level.parent[row]
         steps = history[::-1]
         return [
-            (float(reach[leaf]), [tuple(int(a) for a in step[leaf]) for step in steps], returns[leaf])
+            (
+                float(reach[leaf]),
+                [tuple(int(a) for a in step[leaf]) for step in steps],
+                returns[leaf],
+            )
             for leaf in range(reach.size)
         ]
 
@@ -307,7 +313,8 @@ def expand(
         reach_child = reach_nodes[child] * outcomes.probability
         action_child = learner_action[outcomes.parent]
         if learner is None:
-            info_after, index = np.zeros(child.size, dtype=np.int64), {}
+            info_after = np.zeros(child.size, dtype=np.int64)
+            index: dict[tuple[int, int, bytes], int] = {}
         else:
             info_after, index = _info_ids(
                 info[child], action_child, observation[learner::firms] if observed else None

@@ -1,5 +1,6 @@
-"""Scenario generators: ``toy``, ``toy_pilot``, ``global`` and ``procedural``, and with rival
-firms ``race``, ``duel_toy`` and ``duel_market`` (for the multi-agent faces, :mod:`lepton_env.multi`).
+"""Scenario generators: ``toy``, ``toy_pilot``, ``global`` and ``procedural``, and with
+rival firms ``race``, ``duel_toy`` and ``duel_market`` (for the multi-agent faces,
+:mod:`lepton_env.multi`).
 
 ``SCENARIOS`` maps a name to its generator class; ``make_params`` builds the
 Params from a name or a generator object, routing each keyword either to the

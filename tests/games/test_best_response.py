@@ -163,7 +163,10 @@ def test_the_tree_plays_as_the_pettingzoo_face(seed: int) -> None:
         rival = env.possible_agents[1]
         mask = np.asarray(infos[rival]["action_mask"], dtype=bool)[None, :]
         rival_action, _ = heuristic.act(observations[rival][None, :], mask, quarter, None)
-        actions = {env.possible_agents[0]: plan.plan[quarter], env.possible_agents[1]: rival_action[0]}
+        actions = {
+            env.possible_agents[0]: plan.plan[quarter],
+            env.possible_agents[1]: rival_action[0],
+        }
         observations, rewards, _, _, infos = env.step({a: actions[a] for a in env.agents})
         for agent, reward in rewards.items():
             totals[agent] += reward

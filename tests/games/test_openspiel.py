@@ -7,10 +7,10 @@ import pytest
 
 pytest.importorskip("pyspiel", reason='needs open-spiel: pip install -e ".[games]"')
 
-from open_spiel.python.algorithms import exploitability  # noqa: E402
+from open_spiel.python.algorithms import exploitability
 
-from lepton_env.games import AgentStrategy, Mixture, PlanStrategy, SmallGame, nash_conv  # noqa: E402
-from lepton_env.games.openspiel_game import LeptonDuelGame, ProfilePolicy  # noqa: E402
+from lepton_env.games import AgentStrategy, Mixture, PlanStrategy, SmallGame, nash_conv
+from lepton_env.games.openspiel_game import LeptonDuelGame, ProfilePolicy
 
 PARTNER_NEAR, ACQUIRE_NEAR, MARKET_NEAR = 12, 13, 16
 MENUS = ([PARTNER_NEAR, ACQUIRE_NEAR, MARKET_NEAR],) * 2
