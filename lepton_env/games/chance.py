@@ -42,23 +42,17 @@ class RandomGameError(ValueError):
 
 
 def random_parts(params: Params) -> list[str]:
-    """The random parts of ``params`` other than the conflict coins (empty for a small game)."""
-    rates = {
-        "trait_noise": params.trait_noise,
-        "competitor_noise": params.competitor_noise,
-        "partner_quality_spread": params.partner_quality_spread,
-        "diligence_noise": params.diligence_noise,
-        "partner_failure_rate": params.partner_failure_rate,
-        "enforcement_base_hazard": params.enforcement_base_hazard,
-        "enforcement_gap_hazard": params.enforcement_gap_hazard,
-        "regulatory_shock_rate": params.regulatory_shock_rate,
-        "geopolitical_risk": params.geopolitical_risk,
-        "fdi_screening": params.fdi_screening,
+    """The random parts of ``params`` other than the conflict coins (empty for a small game):
+    the one-firm oracle's list (:mod:`lepton_env.agents.oracle`) and the rivals' own."""
+    from lepton_env.agents.oracle import _is_deterministic
+
+    rivals = {
         "rival_geopolitical_risk": params.rival_geopolitical_risk,
         "rival_fdi_screening": params.rival_fdi_screening,
-        "market_fit": params.fit_prior_sd + params.fit_prior_sd_distance,
     }
-    return [name for name, value in rates.items() if np.any(np.asarray(value) != 0)]
+    return _is_deterministic(params) + [
+        name for name, value in rivals.items() if np.any(np.asarray(value) != 0)
+    ]
 
 
 def check_small_game(params: Params) -> None:

@@ -74,10 +74,11 @@ def solo_plans(game: SmallGame) -> list[PlanStrategy]:
 def same_roots(game: SmallGame, seeds: Sequence[int]) -> bool:
     """Whether every seed's episode starts from the same state (the seed draws only coins)."""
     state, _, _ = game.root(seeds)
+    first = state.take(np.zeros(len(seeds), dtype=np.intp))
     return all(
-        np.array_equal(getattr(state, f.name)[:1].repeat(len(seeds), 0), getattr(state, f.name))
+        np.array_equal(getattr(first, f.name), getattr(state, f.name))
         for f in FIELDS
-        if f.name not in ("episode_key",) and getattr(state, f.name).shape[0] == len(seeds)
+        if f.name != "episode_key"
     )
 
 
