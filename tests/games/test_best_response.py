@@ -187,3 +187,28 @@ def _heuristic(game: SmallGame, firm: int) -> AgentStrategy:
 
     agent = build_agent("UppsalaAgent", game.params, firm, "discrete", "test")
     return AgentStrategy(agent, width=single_width(game.params), name="uppsala")
+
+
+def test_a_feedback_best_response_plays_through_predict_in_the_pettingzoo_face() -> None:
+    from lepton_env.multi import parallel_env
+
+    seed = 3
+    game = SmallGame.make("duel_toy", chance="fixed")
+    plan = PlanStrategy((ACQUIRE_NEAR, MARKET_NEAR, MARKET_NEAR, MARKET_NEAR, 0))
+    response = best_response(game, [plan, PlanStrategy(())], 1, seeds=[seed])
+    env = parallel_env("duel_toy", action_mode="discrete")
+    observations, _ = env.reset(seed=seed)
+    lepton, rival = env.possible_agents
+    state, start, total, quarter = None, np.array([True]), 0.0, 0
+    while env.agents:
+        action, state = response.strategy.predict(
+            observations[rival][None, :], state=state, episode_start=start
+        )
+        start = np.array([False])
+        observations, rewards, _, _, _ = env.step(
+            {lepton: plan.plan[quarter], rival: int(action[0])}
+        )
+        total += rewards[rival]
+        quarter += 1
+    assert total == pytest.approx(response.value, abs=1e-9)
+    assert response.value > values(game, [plan, PlanStrategy(())], [seed])[1]
