@@ -11,7 +11,7 @@ optimality gap, elsewhere the gap to the best baseline; cumulative profit and
 terminal value apart, business KPIs, plots and a strategy report. Progress
 shows on stderr. The
 config is ``configs/compare.yaml``; the logic is
-:func:`lepton_env.agents.evaluation.run_evaluation`.
+:func:`lepton_env.agents.comparison.evaluation.run_evaluation`.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ KEYS = tuple(yaml.safe_load((CONFIGS / "compare.yaml").read_text()))
 def run(cfg: DictConfig, comparative: bool, command: str) -> None:
     """Run the pipeline into Hydra's run directory, printing the summary table."""
     # The evaluation stack (torch, SB3) loads after Hydra has accepted the command line.
-    from lepton_env.agents.evaluation import run_evaluation
+    from lepton_env.agents.comparison.evaluation import run_evaluation
 
     output_dir = Path(HydraConfig.get().runtime.output_dir)
     try:

@@ -43,7 +43,7 @@ class Episode:
 
 def baseline_names() -> dict[str, Any]:
     """Snake-case names (``uppsala``, ``greedy_largest_market``) -> baseline class."""
-    from lepton_env.agents.baselines import BASELINES
+    from lepton_env.agents.players.heuristics import BASELINES
 
     return {
         re.sub(r"(?<!^)(?=[A-Z])", "_", name.removesuffix("Agent")).lower(): cls
@@ -66,7 +66,7 @@ def load_policy(args: argparse.Namespace) -> tuple[Any, str, dict[str, Any]]:
         env_id = args.env_id or modes[args.face]
         env_kwargs: dict[str, Any] = {"scenario": args.scenario or "toy"}
         return baselines[name](gym.make(env_id, **env_kwargs)), env_id, env_kwargs
-    from lepton_env.agents.evaluation import load_model
+    from lepton_env.agents.comparison.evaluation import load_model
 
     overrides = {"scenario": args.scenario} if args.scenario else {}
     agent, env_id, env_kwargs, _ = load_model(
@@ -91,7 +91,7 @@ def play_episode(
     import gymnasium as gym
 
     from lepton_env import render
-    from lepton_env.agents.episodes import accepts_action_masks, policy_step
+    from lepton_env.agents.comparison.episodes import accepts_action_masks, policy_step
     from lepton_env.types import EntryMode
 
     env = gym.make(env_id, render_mode="rgb_array" if frames else "ansi", **env_kwargs)

@@ -5,7 +5,8 @@
   dies, however it dies; a stale lock file needs no cleaning). A second run
   into the same directory is refused with the holder's pid, host and start.
 * :func:`resume_point`: the newest checkpoint that passes
-  :func:`lepton_env.agents.callbacks.checkpoint_problem`, warning for each newer one skipped.
+  :func:`lepton_env.agents.training.callbacks.checkpoint_problem`, warning for each newer
+  one skipped.
 * :func:`restore_normalization` / :func:`restore_replay_buffer`: a checkpoint's
   VecNormalize statistics and replay buffer from their pickle-free copies (an
   older run's pickles only with ``trust``).
@@ -68,14 +69,14 @@ def run_lock(run_dir: Path) -> Iterator[None]:
 
 def resume_point(run_dir: Path) -> Path | None:
     """The newest intact checkpoint of ``run_dir`` (warns for each corrupt one skipped)."""
-    from lepton_env.agents.callbacks import latest_valid_checkpoint  # SB3: import on use
+    from lepton_env.agents.training.callbacks import latest_valid_checkpoint  # SB3: import on use
 
     return latest_valid_checkpoint(run_dir / "checkpoints")
 
 
 def restore_normalization(checkpoint: Path | None, venv: Any, trust: bool) -> Any | None:
     """The checkpoint's VecNormalize over ``venv``, or None when it holds none."""
-    from lepton_env.agents.loading import load_vec_normalize, stats_path
+    from lepton_env.agents.training.loading import load_vec_normalize, stats_path
 
     if checkpoint is None:
         return None
@@ -87,7 +88,7 @@ def restore_normalization(checkpoint: Path | None, venv: Any, trust: bool) -> An
 
 def restore_replay_buffer(agent: Any, checkpoint: Path, trust: bool) -> None:
     """Fill the agent's replay buffer from ``replay_buffer.npz`` (or a trusted ``.pkl``)."""
-    from lepton_env.agents.loading import load_replay_buffer
+    from lepton_env.agents.training.loading import load_replay_buffer
 
     for name in ("replay_buffer.npz", "replay_buffer.pkl"):
         if (checkpoint / name).exists():
@@ -100,9 +101,9 @@ def continue_exactly(agent: Any, monitor: Any, checkpoint: Path | None) -> None:
 
     Random generators, the rollout's last observation, the episode-statistics
     window, pending log values and, on the ``lepton`` backend, the envs' episodes
-    (agents/resume_state.py): the resumed run then logs what the uninterrupted one did.
+    (agents/training/resume_state.py): the resumed run then logs what the uninterrupted one did.
     """
-    from lepton_env.agents.resume_state import restore_resume_state
+    from lepton_env.agents.training.resume_state import restore_resume_state
 
     if checkpoint is not None:
         restore_resume_state(agent, monitor.venv, monitor, checkpoint)

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 import lepton_env
-from lepton_env.agents.targets import TargetNotAllowedError, check_prefixes, check_targets
+from lepton_env.agents.training.targets import TargetNotAllowedError, check_prefixes, check_targets
 from lepton_env.experiments.hyperparams import HyperparameterError, check_hyperparameters
 
 ACTION_MODES = tuple(lepton_env.ENV_IDS.values())
@@ -99,7 +99,7 @@ class FinalTableConfig:
     episodes: int = 8
     oracle: Any = "auto"
     reps: int = 1000
-    # name -> {_target_: lepton_env.agents.baselines.X, ...settings}, as in lepton-compare
+    # name -> {_target_: lepton_env.agents.players.heuristics.X, ...settings}, as in lepton-compare
     baselines: dict[str, Any] = field(default_factory=dict)
 
 

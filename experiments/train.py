@@ -30,7 +30,7 @@ the experiment preset and a hash of identity overrides, see
     eval/evaluations.npz       timesteps, results (evals x episodes), ep_lengths (SB3 format)
     eval/expansion.png         the last evaluated policy's expansion (region x quarter)
 
-A model loads with its class's ``load`` (``lepton_env.agents.factory.load_agent(config,
+A model loads with its class's ``load`` (``lepton_env.agents.training.factory.load_agent(config,
 path, env)``). Re-running the same command continues a killed run from its
 last checkpoint into the same TensorBoard run (``resume=auto``, the default).
 """
@@ -54,7 +54,7 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 import lepton_env
-from lepton_env.agents.loading import UntrustedFileError
+from lepton_env.agents.training.loading import UntrustedFileError
 from lepton_env.experiments.run_names import identity_differences
 from lepton_env.experiments.run_safety import RunDirectoryBusy, run_lock
 from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
@@ -63,7 +63,7 @@ from lepton_env.experiments.suggest import with_suggestions
 # torch and SB3 (about 3 s of imports) load only once the config is known to be valid, so
 # that --help, --cfg and config errors answer at once.
 if TYPE_CHECKING:
-    from lepton_env.agents.callbacks import Evaluation
+    from lepton_env.agents.training.callbacks import Evaluation
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class TrainResult:
 
 def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
     """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir."""
-    from lepton_env.agents.callbacks import checkpoint_dirs
+    from lepton_env.agents.training.callbacks import checkpoint_dirs
     from lepton_env.experiments.run_safety import resume_point
 
     latest = resume_point(run_dir)
@@ -139,7 +139,7 @@ def _writer_and_logger(config: TrainConfig, run_dir: Path, purge_step: int | Non
     from stable_baselines3.common.logger import CSVOutputFormat, HumanOutputFormat, Logger
     from torch.utils.tensorboard import SummaryWriter
 
-    from lepton_env.agents.callbacks import SharedTensorBoardFormat
+    from lepton_env.agents.training.callbacks import SharedTensorBoardFormat
 
     writer = SummaryWriter(log_dir=str(run_dir / "tb"), purge_step=purge_step, flush_secs=10)
     formats: list[Any] = [SharedTensorBoardFormat(writer)] if config.logger.tensorboard else []
@@ -159,8 +159,9 @@ def use_numba_workqueue() -> None:
     threads then made a 256 x 10 softmax 170 times slower (0.05 ms -> 7.8 ms;
     whole-pipeline throughput about 1,300 env-steps/s). The ``workqueue`` layer
     runs the same chunks on other threads, so trajectories are unchanged
-    (``bench_env --fingerprint``). A ``NUMBA_THREADING_LAYER`` set by the user wins;
-    it must run before the first parallel pass of the process to take effect.
+    (``python -m lepton_env.experiments.bench.env --fingerprint``). A
+    ``NUMBA_THREADING_LAYER`` set by the user wins; it must run before the first
+    parallel pass of the process to take effect.
     """
     if "NUMBA_THREADING_LAYER" in os.environ:
         return
@@ -202,20 +203,20 @@ def _train(
     from stable_baselines3.common.vec_env import VecNormalize
     from torch.utils.tensorboard.summary import hparams
 
-    from lepton_env.agents.callbacks import (
+    from lepton_env.agents.training.callbacks import (
         TrainingMonitor,
         custom_scalars_layout,
         read_monitor_state,
         save_normalization,
     )
-    from lepton_env.agents.factory import (
+    from lepton_env.agents.training.factory import (
         check_agent_keywords,
         load_agent,
         make_agent,
         make_vec_env,
         resolve_device,
     )
-    from lepton_env.agents.resume_state import RolloutBoundary
+    from lepton_env.agents.training.resume_state import RolloutBoundary
     from lepton_env.experiments.run_safety import (
         continue_exactly,
         prune_events,
@@ -350,7 +351,7 @@ def _train(
     monitor.close()
     _write_run_info(run_dir, {"status": "finished", "num_timesteps": steps})
     print(f"Done: {steps} steps, eval mean return {evaluation.mean_reward:.3f}; run in {run_dir}")
-    from lepton_env.agents.baseline_table import report_trained_policy
+    from lepton_env.agents.comparison.baseline_table import report_trained_policy
 
     report_trained_policy(agent, config, train_env)
     return TrainResult(

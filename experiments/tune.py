@@ -43,7 +43,7 @@ from lepton_env.experiments.suggest import with_suggestions
 from lepton_env.experiments.train import train
 
 if TYPE_CHECKING:
-    from lepton_env.agents.callbacks import Evaluation
+    from lepton_env.agents.training.callbacks import Evaluation
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 ``REGION_FEATURES`` and ``FIRM_FEATURES`` are the single source of the table:
 the sizes, the Box bounds, the compiled encoder's clipping
-(:func:`lepton_env.kernel.encode_env`) and the spec table in the env
+(:func:`lepton_env.kernel.encoding.encode_env`) and the spec table in the env
 docstring all come from them.
 """
 

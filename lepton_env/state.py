@@ -11,6 +11,7 @@ by the mechanisms, never stored twice.
 from __future__ import annotations
 
 import dataclasses
+from collections import namedtuple
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -61,8 +62,6 @@ class State:
     @cached_property
     def arrays(self) -> tuple[NDArray[Any], ...]:
         """The arrays in field order, as the compiled core takes them (built once per state)."""
-        from lepton_env.kernel import StateTuple
-
         return StateTuple(*(getattr(self, f.name) for f in FIELDS))
 
     @property
@@ -117,6 +116,9 @@ class State:
 
 
 FIELDS = dataclasses.fields(State)
+#: A state's arrays in :class:`State` field order, as Python hands them over to the compiled
+#: core (:mod:`lepton_env.kernel`).
+StateTuple = namedtuple("StateTuple", [f.name for f in FIELDS])  # type: ignore[misc]
 #: The fields with a row per (episode, firm); the others are the world's.
 FIRM_FIELDS = frozenset(
     {"cash", "revenue", "product_quality", "rnd_intensity", "unfunded_moves"}

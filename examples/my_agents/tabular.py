@@ -1,7 +1,7 @@
 """Tabular Q-learning (Watkins 1989) over rounded observations: a custom agent example.
 
 It uses nothing from lepton-env: it satisfies the agent protocol
-(``learn`` / ``predict`` / ``save`` / ``load``, agents/protocol.py) and steps
+(``learn`` / ``predict`` / ``save`` / ``load``, agents/players/protocol.py) and steps
 the VecEnv it is given, so the training pipeline logs its KPIs, evaluates it
 on held-out seeds and checkpoints it like any SB3 algorithm. Name it in a
 config by ``_target_: my_agents.tabular.TabularQAgent``.

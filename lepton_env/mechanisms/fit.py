@@ -9,8 +9,8 @@ farther the market, the less the firm knows about it; Johanson & Vahlne 1977):
     ``sigma_r = sigma_0 + sigma_D D_r``
 ``z`` is a standard normal, or a two-point draw ``+-1`` with probability 1/2 each
 (``fit_two_point``: the discrete ``toy_pilot``, whose exact Bayes-optimal value is
-computed by expectimax in :mod:`lepton_env.agents.oracle`). Both have mean 0 and variance 1, so
-the prior mean and variance are ``mu_r`` and ``sigma_r^2`` either way.
+computed by expectimax in :mod:`lepton_env.agents.players.oracle`). Both have mean 0
+and variance 1, so the prior mean and variance are ``mu_r`` and ``sigma_r^2`` either way.
 
 The firm holds a belief ``(m_r, v_r)``, starting at the prior ``(mu_r, sigma_r^2)``.
 Each quarter it serves region ``r`` in mode ``e`` it observes a signal

@@ -4,7 +4,7 @@ A scenario has F firms (firm 0 is its own firm, ``params.firm_name``; the
 others are ``params.rival_names``). The core keeps one row per firm and env,
 ``env * F + firm``; these helpers give the agent names, each firm's view of
 the parameters (its home and its distances, for the heuristics of
-:mod:`lepton_env.agents.baselines`) and the per-agent observation space.
+:mod:`lepton_env.agents.players.heuristics`) and the per-agent observation space.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Firms played inside a multi-agent face by agents of :mod:`lepton_env.agents`.
 
 A scripted firm is played in every env of the batch by one agent (a
-heuristic of :mod:`lepton_env.agents.baselines` or any object with the agent
+heuristic of :mod:`lepton_env.agents.players.heuristics` or any object with the agent
 protocol's ``predict``, e.g. a loaded SB3 model) with one batched ``predict``
 call per step for all envs.
 """
@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from lepton_env.agents.baselines import BASELINES, HeuristicAgent
-from lepton_env.agents.episodes import accepts_action_masks
+from lepton_env.agents.comparison.episodes import accepts_action_masks
+from lepton_env.agents.players.heuristics import BASELINES, HeuristicAgent
 from lepton_env.multi.firms import firm_params, single_width
 from lepton_env.params import Params
 

@@ -1,7 +1,7 @@
 """``toy``: home plus two foreign regions, deterministic, five quarters.
 
 Small enough that the exact optimum is found by enumerating every valid
-action sequence of the Single face (see ``lepton_env.agents.oracle``). Every random
+action sequence of the Single face (see ``lepton_env.agents.players.oracle``). Every random
 rate is zero: no shocks, no enforcement, no partner failure, no FDI veto,
 no per-episode noise, partner quality known.
 """

@@ -13,7 +13,7 @@ The values are exact in binary floating point, so the signals the kernel draws a
 exactly the outcomes the oracle enumerates. Every other random rate is
 zero, as in ``toy``, and cash is ample, so which moves are valid never depends on the
 fit: the exact Bayes-optimal expected return is an expectimax over the four fit worlds
-and the signals (``lepton_env.agents.oracle.solve_bayes``).
+and the signals (``lepton_env.agents.players.oracle.solve_bayes``).
 """
 
 from __future__ import annotations

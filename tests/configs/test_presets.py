@@ -1,7 +1,7 @@
 """The tuned presets (configs/experiment/<scenario>_<agent>.yaml) and the default they feed.
 
 Config-compose checks only: no learning run here (those live in
-``experiments/bench_learning.py`` and ``experiments/bench_training.py``).
+``experiments/bench/learning.py`` and ``experiments/bench/training.py``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
-from lepton_env.agents.factory import make_agent, make_vec_env
+from lepton_env.agents.training.factory import make_agent, make_vec_env
 from lepton_env.experiments.schema import ConfigError, TrainConfig, validate
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -15,8 +15,8 @@ from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
 
 import lepton_env
-from lepton_env.agents.factory import make_agent, make_vec_env
-from lepton_env.agents.protocol import Agent
+from lepton_env.agents.players.protocol import Agent
+from lepton_env.agents.training.factory import make_agent, make_vec_env
 from lepton_env.experiments.schema import ConfigError, validate
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

@@ -12,7 +12,7 @@ from numba.core.datamodel import default_manager
 from numba.core.errors import TypingError
 from numba.experimental import structref
 
-from lepton_env.borrowed import Borrowed, borrow
+from lepton_env.kernel.borrowed import Borrowed, borrow
 
 
 @structref.register

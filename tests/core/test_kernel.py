@@ -55,7 +55,7 @@ def test_parallel_loops_equal_the_serial_ones_bit_for_bit(
     params = make_params(scenario, **(STOCHASTIC if scenario == "procedural" else {}))
     model = Model(params)
     serial = _trajectory(model, batch=48, steps=6)
-    monkeypatch.setattr(kernel, "PARALLEL_MIN_WORK", 1)  # every loop takes its prange form
+    monkeypatch.setattr(kernel.batch, "PARALLEL_MIN_WORK", 1)  # every loop takes its prange form
     parallel = _trajectory(model, batch=48, steps=6)
     assert len(serial) == len(parallel)
     for index, (first, second) in enumerate(zip(serial, parallel, strict=True)):
@@ -68,7 +68,7 @@ def test_an_in_place_step_equals_a_pure_one_bit_for_bit(
     scenario: str, parallel: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if parallel:
-        monkeypatch.setattr(kernel, "PARALLEL_MIN_WORK", 1)
+        monkeypatch.setattr(kernel.batch, "PARALLEL_MIN_WORK", 1)
     model = Model(make_params(scenario, **(STOCHASTIC if scenario == "procedural" else {})))
     batch, draws = 40, np.random.default_rng(5)
     state = model.reset(rng.episode_key(np.arange(batch)))
@@ -95,7 +95,7 @@ def test_an_in_place_step_equals_a_pure_one_bit_for_bit(
 @pytest.mark.parametrize("parallel", [False, True])
 def test_frozen_rows_do_not_step(parallel: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if parallel:
-        monkeypatch.setattr(kernel, "PARALLEL_MIN_WORK", 1)
+        monkeypatch.setattr(kernel.batch, "PARALLEL_MIN_WORK", 1)
     model = Model(make_params("procedural", **STOCHASTIC))
     batch = 12
     state = model.reset(rng.episode_key(np.arange(batch)))

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from hydra import compose, initialize_config_dir
 
-from lepton_env.agents.evaluation import run_evaluation
+from lepton_env.agents.comparison.evaluation import run_evaluation
 
 CONFIGS = str(Path(__file__).resolve().parents[2] / "configs")
 FAST = ["eval.episodes=2", "stats.reps=100", "report.strategy_episodes=1"]
@@ -200,9 +200,9 @@ def test_eval_scenario_kwargs_score_every_contender_on_the_test_split(tmp_path: 
     import gymnasium as gym
     from stable_baselines3 import PPO
 
-    from lepton_env.agents.baselines import HomeOnlyAgent
-    from lepton_env.agents.episodes import evaluate_policy_episodes
-    from lepton_env.agents.evaluation import build_contenders
+    from lepton_env.agents.comparison.episodes import evaluate_policy_episodes
+    from lepton_env.agents.comparison.evaluation import build_contenders
+    from lepton_env.agents.players.heuristics import HomeOnlyAgent
     from lepton_env.scenarios.procedural import TEST_SEED_OFFSET
 
     world = {"num_regions": 3, "split": "train"}

@@ -11,7 +11,7 @@ from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig
 
 import lepton_env.experiments.train as train_module
-from lepton_env.agents.targets import TargetNotAllowedError, check_target, check_targets
+from lepton_env.agents.training.targets import TargetNotAllowedError, check_target, check_targets
 from lepton_env.experiments.hyperparams import Bound, HyperparameterError, check_hyperparameters
 from lepton_env.experiments.schema import ConfigError
 
@@ -36,7 +36,7 @@ def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
     def built(*args: Any, **kwargs: Any) -> None:
         raise AssertionError("an env was built before the config was rejected")
 
-    import lepton_env.agents.factory as factory_module
+    import lepton_env.agents.training.factory as factory_module
 
     # train.py imports the factory (SB3) only once the config validates
     monkeypatch.setattr(factory_module, "make_vec_env", built)
@@ -118,7 +118,7 @@ def test_a_listed_prefix_is_allowed_and_matches_whole_components() -> None:
         check_target("my_agents_evil.X", "x", ["my_agents"])
     check_target("torch.nn.ReLU", "x")
     check_target("sb3_contrib.MaskablePPO", "x")
-    check_target("lepton_env.agents.baselines.RandomAgent", "x")
+    check_target("lepton_env.agents.players.heuristics.RandomAgent", "x")
     with pytest.raises(TargetNotAllowedError):
         check_target("torch.nn.Linear", "x")  # a layer, not an activation
     with pytest.raises(TargetNotAllowedError, match=r"a\.b\[0\]\._target_ = 'os.system'"):

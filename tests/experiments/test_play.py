@@ -8,8 +8,8 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from lepton_env.agents.baselines import UppsalaAgent
-from lepton_env.agents.episodes import evaluate_policy_episodes
+from lepton_env.agents.comparison.episodes import evaluate_policy_episodes
+from lepton_env.agents.players.heuristics import UppsalaAgent
 from lepton_env.experiments.play import baseline_names, main, play_episode, write_animation
 
 TOY = {"scenario": "toy"}

@@ -8,7 +8,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 
-from lepton_env.agents.factory import resolve_device
+from lepton_env.agents.training.factory import resolve_device
 from lepton_env.experiments.schema import validate
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

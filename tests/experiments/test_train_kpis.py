@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from hydra import compose, initialize_config_dir
 
-from lepton_env.agents.callbacks import EpisodeKpis, batched_core, kpi_batch, mean_kpis
-from lepton_env.agents.factory import make_vec_env
+from lepton_env.agents.training.callbacks import EpisodeKpis, batched_core, kpi_batch, mean_kpis
+from lepton_env.agents.training.factory import make_vec_env
 from lepton_env.experiments.schema import validate
 from lepton_env.experiments.train import CONFIGS
 

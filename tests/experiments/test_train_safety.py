@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 from tbparse import SummaryReader
 
-from lepton_env.agents.callbacks import (
+from lepton_env.agents.training.callbacks import (
     CheckpointWarning,
     checkpoint_problem,
     latest_valid_checkpoint,

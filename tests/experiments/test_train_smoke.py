@@ -19,7 +19,7 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
 
-from lepton_env.agents.factory import load_agent, make_vec_env
+from lepton_env.agents.training.factory import load_agent, make_vec_env
 from lepton_env.experiments.schema import TrainConfig, validate
 
 REPO = Path(__file__).resolve().parents[2]

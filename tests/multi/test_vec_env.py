@@ -13,7 +13,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import VecNormalize
 
-from lepton_env.agents.baselines import GreedyLargestMarketAgent, UppsalaAgent
+from lepton_env.agents.players.heuristics import GreedyLargestMarketAgent, UppsalaAgent
 from lepton_env.envs.actions import ActionError
 from lepton_env.envs.sb3_vec import LeptonExpansionVecEnv
 from lepton_env.multi import LeptonMultiVecEnv, parallel_env

@@ -53,9 +53,9 @@ def test_only_lepton_env_lands_at_the_top(wheel: Path) -> None:
     tops = {name.split("/")[0] for name in names}
     assert tops == {"lepton_env", wheel.name.split("-py")[0] + ".dist-info"}
     for member in (
-        "lepton_env/agents/factory.py",
+        "lepton_env/agents/training/factory.py",
         "lepton_env/multi/parallel.py",
-        "lepton_env/experiments/bench_multi.py",
+        "lepton_env/experiments/bench/multi.py",
         "lepton_env/experiments/train.py",
         "lepton_env/configs/train.yaml",
         "lepton_env/configs/agent/ppo.yaml",
@@ -113,4 +113,4 @@ def test_entry_points_train_play_tune_and_compare_from_anywhere(
     compare = run(
         [str(scripts / "lepton-compare"), "--cfg", "job", "scenario=toy"], cwd=elsewhere, **env
     )
-    assert "lepton_env.agents.baselines.RandomAgent" in compare.stdout
+    assert "lepton_env.agents.players.heuristics.RandomAgent" in compare.stdout
