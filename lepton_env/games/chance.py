@@ -43,8 +43,8 @@ class RandomGameError(ValueError):
 
 def random_parts(params: Params) -> list[str]:
     """The random parts of ``params`` other than the conflict coins (empty for a small game):
-    the one-firm oracle's list (:mod:`lepton_env.agents.oracle`) and the rivals' own."""
-    from lepton_env.agents.oracle import _is_deterministic
+    the one-firm oracle's list (:mod:`lepton_env.agents.players.oracle`) and the rivals' own."""
+    from lepton_env.agents.players.oracle import _is_deterministic
 
     rivals = {
         "rival_geopolitical_risk": params.rival_geopolitical_risk,

@@ -5,7 +5,7 @@ prints, with the conflict coins enumerated:
 
 * (a) every deterministic heuristic played by both firms (each built for its own
   firm's view of the world), and which is best (the highest summed return);
-* (b) both firms at their single-firm oracle plan (``agents.oracle.solve`` on the
+* (b) both firms at their single-firm oracle plan (``agents.players.oracle.solve`` on the
   firm's one-firm world);
 * (d) the double oracle from (b) with exact feedback best responses and nashpy
   (:mod:`lepton_env.games.double_oracle`), and the on-path play of its equilibrium.
@@ -38,7 +38,7 @@ from lepton_env.state import FIELDS
 #: Equilibria of the final populations' game checked in the full game, at most.
 MAX_EQUILIBRIA = 6
 
-#: The deterministic heuristics of ``agents.baselines`` (random is not a pure strategy).
+#: The deterministic heuristics of ``agents.players.heuristics`` (random is not a pure strategy).
 HEURISTICS = (
     "HomeOnlyAgent",
     "GreedyLargestMarketAgent",
@@ -62,7 +62,7 @@ def heuristic_profile(game: SmallGame, name: str) -> list[Strategy]:
 
 def solo_plans(game: SmallGame) -> list[PlanStrategy]:
     """Each firm's single-firm oracle plan: the optimum of its world without the rival."""
-    from lepton_env.agents.oracle import solve
+    from lepton_env.agents.players.oracle import solve
     from lepton_env.multi.firms import firm_params
 
     return [

@@ -9,7 +9,7 @@ nodes branch. Pure strategies are deterministic:
 
 * :class:`PlanStrategy`: an open-loop plan, one Single-face action per quarter;
 * :class:`AgentStrategy`: any agent with the SB3 ``predict`` protocol (a heuristic
-  of :mod:`lepton_env.agents.baselines`, a saved model played deterministically);
+  of :mod:`lepton_env.agents.players.heuristics`, a saved model played deterministically);
 * :class:`TabularStrategy`: a feedback policy over the firm's observation histories,
   as :func:`lepton_env.games.best_response.best_response` returns it; it also plays
   through ``predict`` (recurrent ``state``: the history's id per env), so a best
@@ -106,7 +106,7 @@ class AgentStrategy:
         quarter: int,
         memory: Memory,
     ) -> tuple[NDArray[np.int64], Memory]:
-        from lepton_env.agents.episodes import accepts_action_masks
+        from lepton_env.agents.comparison.episodes import accepts_action_masks
 
         columns = observation if self.width is None else observation[:, : self.width]
         kwargs = {"action_masks": masks} if accepts_action_masks(self.agent) else {}
