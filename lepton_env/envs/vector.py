@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 
 from lepton_env import render, rng
 from lepton_env.core import Model, StepOutput
-from lepton_env.envs.actions import ACTION_FACES, ActionError
+from lepton_env.envs.actions import ACTION_FACES, ActionError, DiscreteActions
 from lepton_env.envs.expansion import (
     ActionMode,
     InvalidAction,
@@ -213,7 +213,14 @@ class BatchedExpansion:
         if self.state is None:
             raise RuntimeError("call reset() before action_masks()")
         if self._masks is None:
-            self._masks = self.actions.masks(self._valid_moves(), self.state.rnd_intensity)
+            masks = self.actions.masks(self._valid_moves(), self.state.rnd_intensity)
+            if self.params.num_firms > 1 and isinstance(self.actions, DiscreteActions):
+                # a bankrupt firm's moves are held: on the Discrete face only the pass is
+                # valid (its R&D levels too would be no-ops)
+                gone = self.state.cash < -self.params.credit_line
+                masks[gone] = False
+                masks[gone, 0] = True
+            self._masks = masks
         return self._masks
 
     def step(

@@ -202,9 +202,10 @@ def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> No
     faces (:func:`lepton_env.mechanisms.entry.approval_probability`); when several firms win
     approval for the same incumbent (the largest, :func:`~lepton_env.mechanisms.entry.
     acquisition_target`), one drawn uniformly buys it and the others pay the filing fee, as
-    after a veto (claim 1 = buys, 0 = vetoed or outbid). Partnerships are exclusive: firms
-    pick in turn from a drawn first one, each its best-estimated candidate that no other firm
-    holds or has just taken (claim = the candidate, -1 when none is left)."""
+    after a veto (claim 1 = buys, 0 = vetoed or outbid). Partnerships are exclusive: the
+    partnering firms pick in turn from a first one drawn among them, each its best-estimated
+    candidate that no other firm holds or has just taken (claim = the candidate, -1 when none
+    is left)."""
     firms = len(w.firm_index)
     approved = 0
     for f in range(firms):
@@ -230,7 +231,16 @@ def _claim(p: Any, s: Any, w: Any, b: int, r: int, key: int, quarter: int) -> No
         return
     first = 0
     if partnering > 1:
-        first = int(rng.uniform_at(key, quarter, Stream.CONFLICT, 2 * r + 1) * firms)
+        # the first pick is drawn among the partnering firms only (over all firms, the one
+        # after an abstainer would pick first twice as often); the others follow in firm
+        # order from it, cyclically
+        pick = int(rng.uniform_at(key, quarter, Stream.CONFLICT, 2 * r + 1) * partnering)
+        for f in range(firms):
+            if w.flags[f, _MOVE] == _PARTNERSHIP:
+                if pick == 0:
+                    first = f
+                    break
+                pick -= 1
     for j in range(firms):
         f = (first + j) % firms
         if w.flags[f, _MOVE] != _PARTNERSHIP:

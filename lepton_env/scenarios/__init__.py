@@ -1,5 +1,6 @@
-"""Scenario generators: ``toy``, ``toy_pilot``, ``global`` and ``procedural``, and with rival
-firms ``race`` and ``duel_toy`` (for the multi-agent faces, :mod:`lepton_env.multi`).
+"""Scenario generators: ``toy``, ``toy_pilot``, ``global`` and ``procedural``, and with
+rival firms ``race``, ``duel_toy`` and ``duel_market`` (for the multi-agent faces,
+:mod:`lepton_env.multi`).
 
 ``SCENARIOS`` maps a name to its generator class; ``make_params`` builds the
 Params from a name or a generator object, routing each keyword either to the
@@ -13,6 +14,7 @@ from typing import Any
 
 from lepton_env.params import Params, ParamsError
 from lepton_env.scenarios.base import ScenarioGenerator
+from lepton_env.scenarios.duel_market import DuelMarketScenario
 from lepton_env.scenarios.duel_toy import DuelToyScenario
 from lepton_env.scenarios.global_regions import GlobalScenario
 from lepton_env.scenarios.procedural import ProceduralScenario
@@ -27,9 +29,10 @@ SCENARIOS: dict[str, type] = {
     "toy_pilot": ToyPilotScenario,
     "race": RaceScenario,
     "duel_toy": DuelToyScenario,
+    "duel_market": DuelMarketScenario,
 }
 #: The scenarios with rival firms: played through :mod:`lepton_env.multi`.
-MULTI_FIRM_SCENARIOS = ("race", "duel_toy")
+MULTI_FIRM_SCENARIOS = ("race", "duel_toy", "duel_market")
 
 
 def make_params(scenario: str | ScenarioGenerator | Params = "global", **kwargs: Any) -> Params:

@@ -132,6 +132,34 @@ def test_partners_are_exclusive_the_second_firm_takes_the_next_best() -> None:
     assert (output.state.entry_mode[:, NEAR] == EntryMode.PARTNERSHIP).all()
 
 
+def test_the_first_partner_pick_is_drawn_among_the_partnering_firms_only() -> None:
+    # three firms (a second rival, also at home in `far`); Lepton AI and the second rival
+    # partner in `near`, the first rival abstains: each partnering firm picks first half
+    # the time (drawn over all three firms, the one after the abstainer picked first 2/3)
+    model = _duel(
+        rival_names=("Rival AI", "Third AI"),
+        rival_home=np.array([2, 2]),
+        rival_psychic_distance=np.array([[0.7, 0.5, 0.0]] * 2),
+        rival_geopolitical_risk=np.zeros((2, 3)),
+        rival_fdi_screening=np.zeros((2, 3)),
+    )
+    seeds = np.arange(400)
+    state = model.reset(rng.episode_key(seeds, 0))
+    moves = {}
+    for b in seeds:
+        moves[(3 * b, NEAR)] = moves[(3 * b + 2, NEAR)] = Move.ENTER_PARTNERSHIP
+    output = model.step(state, _moves(model, state, moves))
+    best = 1  # `near`'s candidates are known: quality 0.6 and 0.8
+    firsts = []
+    for b in seeds:
+        draw = rng.uniform_at(state.episode_key[b], 0, Stream.CONFLICT, 2 * NEAR + 1)
+        first = (0, 2)[int(draw * 2)]
+        assert output.state.partner[3 * b + first, NEAR] == best
+        assert output.state.partner[3 * b + 2 - first, NEAR] == 0
+        firsts.append(first)
+    assert 0.42 < np.mean(np.array(firsts) == 2) < 0.58
+
+
 def test_a_partnership_is_invalid_when_every_candidate_is_held_by_a_rival() -> None:
     one_candidate = {"partner_quality_mean": np.full((3, 1), 0.7)}
     model = _duel(**one_candidate)

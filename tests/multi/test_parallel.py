@@ -296,3 +296,16 @@ def test_a_bankrupt_firm_leaves_while_the_others_play_on() -> None:
     # the horizon ends the game: a termination, not a truncation
     assert truncations == {"rival_ai": False} and terminations == {"rival_ai": True}
     assert parallel.agents == []
+
+
+def test_a_bankrupt_firm_can_only_pass_on_the_discrete_face() -> None:
+    # 1 $M of cash and credit cannot pay 8 $M of overhead at Lepton AI's smaller home
+    parallel = parallel_env(
+        "duel_toy", action_mode="discrete", initial_cash=1.0, credit_line=1.0, overhead=8.0
+    )
+    parallel.reset(seed=0)
+    _, _, terminations, _, _ = parallel.step(dict.fromkeys(parallel.agents, 0))
+    assert terminations == {"lepton_ai": True, "rival_ai": False}
+    masks = parallel.batch.action_masks()  # firm rows: Lepton AI's stays in the batch
+    assert masks[0].tolist() == [True] + [False] * (masks.shape[1] - 1)  # no R&D level
+    assert masks[1].sum() > 1
