@@ -52,7 +52,7 @@ def member_weights(weights: Weights | None, ids: Sequence[str], where: str) -> N
         raise ValueError(
             f"{where} = {array.tolist()}: expected one weight per member, {len(ids)} ({list(ids)})"
         )
-    bad = [ids[m] for m in np.flatnonzero(~np.isfinite(array) | (array < 0))]
+    bad = [ids[int(m)] for m in np.flatnonzero(~np.isfinite(array) | (array < 0))]
     if bad:
         raise ValueError(
             f"{where} = {array.tolist()}: members {bad} have a negative or non-finite weight; "
@@ -186,7 +186,7 @@ class PopulationSeat:
         """Write the seat's actions into its firm rows of ``actions``: one ``predict`` per
         member over the envs that drew it."""
         for player in self.players:
-            if len(player.rows):
+            if player.episode_start.size:  # one flag per env that drew the member
                 actions[player.rows] = player.act(observation, masks)
 
     def restore_draws(self, draws: NDArray[np.intp], num_firms: int) -> None:

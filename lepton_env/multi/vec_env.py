@@ -25,6 +25,27 @@ Rows: row ``env * L + l`` is learning firm ``learners[l]`` in env ``env``
 
 ``seed(s)`` seeds env ``e`` with ``s + e`` at the next ``reset()``, so the rows
 of env ``e`` follow ``parallel_env(...).reset(seed=s + e)`` bit for bit.
+
+Opponent populations: a scripted firm given as a
+:class:`~lepton_env.multi.population.Population` (``{member id: agent spec}`` and
+weights) is played, per env and episode, by a member drawn with probability
+``weight / sum of weights`` (:mod:`lepton_env.multi.population`):
+
+* the draw is a pure function of the episode's key (counter-based stream ``OPPONENT``
+  of :mod:`lepton_env.rng`, one number per seat), so it follows ``seed(s)`` like the
+  world does, and an env draws the same alone as in a batch of any size;
+* each step, one batched ``predict`` per member over the envs that drew it (a member no
+  env drew is not called); a recurrent member's state follows its envs when the envs
+  of a member change at an episode start;
+* each seat has its own population (or a plain agent); :meth:`set_population_weights`
+  changes a seat's weights for the episodes that start afterwards (a prioritized or
+  PSRO population, updated between episodes); an episode keeps its member;
+* every row's info has ``"opponent"``: ``{seat agent: member id}`` of the episode the
+  step played (at a ``done``, the episode that ended; ``reset_infos`` name the new
+  one's); :attr:`population_draws` gives the members' indices per env.
+
+A population of one member plays exactly as that agent given plainly (only the infos
+gain ``"opponent"``); with no population nothing of the above happens.
 """
 
 from __future__ import annotations
@@ -63,7 +84,8 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
     a baseline name (``"HomeOnlyAgent"``), a baseline class (built for that
     firm's home and distances) or an object with ``predict`` (a loaded model;
     it reads the firm's own single-agent columns when its observation space
-    has that width); ``deterministic_scripted`` is passed to their
+    has that width), or a :class:`~lepton_env.multi.population.Population` of these (see
+    the module docstring); ``deterministic_scripted`` is passed to their
     ``predict``. ``action_masks()`` gives the (n L, mask size) valid actions of
     the rows, also through ``env_method("action_masks")`` (MaskablePPO).
     A finished row's info has its firm's KPIs (``info_kpis=True``: every row's);

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 from gymnasium import spaces
+from sb3_contrib import MaskablePPO
 from scipy import stats
 
 from lepton_env.agents.players.heuristics import HomeOnlyAgent
@@ -154,12 +155,12 @@ def test_each_seat_draws_from_its_own_population() -> None:
     keys = venv.batch.state.episode_key
     assert not np.array_equal(draw_members(keys, 1, np.ones(2)), draw_members(keys, 2, np.ones(2)))
     np.testing.assert_array_equal(draws["us_ai_firm"], draw_members(keys, 1, np.ones(2)))
-    observation, *_, infos = venv.step(np.zeros((32, *venv.action_space.shape), dtype=np.int64))
+    *_, infos = venv.step(np.zeros((32, *venv.action_space.shape), dtype=np.int64))
     assert infos[5]["opponent"] == {
         "us_ai_firm": first.ids[draws["us_ai_firm"][5]],
         "european_ai_firm": "uppsala",
     }
-    with pytest.raises(KeyError, match="'lepton_ai'.*population seats are"):
+    with pytest.raises(KeyError, match=r"'lepton_ai'.*population seats are"):
         venv.set_population_weights("lepton_ai", [1.0])
 
 
@@ -240,6 +241,23 @@ def test_two_copies_of_a_heuristic_play_as_the_heuristic() -> None:
     assert_same_steps(plain, drawn, 60)
 
 
+def test_a_loaded_sb3_model_is_a_member() -> None:
+    face = LeptonMultiVecEnv(
+        2, "duel_toy", learners=[RIVAL], scripted={"lepton_ai": "HomeOnlyAgent"}
+    )
+    model = MaskablePPO("MlpPolicy", face, n_steps=8, batch_size=8, seed=0)
+    plain = LeptonMultiVecEnv(4, "duel_toy", scripted={RIVAL: model}, **LOW_CASH)
+    population = Population({"ppo": model, "home": "HomeOnlyAgent"}, [1.0, 0.0])
+    drawn = LeptonMultiVecEnv(4, "duel_toy", scripted={RIVAL: population}, **LOW_CASH)
+    assert_same_steps(plain, drawn, HORIZON_STEPS)
+    drawn.set_population_weights(RIVAL, [1.0, 1.0])
+    drawn.seed(0)
+    drawn.reset()
+    assert set(drawn.population_draws[RIVAL].tolist()) == {0, 1}
+    *_, infos = drawn.step(np.zeros((4, *drawn.action_space.shape), dtype=np.int64))
+    assert {info["opponent"][RIVAL] for info in infos} == {"ppo", "home"}
+
+
 class TagAgent:
     """A recurrent agent whose state is the env id it read at its episode's start (column 0
     of the observation): a state that does not follow its env's row shows as a mismatch.
@@ -301,6 +319,7 @@ def test_a_snapshot_keeps_the_members_of_the_episodes() -> None:
     ):
         np.testing.assert_array_equal(obs, obs2)
         np.testing.assert_array_equal(rewards, rewards2)
+        np.testing.assert_array_equal(dones, dones2)
         assert [i["opponent"] for i in infos] == [i["opponent"] for i in infos2]
 
 
