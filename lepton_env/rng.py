@@ -41,6 +41,7 @@ class Stream(IntEnum):
     MARKET_FIT = 13
     FIT_SIGNAL = 14
     CONFLICT = 15
+    OPPONENT = 16  # the member of an opponent population a seat plays (multi-agent VecEnv)
 
 
 @vectorize(cache=True)

@@ -18,9 +18,11 @@ from numpy.typing import NDArray
 from lepton_env.agents.comparison.episodes import accepts_action_masks
 from lepton_env.agents.players.heuristics import BASELINES, HeuristicAgent
 from lepton_env.multi.firms import firm_params, single_width
+from lepton_env.multi.population import Population, PopulationSeat
 from lepton_env.params import Params
 
-#: What may play a firm: an agent object, a baseline class, or a baseline's class name.
+#: What may play a firm: an agent object, a baseline class, a baseline's class name, or a
+#: :class:`~lepton_env.multi.population.Population` of these.
 ScriptSpec = Any
 
 
@@ -60,7 +62,9 @@ class ScriptedFirm:
 
     firm: int
     agent: Any
-    rows: slice  # the firm's rows in the batch, env * F + firm: a strided view, not a copy
+    # the firm's rows in the batch, env * F + firm: a strided view, not a copy (a population
+    # member's: an index array of the envs that drew it)
+    rows: slice | NDArray[np.intp]
     width: int  # observation columns the agent reads
     masked: bool  # whether predict takes action_masks=
     deterministic: bool
@@ -80,6 +84,18 @@ class ScriptedFirm:
         self.episode_start[:] = False
         return np.asarray(actions)
 
+    def start_episodes(
+        self, envs: NDArray[np.intp], keys: NDArray[np.uint64], num_envs: int, num_firms: int
+    ) -> None:
+        """Mark the new episodes of ``envs`` (for a recurrent agent's ``episode_start``)."""
+        self.episode_start[envs] = True
+
+    def act_into(
+        self, actions: NDArray[Any], observation: NDArray[np.float32], masks: NDArray[np.bool_]
+    ) -> None:
+        """Write the firm's actions into its rows of ``actions``."""
+        actions[self.rows] = self.act(observation, masks)
+
 
 def scripted_firms(
     scripted: Mapping[str, ScriptSpec],
@@ -89,27 +105,37 @@ def scripted_firms(
     action_mode: str,
     full_width: int,
     deterministic: bool,
-) -> list[ScriptedFirm]:
-    """The scripted firms, in firm order, from ``{agent name: agent spec}``."""
+) -> list[ScriptedFirm | PopulationSeat]:
+    """The scripted firms, in firm order, from ``{agent name: agent spec or Population}``."""
     unknown = sorted(set(scripted) - set(agents))
     if unknown:
         raise ValueError(
             f"scripted names unknown agents {unknown}: this game's agents are {list(agents)}"
         )
-    firms = []
+
+    def player(spec: ScriptSpec, firm: int, where: str) -> ScriptedFirm:
+        agent = build_agent(spec, params, firm, action_mode, where)
+        return ScriptedFirm(
+            firm=firm,
+            agent=agent,
+            rows=slice(firm, num_envs * len(agents), len(agents)),
+            width=observation_width(agent, params, full_width),
+            masked=accepts_action_masks(agent),
+            deterministic=deterministic,
+            episode_start=np.ones(num_envs, dtype=bool),
+        )
+
+    firms: list[ScriptedFirm | PopulationSeat] = []
     for firm, name in enumerate(agents):
         if name not in scripted:
             continue
-        agent = build_agent(scripted[name], params, firm, action_mode, f"scripted[{name!r}]")
-        firms.append(
-            ScriptedFirm(
-                firm=firm,
-                agent=agent,
-                rows=slice(firm, num_envs * len(agents), len(agents)),
-                width=observation_width(agent, params, full_width),
-                masked=accepts_action_masks(agent),
-                deterministic=deterministic,
-                episode_start=np.ones(num_envs, dtype=bool),
-            )
-        )
+        spec = scripted[name]
+        if isinstance(spec, Population):
+            members = [
+                player(member, firm, f"scripted[{name!r}].members[{member_id!r}]")
+                for member_id, member in spec.members.items()
+            ]
+            firms.append(PopulationSeat(name, firm, spec, members))
+        else:
+            firms.append(player(spec, firm, f"scripted[{name!r}]"))
     return firms

@@ -25,6 +25,27 @@ Rows: row ``env * L + l`` is learning firm ``learners[l]`` in env ``env``
 
 ``seed(s)`` seeds env ``e`` with ``s + e`` at the next ``reset()``, so the rows
 of env ``e`` follow ``parallel_env(...).reset(seed=s + e)`` bit for bit.
+
+Opponent populations: a scripted firm given as a
+:class:`~lepton_env.multi.population.Population` (``{member id: agent spec}`` and
+weights) is played, per env and episode, by a member drawn with probability
+``weight / sum of weights`` (:mod:`lepton_env.multi.population`):
+
+* the draw is a pure function of the episode's key (counter-based stream ``OPPONENT``
+  of :mod:`lepton_env.rng`, one number per seat), so it follows ``seed(s)`` like the
+  world does, and an env draws the same alone as in a batch of any size;
+* each step, one batched ``predict`` per member over the envs that drew it (a member no
+  env drew is not called); a recurrent member's state follows its envs when the envs
+  of a member change at an episode start;
+* each seat has its own population (or a plain agent); :meth:`set_population_weights`
+  changes a seat's weights for the episodes that start afterwards (a prioritized or
+  PSRO population, updated between episodes); an episode keeps its member;
+* every row's info has ``"opponent"``: ``{seat agent: member id}`` of the episode the
+  step played (at a ``done``, the episode that ended; ``reset_infos`` name the new
+  one's); :attr:`population_draws` gives the members' indices per env.
+
+A population of one member plays exactly as that agent given plainly (only the infos
+gain ``"opponent"``); with no population nothing of the above happens.
 """
 
 from __future__ import annotations
@@ -46,6 +67,7 @@ from lepton_env.envs.vector import batch_kpi_infos
 from lepton_env.mechanisms.competitors import Persona
 from lepton_env.multi.firms import agent_ids, firm_observation_space
 from lepton_env.multi.parallel import multi_firm_batch
+from lepton_env.multi.population import PopulationSeat, Weights
 from lepton_env.multi.scripted import ScriptSpec, scripted_firms
 from lepton_env.params import Params
 from lepton_env.reward import RewardFunction
@@ -62,7 +84,8 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
     a baseline name (``"HomeOnlyAgent"``), a baseline class (built for that
     firm's home and distances) or an object with ``predict`` (a loaded model;
     it reads the firm's own single-agent columns when its observation space
-    has that width); ``deterministic_scripted`` is passed to their
+    has that width), or a :class:`~lepton_env.multi.population.Population` of these (see
+    the module docstring); ``deterministic_scripted`` is passed to their
     ``predict``. ``action_masks()`` gives the (n L, mask size) valid actions of
     the rows, also through ``env_method("action_masks")`` (MaskablePPO).
     A finished row's info has its firm's KPIs (``info_kpis=True``: every row's);
@@ -137,6 +160,11 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
             int(observation_box.shape[0]),
             deterministic_scripted,
         )
+        self.populations = {
+            seat.agent: seat for seat in self.scripted if isinstance(seat, PopulationSeat)
+        }
+        # each env's {seat: member id} of its episode, replaced (never mutated) at a new draw
+        self._opponents: list[dict[str, str]] = [{} for _ in range(n)]
         self._world_seeds: list[int | None] = [None] * n
         self._np_random = np.random.default_rng()
         self._actions: NDArray[Any] | None = None
@@ -156,12 +184,12 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
         self._reset_seeds()
         self._reset_options()
         self._out[:] = False
-        for firm in self.scripted:
-            firm.episode_start[:] = True
+        self._start_episodes(worlds)
         self._episode_returns[:] = 0.0
         self._episode_lengths[:] = 0
         masks = self.action_masks()
         self.reset_infos = [{"action_mask": masks[i]} for i in range(self.num_envs)]
+        self._add_opponents(self.reset_infos, np.arange(self.num_envs))
         return self._learner_rows(self._observation())
 
     def seed(self, seed: int | None = None) -> Sequence[int | None]:
@@ -228,16 +256,17 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
                     info["episode"] = {"r": episode_return, "l": length, "t": elapsed}
             self._episode_returns[done_rows] = 0.0
             self._episode_lengths[done_rows] = 0
+        self._add_opponents(infos, np.arange(self.num_envs))  # the episodes of this step
         worlds = np.flatnonzero(world_done)
         if len(worlds):
             self.batch.autoreset(worlds)
             self._out.reshape(-1, num_firms)[worlds] = False
-            for firm in self.scripted:
-                firm.episode_start[worlds] = True
+            self._start_episodes(worlds)
         if len(done_rows):
             masks = self.action_masks()[done_rows]
             for row, mask in zip(done_rows.tolist(), masks, strict=True):
                 self.reset_infos[row] = {"action_mask": mask}
+            self._add_opponents(self.reset_infos, done_rows)
         return self._learner_rows(self._observation()), rewards, dones, infos
 
     def get_attr(self, attr_name: str, indices: VecEnvIndices = None) -> list[Any]:
@@ -268,16 +297,49 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
         """Valid actions of every row, (n L, mask size) bool."""
         return self._learner_rows(self.batch.action_masks())
 
+    def set_population_weights(self, agent: str, weights: Weights) -> None:
+        """New weights of the population that plays ``agent``: one per member, or
+        ``{member id: weight}`` (members not named weigh 0), non-negative, summing to > 0.
+
+        They rule the draws of the episodes that start from now on; an episode under way
+        keeps its member (a prioritized population: e.g. a PSRO meta-strategy, or weights
+        from the learner's results against each member, updated between episodes).
+        """
+        if agent not in self.populations:
+            raise KeyError(
+                f"set_population_weights({agent!r}): no population plays that agent; the "
+                f"population seats are {list(self.populations)} (agents {list(self.agents)})"
+            )
+        self.populations[agent].set_weights(weights)
+
+    @property
+    def population_draws(self) -> dict[str, NDArray[np.intp]]:
+        """``{seat agent: (n,) member index of each env's episode}`` (``ids`` of the seat's
+        :class:`~lepton_env.multi.population.Population` name them)."""
+        return {agent: seat.draws.copy() for agent, seat in self.populations.items()}
+
     def snapshot(self) -> dict[str, NDArray[Any]]:
-        """:meth:`LeptonExpansionVecEnv.snapshot` plus which firms went bankrupt."""
+        """:meth:`LeptonExpansionVecEnv.snapshot` plus which firms went bankrupt and the
+        population members of the episodes (``opponent/<agent>``)."""
         arrays = super().snapshot()
         arrays["firm_out"] = self._out.copy()
+        for agent, seat in self.populations.items():
+            arrays[f"opponent/{agent}"] = seat.draws.copy()
         return arrays
 
     def restore(self, arrays: Mapping[str, NDArray[Any]]) -> VecEnvObs:
         """Continue from a :meth:`snapshot` (a scripted recurrent agent starts afresh)."""
         super().restore(arrays)
         self._out[:] = arrays["firm_out"]
+        n = self.batch.num_envs
+        for agent, seat in self.populations.items():
+            key = f"opponent/{agent}"
+            if key not in arrays or np.shape(arrays[key]) != (n,):
+                raise ValueError(
+                    f"snapshot {key}: absent or not ({n},): taken without this population"
+                )
+            seat.restore_draws(np.asarray(arrays[key], dtype=np.intp), len(self.agents))
+        self._refresh_opponents(np.arange(n))
         return self._learner_rows(self._observation())
 
     # ---------------------------------------------------------------- helpers
@@ -313,8 +375,29 @@ class LeptonMultiVecEnv(LeptonExpansionVecEnv):
         observation = self._observation()
         masks = self.batch.action_masks()
         for firm in self.scripted:
-            full[firm.rows] = firm.act(observation, masks)
+            firm.act_into(full, observation, masks)
         return full
+
+    def _start_episodes(self, worlds: NDArray[np.intp]) -> None:
+        """Tell the scripted firms that ``worlds`` start episodes (the populations draw)."""
+        assert self.batch.state is not None
+        keys = self.batch.state.episode_key[worlds]
+        for firm in self.scripted:
+            firm.start_episodes(worlds, keys, self.batch.num_envs, len(self.agents))
+        self._refresh_opponents(worlds)
+
+    def _refresh_opponents(self, worlds: NDArray[np.intp]) -> None:
+        if self.populations:
+            ids = {agent: seat.member_ids() for agent, seat in self.populations.items()}
+            for world in worlds.tolist():
+                self._opponents[world] = {agent: ids[agent][world] for agent in ids}
+
+    def _add_opponents(self, infos: list[dict[str, Any]], rows: NDArray[np.intp]) -> None:
+        """``infos[row]["opponent"]``: ``{seat agent: member id}`` of the row's episode."""
+        if self.populations:
+            num_learners = len(self.learners)
+            for row in rows.tolist():
+                infos[row]["opponent"] = self._opponents[row // num_learners]
 
     def _env_method(self, name: str, index: int) -> Callable[..., Any]:
         if name == "action_masks":
