@@ -48,7 +48,15 @@ CASES = {
 #: bad (median fit ``-sigma^2 / 2``) and these controlled cases, tuned before it, fail: 5 of 6
 #: on 2026-12-07 (only the toy_pilot shrink holds). The pilot's terms and these cases are to
 #: be re-tuned together; until then they are expected failures, not skipped.
-_RETUNE = pytest.mark.xfail(strict=False, reason="controlled cases to re-tune: issue 21, item 4")
+_RETUNE = pytest.mark.xfail(strict=True, reason="controlled cases to re-tune: issue 21, item 4")
+
+
+def _cases(*holding: str) -> list[Any]:
+    """Every case, the ones not in ``holding`` as strict expected failures: a case that
+    starts to hold fails the run until its mark is removed."""
+    return [
+        pytest.param(case, marks=() if case in holding else (_RETUNE,)) for case in sorted(CASES)
+    ]
 
 
 @functools.cache
@@ -71,8 +79,7 @@ def _se(values: NDArray[np.float64]) -> float:
     return float(values.std(ddof=1) / np.sqrt(values.size))
 
 
-@_RETUNE
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", _cases())
 def test_pilot_then_scale_beats_commit_and_never_under_high_uncertainty(case: str) -> None:
     result = _returns(case, uncertainty=1)
     for rival in ("never", "commit"):
@@ -80,8 +87,7 @@ def test_pilot_then_scale_beats_commit_and_never_under_high_uncertainty(case: st
         assert gap.mean() > Z * _se(gap), (case, rival, gap.mean(), _se(gap))
 
 
-@_RETUNE
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", _cases())
 def test_the_value_of_the_signals_shrinks_with_the_uncertainty(case: str) -> None:
     """What the pilot's signals are worth, pilot-then-scale against the same policy with
     learning off (no signal: it never scales nor exits), falls with the fit's prior spread."""
@@ -94,8 +100,7 @@ def test_the_value_of_the_signals_shrinks_with_the_uncertainty(case: str) -> Non
     assert shrink.mean() > Z * _se(shrink), (case, worth[0].mean(), worth[1].mean(), _se(shrink))
 
 
-@_RETUNE
-@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("case", _cases("toy_pilot"))
 def test_the_advantage_shrinks_with_the_uncertainty(case: str) -> None:
     """The margin over the better of commit and never falls with the spread of the fit."""
     high, _ = _margin(_returns(case, uncertainty=1))
