@@ -6,6 +6,8 @@ mode) and the cash path of the episode so far.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -59,11 +61,19 @@ def rgb_array(
 ) -> NDArray[np.uint8]:
     """An (H, W, 3) image: share by region coloured by mode, and the cash path."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure = render_figure(state, params, cash_history, row)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+
+
+def render_figure(state: State, params: Params, cash_history: list[float], row: int = 0) -> Any:
+    """The matplotlib ``Figure`` behind :func:`rgb_array` (not yet drawn)."""
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     figure = Figure(figsize=(9, 4), dpi=80)
-    canvas = FigureCanvasAgg(figure)
     share_axes, cash_axes = figure.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
     modes = state.entry_mode[row]
     colours = [MODE_COLOURS[EntryMode(int(m))] for m in modes]
@@ -89,5 +99,4 @@ def rgb_array(
     cash_axes.set_title("Cash")
     cash_axes.legend(fontsize=7)
     figure.tight_layout(rect=(0.0, 0.0, 1.0, 0.93))
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
+    return figure

@@ -355,3 +355,21 @@ def test_action_faces_decode_to_core_moves() -> None:
     np.testing.assert_allclose(continuous.localization[0], 0.0)
     np.testing.assert_allclose(continuous.compliance[0], 1.0)
     np.testing.assert_allclose(continuous.rnd, 0.5)
+
+
+def test_render_legend_stays_clear_of_the_bars() -> None:
+    """The modes' legend sits above both panels: it covers no bar, however tall."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from lepton_env.render import render_figure
+
+    env = _make("LeptonExpansion-v0", "global", render_mode="rgb_array")
+    env.reset(seed=0)
+    state = env.state
+    state.firm_share[0, :] = 0.9  # every bar as tall as the axes allow
+    figure = render_figure(state, env.params, [0.0, 1.0])
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    (legend,) = figure.legends
+    legend_box = legend.get_window_extent(renderer)
+    for axes in figure.axes:
+        assert not legend_box.overlaps(axes.get_window_extent(renderer)), axes.get_title()
