@@ -138,7 +138,7 @@ def race_figure(play: Play, agents: tuple[str, ...], regions: tuple[str, ...], p
     from matplotlib.figure import Figure
 
     num_firms, quarters = play.entry_mode.shape[1], play.entry_mode.shape[2]
-    figure = Figure(figsize=(11, 3.0 * num_firms), layout="constrained")
+    figure = Figure(figsize=(12.5, 3.0 * num_firms), layout="constrained")
     axes = figure.subplots(num_firms, 2, squeeze=False, sharex=True)
     steps = np.arange(1, quarters + 1)
     colours = [f"C{r % 10}" for r in range(len(regions))]
@@ -158,7 +158,8 @@ def race_figure(play: Play, agents: tuple[str, ...], regions: tuple[str, ...], p
         axes[firm, 0].set_ylim(-0.02, 1.02)
     axes[-1, 0].set_xlabel("quarter")
     axes[-1, 1].set_xlabel("quarter")
-    axes[0, 1].legend(fontsize=7, ncols=2, loc="upper left")
+    handles, labels = axes[0, 1].get_legend_handles_labels()
+    figure.legend(handles, labels, loc="outside right upper", fontsize=8, title="region")
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     return path
