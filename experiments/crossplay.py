@@ -141,6 +141,8 @@ def run(args: argparse.Namespace, log: Any = print) -> dict[str, Any]:
         "",
         ratings_markdown(names, averaging, skill),
     ]
+    for name, budgets in table.budgets.items():
+        report += [f"Budget of {name} per seat: {budgets}", ""]
     figures: dict[str, Any] = {
         "scenario": args.scenario,
         "action_mode": args.action_mode,
@@ -153,6 +155,7 @@ def run(args: argparse.Namespace, log: Any = print) -> dict[str, Any]:
             "ratings": averaging.ratings.round(4).tolist(),
         },
         "openskill": skill,
+        "budgets": table.budgets,
         "focal": {
             f"{seat}/{names[i]}/{names[j]}": [
                 float(e.point[0]),
@@ -187,7 +190,7 @@ def run(args: argparse.Namespace, log: Any = print) -> dict[str, Any]:
         }
     regions = params.region_names
     (output / "crossplay.md").write_text("\n".join(report))
-    (output / "crossplay.json").write_text(json.dumps(figures, indent=1))
+    (output / "crossplay.json").write_text(json.dumps(figures, indent=1, default=float))
     (output / "strategy.md").write_text(
         "\n".join(
             strategy_markdown(table.plays[0, i, i], agents, regions) for i in range(len(names))

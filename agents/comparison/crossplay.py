@@ -208,6 +208,7 @@ class CrossPlay:
     focal: dict[tuple[int, int, int], Estimate]  # (s, i, j) -> [mean, IQM] of the focal seat
     margin: dict[tuple[int, int], Estimate]  # (i, j), i < j -> [mean difference]
     plays: dict[tuple[int, int, int], Play]
+    budgets: dict[str, list[dict[str, Any]]]  # a search's budget per seat (what it cost)
 
     @property
     def payoff(self) -> NDArray[np.float64]:
@@ -294,7 +295,12 @@ def cross_play(
         for i in range(count)
         for j in range(i + 1, count)
     }
-    return CrossPlay(names, seeds, scores, focal, margin, plays)
+    budgets = {
+        name: [dict(agents[name, f].budget) for f in range(num_firms)]
+        for name in names
+        if isinstance(getattr(agents[name, 0], "budget", None), dict)
+    }
+    return CrossPlay(names, seeds, scores, focal, margin, plays, budgets)
 
 
 #: Contenders that are no pure strategy (their play draws random numbers): left out of
