@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -24,6 +21,7 @@ from lepton_env.agents.training.shared_policy import RegionLayout, RegionSharedP
 from lepton_env.agents.training.targets import check_targets, policy_class
 from lepton_env.experiments.schema import validate
 from lepton_env.features import FIRM_FEATURES, REGION_FEATURES
+from tests.experiments.test_train_smoke import run_train
 
 POLICY_PATH = "lepton_env.agents.training.shared_policy.RegionSharedPolicy"
 TINY = {"net_arch": [16, 16]}
@@ -203,22 +201,11 @@ def test_a_saved_model_loads_through_the_safe_loader_with_the_same_actions(
     np.testing.assert_array_equal(actions, expected)
 
 
-def _train(overrides: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "lepton_env.experiments.train", *overrides],
-        cwd=cwd,
-        env={**os.environ, "MPLBACKEND": "Agg"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("scenario", ["toy", "global"])
 def test_lepton_train_runs_the_preset(scenario: str, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    result = _train(
+    result = run_train(
         [
             "experiment=global_shared_ppo",
             f"scenario={scenario}",
