@@ -195,9 +195,12 @@ class RegionSharedNet(nn.Module):
         self.layout = layout
         self.actor = _PooledRegions(layout, widths, activation)
         self.critic = _PooledRegions(layout, widths, activation)
-        self.move_head = nn.Sequential(  # mu, the same for every region
-            nn.Linear(2 * hidden, hidden), activation(), nn.Linear(hidden, layout.moves)
-        )
+        # mu, the same for every region: a hidden layer on [e_r, g], its weights split
+        # into the region's part and the context's, so W_g g is computed once per state.
+        self.move_region = nn.Linear(hidden, hidden)
+        self.move_context = nn.Linear(hidden, hidden, bias=False)
+        self.move_activation = activation()
+        self.move_out = nn.Linear(hidden, layout.moves)
         self.rnd_head = nn.Linear(hidden, layout.rnd_levels)
         self.latent_dim_pi = layout.regions * layout.moves + layout.rnd_levels
         self.latent_dim_vf = hidden
@@ -205,8 +208,8 @@ class RegionSharedNet(nn.Module):
     def heads(self, features: th.Tensor) -> tuple[th.Tensor, th.Tensor]:
         """``(move logits (B, R, moves), R&D logits (B, L))``."""
         embedded, context = self.actor(*self.layout.split(features))
-        beside = context.unsqueeze(1).expand_as(embedded)
-        return self.move_head(th.cat([embedded, beside], -1)), self.rnd_head(context)
+        hidden = self.move_region(embedded) + self.move_context(context).unsqueeze(1)
+        return self.move_out(self.move_activation(hidden)), self.rnd_head(context)
 
     def forward_actor(self, features: th.Tensor) -> th.Tensor:
         moves, rnd = self.heads(features)
@@ -281,7 +284,7 @@ class RegionSharedPolicy(MaskableMultiCategoricalPolicy):
         if self.ortho_init:
             # SB3's gains: sqrt(2) inside, 0.01 on the logit layers, 1 on the value.
             extractor: RegionSharedNet = self.mlp_extractor
-            outputs = {extractor.move_head[-1]: 0.01, extractor.rnd_head: 0.01, self.value_net: 1.0}
+            outputs = {extractor.move_out: 0.01, extractor.rnd_head: 0.01, self.value_net: 1.0}
             for module, gain in ((extractor, np.sqrt(2)), *outputs.items()):
                 module.apply(partial(self.init_weights, gain=gain))
         self.optimizer = self.optimizer_class(
