@@ -47,6 +47,7 @@ SMALL_MLP_POLICIES = (
     "MultiInputPolicy",
     "MultiInputLstmPolicy",
     "lepton_env.agents.training.policies.MaskableMultiCategoricalPolicy",
+    "lepton_env.agents.training.shared_policy.RegionSharedPolicy",
 )
 
 

@@ -23,9 +23,11 @@ PRESETS = {
     "global_maskable_ppo": ("global", "maskable_ppo"),
     "global_maskable_ppo_long": ("global", "maskable_ppo"),
     "global_sac": ("global", "sac"),
+    "global_shared_ppo": ("global", "maskable_ppo"),
     "procedural_ppo": ("procedural", "ppo"),
     "procedural_maskable_ppo": ("procedural", "maskable_ppo"),
     "procedural_sac": ("procedural", "sac"),
+    "procedural_shared_ppo": ("procedural", "maskable_ppo"),
     "toy_maskable_ppo": ("toy", "maskable_ppo"),
     "toy_pilot_dqn": ("toy_pilot", "dqn"),
 }

@@ -15,6 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pytest
+import torch
 
 import lepton_env
 import lepton_env.scenarios
@@ -78,6 +79,11 @@ def test_new_region_joins_the_world_with_its_gdp_calibration(
         REGION_FEATURES
     )
     assert len(env.action_space.nvec) == len(base_env.action_space.nvec) + 1
+    # The region-shared policy's weights, trained on `global`, play the larger world.
+    trained, extended = page["trained"].policy, page["extended"].policy
+    assert extended.layout.regions == trained.layout.regions + 1
+    for name, tensor in trained.state_dict().items():
+        assert torch.equal(tensor, extended.state_dict()[name]), name
     # Sized like the global regions: potential proportional to 2023 GDP ...
     brazil_figures = next(f for f in load_region_figures() if f.region == "brazil")
     assert world.market_potential[mexico] == pytest.approx(
