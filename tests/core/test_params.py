@@ -95,7 +95,7 @@ def test_bad_procedural_options_are_rejected(options: dict[str, object], message
 
 
 def test_unknown_scenario_and_scenario_specific_options() -> None:
-    allowed = r"unknown scenario 'moon': allowed \['duel_toy', 'global'"
+    allowed = r"unknown scenario 'moon': allowed \['duel_market', 'duel_toy', 'global'"
     with pytest.raises(ParamsError, match=allowed):
         make_params("moon")
     # difficulty belongs to the procedural generator only

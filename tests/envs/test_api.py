@@ -277,8 +277,8 @@ def test_bad_constructor_arguments_are_rejected(kwargs: dict[str, str], message:
         (
             {"scenario": 5},
             ParamsError,
-            r"scenario must be one of \['duel_toy', 'global', 'procedural', 'race', 'toy', "
-            r"'toy_pilot'\]",
+            r"scenario must be one of \['duel_market', 'duel_toy', 'global', 'procedural', "
+            r"'race', 'toy', 'toy_pilot'\]",
         ),
     ],
 )
