@@ -81,9 +81,17 @@ def text_outputs(notebook: nbformat.NotebookNode) -> list[list[str]]:
     for cell in notebook.cells:
         if cell.cell_type != "code":
             continue
-        texts = []
+        texts: list[str] = []
+        previous_stream = None
         for output in cell.outputs:
-            texts.append(_as_text(output))
+            stream = output.name if output.output_type == "stream" else None
+            if stream is not None and stream == previous_stream:
+                # The kernel cuts a stream into outputs as its buffer flushes, at no fixed
+                # place: consecutive pieces of one stream compare as one text.
+                texts[-1] += _TEMPORARY.sub(r"<tmp>/\1", output.text)
+            else:
+                texts.append(_as_text(output))
+            previous_stream = stream
         cells.append(texts)
     return cells
 
