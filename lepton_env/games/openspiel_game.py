@@ -188,7 +188,8 @@ class _InformationStateObserver:
         self.dict: dict[str, NDArray[np.float32]] = {}
 
     def set_from(self, state: LeptonDuelState, player: int) -> None:
-        pass
+        # no tensor to fill: OpenSpiel's algorithms here read string_from alone
+        return None
 
     def string_from(self, state: LeptonDuelState, player: int) -> str:
         return state.information_state(player)
