@@ -134,26 +134,16 @@ def firm_terminal_value(
         quality = rnd.rnd_quality(quality, rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence)
         scratch[base + k] = quality
     value = -(p.overhead + rnd_spend) * p.valuation_annuity
-    # experience: the probability that each foreign position serves in each quarter (from
-    # when a build opens, while its region is not closed), (R, W) flattened
+    # experience: the probability that each foreign position teaches in each quarter,
+    # (R, W) flattened
     serving = scratch[base + window : base + window + regions * window]
-    chance = scratch[4 * slots : 4 * slots + MAX_COUNTDOWN]
-    length = min(p.closure_quarters, MAX_COUNTDOWN - 1)
     learning = p.experience_distance_rate != 0.0
     for j in range(regions):
-        mode = int(s.entry_mode[i, j])
-        build = int(s.build_quarters[i, j])
-        opening = 0 if build == 0 or s.interim_mode[i, j] != _NONE else build - 1
-        if not learning or j == home or mode == _NONE:
-            opening = window
-        for c in range(length + 1):
-            chance[c] = 0.0
-        chance[min(int(s.closed_quarters[i, j]), length)] = 1.0
-        closing = shocks.closure_probability(p.firm_risk[f, j])
-        for k in range(window):
-            # a region teaches where the quarter ends open (the kernel's signal condition)
-            step_countdown(chance, chance, length, closing, 1.0, 0.0)
-            serving[j * window + k] = chance[0] if k >= opening else 0.0
+        teaching = serving[j * window : (j + 1) * window]
+        if not learning or j == home or s.entry_mode[i, j] == _NONE:
+            teaching[:] = 0.0
+        else:
+            _teaching_chances(p, s, b, i, f, j, scratch[4 * slots :], teaching)
     for r in range(regions):
         mode = int(s.entry_mode[i, r])
         if mode != _NONE:
@@ -162,6 +152,67 @@ def firm_terminal_value(
                 firms,
             )  # fmt: skip
     return value
+
+
+@njit(cache=True)
+def _teaching_chances(
+    p: Any, s: Any, b: int, i: int, f: int, j: int, scratch: Any, teaching: Any
+) -> None:
+    """``teaching[k]`` (W,): the probability that firm row ``i``'s position in region ``j``
+    teaches in quarter ``H + k``, the kernel's signal condition: it serves (a build has
+    opened, or serves in its interim mode; a partnership has not failed) in a mode whose
+    signals carry information, its region is open at the quarter's start and does not close
+    in it, and it is not suspended at the quarter's start. Closures and suspensions are the
+    chains of
+    :func:`_region_value` (a suspension strikes a served quarter with the expected
+    enforcement hazard along the stringency and compliance path); ``scratch`` holds
+    ``2 * MAX_COUNTDOWN`` values."""
+    window = teaching.shape[0]
+    closed = scratch[0:MAX_COUNTDOWN]
+    suspended = scratch[MAX_COUNTDOWN : 2 * MAX_COUNTDOWN]
+    closure_length = min(p.closure_quarters, MAX_COUNTDOWN - 1)
+    suspension_length = min(p.suspension_quarters, MAX_COUNTDOWN - 1)
+    for c in range(closure_length + 1):
+        closed[c] = 0.0
+    for c in range(suspension_length + 1):
+        suspended[c] = 0.0
+    closed[min(int(s.closed_quarters[i, j]), closure_length)] = 1.0
+    suspended[min(int(s.suspended_quarters[i, j]), suspension_length)] = 1.0
+    closing = shocks.closure_probability(p.firm_risk[f, j])
+    rise = p.stringency_drift[j] + p.regulatory_shock_rate[j] * p.regulatory_shock_size[j]
+    stringency = np.float64(s.stringency[b, j])
+    complied = np.float64(s.compliance[i, j])
+    mode, interim = int(s.entry_mode[i, j]), int(s.interim_mode[i, j])
+    build = int(s.build_quarters[i, j])
+    held_partner = int(s.partner[i, j])
+    failing = partners.failure_probability(
+        np.float64(s.partner_quality[b, j, max(held_partner, 0)]), p.partner_failure_rate
+    )
+    surviving = 1.0  # a partnership that fails teaches no more
+    for k in range(window):
+        if build > 0:
+            build -= 1
+            if build == 0:
+                interim = 0
+        served = entry.serving_mode(mode, interim, build)
+        tightened = min(max(stringency + rise, 0.0), 1.0)
+        complied = compliance.erode(complied, stringency, tightened, p.compliance_erosion)
+        stringency = tightened
+        open_now = closed[0] * (1.0 - closing)
+        striking = 0.0
+        teaching[k] = 0.0
+        if served != _NONE:
+            serving = open_now * suspended[0] * (surviving if served == _PARTNERSHIP else 1.0)
+            if p.fit_signal_precision[served] != 0.0:
+                teaching[k] = serving
+            if served == _PARTNERSHIP:
+                surviving *= 1.0 - open_now * suspended[0] * failing
+            hazard = compliance.enforcement_probability(
+                stringency, complied, p.enforcement_base_hazard, p.enforcement_gap_hazard
+            )
+            striking = open_now * hazard * p.severe_probability
+        step_countdown(suspended, suspended, suspension_length, striking, 1.0, 0.0)
+        step_countdown(closed, closed, closure_length, closing, 1.0, 0.0)
 
 
 @njit(cache=True)
