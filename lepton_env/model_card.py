@@ -184,17 +184,21 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
             "share_adjustment": "Switching-cost inertia (Klemperer 1995); the speed is an "
             f"{_A.lower()}.",
             "share_ceiling": "Control rises with commitment (Anderson & Gatignon 1986); the "
-            f"ceilings are an {_A.lower()}.",
+            f"ceilings are an {_A.lower()}. The pilot's 1% (issue 21): a trial with a few "
+            "design-partner customers, below the share a spend-free foreign entrant's "
+            "attraction reaches, so that scaling up is what buys share (section 5, Pilots).",
             "data_localization_pilot_ceiling": f"{_A}: an export pilot that keeps data abroad "
-            "reaches almost no customers where data must stay local.",
+            "reaches half the customers it would elsewhere where data must stay local.",
         },
     ),
     (
         "Entry modes (Johanson & Vahlne 1977; Anderson & Gatignon 1986)",
         {
-            "entry_cost_fixed": f"{_A}: higher for more committed modes.",
+            "entry_cost_fixed": f"{_A}: higher for more committed modes; a pilot sets up no "
+            "local entity ($0.5M: contracts and a cloud region; section 5, Pilots).",
             "entry_cost_market": f"{_A}: the part of entry cost that scales with the market.",
-            "operating_cost_fixed": f"{_A}: rises with commitment.",
+            "operating_cost_fixed": f"{_A}: rises with commitment; a pilot's is a small "
+            "account team ($0.1M a quarter), its cost scales with the market it serves.",
             "operating_cost_market": f"{_A}: the part of running cost that scales with the market.",
             "exit_cost_fraction": f"{_A}: share of the entry cost written off on exit.",
             "greenfield_build_quarters": f"{_A}: time to build a subsidiary.",

@@ -62,12 +62,16 @@ def default_economics() -> dict[str, Any]:
         "outside_utility": 3.0,
         "foreign_quality_penalty": 0.5,
         "share_adjustment": 0.3,
-        # by EntryMode: none, pilot, partnership, acquisition, greenfield
-        "share_ceiling": np.array([0.0, 0.05, 0.3, 1.0, 1.0]),
-        "data_localization_pilot_ceiling": 0.01,
-        "entry_cost_fixed": np.array([0.0, 2.0, 5.0, 20.0, 30.0]),
+        # by EntryMode: none, pilot, partnership, acquisition, greenfield. The pilot is an
+        # export trial with a few design-partner customers served from home: its share is
+        # capped at 1% (below what a foreign entrant's attraction reaches, so scaling up is
+        # what buys share) and it has almost no fixed cost (no local entity), so that it is
+        # bought for its signals, not run as a cheap business (docs/model.md, "Pilots").
+        "share_ceiling": np.array([0.0, 0.01, 0.3, 1.0, 1.0]),
+        "data_localization_pilot_ceiling": 0.005,
+        "entry_cost_fixed": np.array([0.0, 0.5, 5.0, 20.0, 30.0]),
         "entry_cost_market": np.array([0.0, 0.0, 0.02, 0.05, 0.1]),
-        "operating_cost_fixed": np.array([0.0, 0.5, 1.0, 4.0, 5.0]),
+        "operating_cost_fixed": np.array([0.0, 0.1, 1.0, 4.0, 5.0]),
         "operating_cost_market": np.array([0.0, 0.002, 0.004, 0.01, 0.01]),
         "exit_cost_fraction": np.array([0.0, 0.5, 0.5, 0.3, 0.6]),
         "greenfield_build_quarters": 3,

@@ -62,6 +62,12 @@ class ToyScenario:
             credit_line=20.0,
             overhead=2.0,
             greenfield_build_quarters=1,
+            # the pilot terms the toys were solved with (before issue 21 tuned the defaults
+            # for ``global``): their exact optima are reference numbers
+            share_ceiling=np.array([0.0, 0.05, 0.3, 1.0, 1.0]),
+            data_localization_pilot_ceiling=0.01,
+            entry_cost_fixed=np.array([0.0, 2.0, 5.0, 20.0, 30.0]),
+            operating_cost_fixed=np.array([0.0, 0.5, 1.0, 4.0, 5.0]),
             reward_scale=10.0,
             # a one-year valuation window: with five quarters played, the profit earned and
             # the positions' value weigh alike (a stated assumption of this didactic world)
