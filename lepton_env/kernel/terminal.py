@@ -27,7 +27,10 @@ by their probabilities:
 * adoption diffuses (Bass) and the expected share moves toward the serving
   probability times its attraction-model target (capped by the mode's ceiling), with
   the quality, brand, localization and psychic distance of that quarter; psychic
-  distance keeps narrowing by the experience of the regions served at ``H``;
+  distance keeps narrowing by the experience of the positions held at ``H``, in the
+  quarters they teach (serve, open and not suspended, in a mode with signals), at its
+  expectation over each region's closure chain (closures last, so successive quarters
+  are not independent);
 * a build under way finishes on schedule (its operating cost paid meanwhile, the
   interim mode serving), then serves in its new mode with its higher ceiling;
 * revenue (less a partner's cut), variable and operating costs, and expected fines
@@ -117,7 +120,7 @@ def firm_terminal_value(
     """``V_H`` of firm ``f`` (row ``i``) of env ``b`` of state ``s``, $M.
 
     ``kinds`` (R, K) are the competitor slots' persona kinds; ``scratch`` a float64 work
-    array of at least ``4 * K + 3 * MAX_COUNTDOWN + F + W (1 + R)`` values.
+    array of at least ``4 * K + 3 * MAX_COUNTDOWN + F + W (1 + 2 R)`` values.
     """
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
@@ -134,22 +137,33 @@ def firm_terminal_value(
         quality = rnd.rnd_quality(quality, rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence)
         scratch[base + k] = quality
     value = -(p.overhead + rnd_spend) * p.valuation_annuity
-    # experience: the probability that each foreign position teaches in each quarter,
-    # (R, W) flattened
-    serving = scratch[base + window : base + window + regions * window]
-    learning = p.experience_distance_rate != 0.0
-    for j in range(regions):
-        teaching = serving[j * window : (j + 1) * window]
-        if not learning or j == home or s.entry_mode[i, j] == _NONE:
-            teaching[:] = 0.0
-        else:
-            _teaching_chances(p, s, b, i, f, j, scratch[4 * slots :], teaching)
+    # experience: the chance that each foreign position teaches in each quarter, its
+    # region's closures apart (R, W), then the expected narrowing of each foreign region's
+    # psychic distance by them, E[D_r(H + k)] / D_r(H) (R, W)
+    teaching = scratch[base + window : base + window + regions * window]
+    narrowing = scratch[base + window + regions * window : base + window + 2 * regions * window]
+    narrowing[:] = 1.0
+    if p.experience_distance_rate != 0.0:
+        for j in range(regions):
+            chances = teaching[j * window : (j + 1) * window]
+            chances[:] = 0.0
+            if j != home and s.entry_mode[i, j] != _NONE:
+                _teaching_chances(p, s, b, i, f, j, scratch[4 * slots :], chances)
+        for r in range(regions):
+            if r != home and s.entry_mode[i, r] != _NONE:
+                for j in range(regions):
+                    if j != r and j != home and s.entry_mode[i, j] != _NONE:
+                        _narrow(
+                            p, s, i, f, r, j, teaching[j * window : (j + 1) * window],
+                            scratch[4 * slots : 4 * slots + MAX_COUNTDOWN],
+                            narrowing[r * window : (r + 1) * window],
+                        )  # fmt: skip
     for r in range(regions):
         mode = int(s.entry_mode[i, r])
         if mode != _NONE:
             value += _region_value(
-                p, s, b, i, f, r, mode, start, window, delta, serving, kinds, scratch, base,
-                firms,
+                p, s, b, i, f, r, mode, start, window, delta,
+                narrowing[r * window : (r + 1) * window], kinds, scratch, base, firms,
             )  # fmt: skip
     return value
 
@@ -159,11 +173,11 @@ def _teaching_chances(
     p: Any, s: Any, b: int, i: int, f: int, j: int, scratch: Any, teaching: Any
 ) -> None:
     """``teaching[k]`` (W,): the probability that firm row ``i``'s position in region ``j``
-    teaches in quarter ``H + k``, the kernel's signal condition: it serves (a build has
-    opened, or serves in its interim mode; a partnership has not failed) in a mode whose
-    signals carry information, its region is open at the quarter's start and does not close
-    in it, and it is not suspended at the quarter's start. Closures and suspensions are the
-    chains of
+    teaches in quarter ``H + k`` if its region is open then (the closures are left to
+    :func:`_narrow`), the kernel's signal condition: it serves (a build has opened, or
+    serves in its interim mode; a partnership has not failed) in a mode whose signals carry
+    information, and it is not suspended at the quarter's start. Closures and suspensions
+    are the chains of
     :func:`_region_value` (a suspension strikes a served quarter with the expected
     enforcement hazard along the stringency and compliance path); ``scratch`` holds
     ``2 * MAX_COUNTDOWN`` values."""
@@ -202,9 +216,8 @@ def _teaching_chances(
         striking = 0.0
         teaching[k] = 0.0
         if served != _NONE:
-            serving = open_now * suspended[0] * (surviving if served == _PARTNERSHIP else 1.0)
             if p.fit_signal_precision[served] != 0.0:
-                teaching[k] = serving
+                teaching[k] = suspended[0] * (surviving if served == _PARTNERSHIP else 1.0)
             if served == _PARTNERSHIP:
                 surviving *= 1.0 - open_now * suspended[0] * failing
             hazard = compliance.enforcement_probability(
@@ -213,6 +226,48 @@ def _teaching_chances(
             striking = open_now * hazard * p.severe_probability
         step_countdown(suspended, suspended, suspension_length, striking, 1.0, 0.0)
         step_countdown(closed, closed, closure_length, closing, 1.0, 0.0)
+
+
+@njit(cache=True)
+def _narrow(
+    p: Any, s: Any, i: int, f: int, r: int, j: int, teaching: Any, mass: Any, narrowing: Any
+) -> None:
+    """Multiply ``narrowing[k]`` (W,) by ``E[prod_{t<k} (1 - kappa_D sim_rj X_t)]``, the
+    expected factor by which region ``j``'s position narrows region ``r``'s psychic
+    distance before quarter ``H + k`` (:func:`lepton_env.mechanisms.fit.closer`), ``X_t``
+    the event that it teaches in quarter ``H + t``. The closures of ``j`` persist for
+    ``closure_quarters``, so the factors of successive quarters are correlated and the
+    product of their expectations would overstate the narrowing: ``mass[c]`` (the closure
+    chain's countdowns, ``MAX_COUNTDOWN`` values) carries ``E[prod 1{c}]`` exactly, and a
+    quarter open and not closing multiplies by ``1 - kappa_D sim_rj teaching[t]`` (the
+    other conditions, suspension and survival, taken as independent of it). Regions close
+    independently, so the factors of several ``j`` multiply."""
+    window = narrowing.shape[0]
+    length = min(p.closure_quarters, MAX_COUNTDOWN - 1)
+    for c in range(length + 1):
+        mass[c] = 0.0
+    mass[min(int(s.closed_quarters[i, j]), length)] = 1.0
+    closing = shocks.closure_probability(p.firm_risk[f, j])
+    similar = fit.similarity(p.firm_distance[f, r], p.firm_distance[f, j])
+    for k in range(window):
+        total = 0.0
+        for c in range(length + 1):
+            total += mass[c]
+        narrowing[k] *= total
+        free = mass[0]
+        taught = (
+            free
+            * (1.0 - closing)
+            * fit.closer(1.0, p.experience_distance_rate, similar * teaching[k])
+        )
+        if length == 0:
+            mass[0] = taught + free * closing
+            continue
+        released = mass[1]
+        for c in range(1, length):
+            mass[c] = mass[c + 1]
+        mass[length] = free * closing
+        mass[0] = taught + released
 
 
 @njit(cache=True)
@@ -227,7 +282,7 @@ def _region_value(
     start: int,
     window: int,
     delta: float,
-    serving_elsewhere: Any,
+    narrowing: Any,
     kinds: Any,
     scratch: Any,
     base: int,
@@ -294,8 +349,7 @@ def _region_value(
     closing = p.firm_risk[f, r]
     closing = shocks.closure_probability(closing)
     cut_rate = p.partner_revenue_share
-    value, factor, closeness = 0.0, 1.0, 1.0
-    regions = s.entry_mode.shape[1]
+    value, factor = 0.0, 1.0
     for k in range(window):
         quarter = start + k
         factor *= delta
@@ -335,7 +389,9 @@ def _region_value(
         adoption = diffusion.bass_adoption(adoption, p.bass_innovation[r], p.bass_imitation[r])
         target = 0.0
         if served != _NONE:
-            own = _utility(p, r, scratch[base + k], distance, goodwill, local, fitted)
+            own = _utility(
+                p, r, scratch[base + k], distance * narrowing[k], goodwill, local, fitted
+            )
             target = _target(p, r, own, others, rival_quality, rival_brand, rival_price,
                              s.competitor_active[b, r], utilities)  # fmt: skip
             ceiling = entry.share_ceiling(
@@ -363,8 +419,7 @@ def _region_value(
             p.operating_cost_fixed[mode], p.operating_cost_market[mode], potential
         )
         value += factor * (gross * (1.0 - cut - p.variable_cost_rate) - fines - operating)
-        # a severe event suspends (only where served); a partner may fail; experience
-        # narrows the psychic distance for the next quarter
+        # a severe event suspends (only where served); a partner may fail
         striking = open_now * hazard * p.severe_probability if served != _NONE else 0.0
         step_countdown(suspended, suspended, suspension_length, striking, 1.0, 0.0)
         if served == _PARTNERSHIP:
@@ -376,16 +431,6 @@ def _region_value(
             else:  # an interim partnership under a build: its share is lost, the build goes on
                 for c in range(closure_length + 1):
                     masses[c] *= 1.0 - failing
-        if p.experience_distance_rate != 0.0:
-            closeness = 1.0
-            for j in range(regions):
-                chance_served = serving_elsewhere[j * window + k]
-                if j != r and chance_served != 0.0:
-                    similar = fit.similarity(p.firm_distance[f, r], p.firm_distance[f, j])
-                    closeness = fit.closer(
-                        closeness, p.experience_distance_rate, similar * chance_served
-                    )
-        distance *= closeness
     return value
 
 
@@ -457,7 +502,9 @@ def _terminal_rows(p: Any, s: Any, kinds: Any, rows: Any, values: Any) -> None:
     firms = s.entry_mode.shape[0] // envs
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
-    scratch = np.empty(4 * slots + 3 * MAX_COUNTDOWN + firms + p.valuation_quarters * (1 + regions))
+    scratch = np.empty(
+        4 * slots + 3 * MAX_COUNTDOWN + firms + p.valuation_quarters * (1 + 2 * regions)
+    )
     for n in range(rows.shape[0]):
         i = rows[n]
         values[n] = firm_terminal_value(p, s, i // firms, i, i % firms, kinds, scratch)
