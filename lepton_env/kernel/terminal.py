@@ -20,9 +20,11 @@ by their probabilities:
 * stringency rises by its drift plus the expected new laws (``lambda_r`` a quarter,
   each of size ``j_r``), and compliance erodes with it;
 * a geopolitical closure (probability ``rho``, then ``closure_quarters`` closed) and a
-  suspension (after a severe enforcement event) are Markov chains over their
-  countdowns, started from the state's own counters: the position serves with the
-  probability ``P(open) P(not suspended)``;
+  suspension (after a severe enforcement event in a quarter served) are one Markov
+  chain over the pair of their countdowns, started from the state's own counters, with
+  the share carried in each state: the position serves where it is open, not closing
+  and not suspended (a suspension strikes only where it serves, so the two are not
+  independent);
 * incumbents react as their personas do to the firm's expected share and brand;
 * adoption diffuses (Bass) and the expected share moves toward the serving
   probability times its attraction-model target (capped by the mode's ceiling), with
@@ -120,7 +122,8 @@ def firm_terminal_value(
     """``V_H`` of firm ``f`` (row ``i``) of env ``b`` of state ``s``, $M.
 
     ``kinds`` (R, K) are the competitor slots' persona kinds; ``scratch`` a float64 work
-    array of at least ``4 * K + 3 * MAX_COUNTDOWN + F + W (1 + 2 R)`` values.
+    array of at least ``4 * K + 3 * MAX_COUNTDOWN + F + W (1 + 3 R) + 4 MAX_COUNTDOWN^2``
+    values.
     """
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
@@ -137,25 +140,30 @@ def firm_terminal_value(
         quality = rnd.rnd_quality(quality, rnd_spend, p.rnd_efficiency, p.rnd_scale, p.obsolescence)
         scratch[base + k] = quality
     value = -(p.overhead + rnd_spend) * p.valuation_annuity
-    # experience: the chance that each foreign position teaches in each quarter, its
-    # region's closures apart (R, W), then the expected narrowing of each foreign region's
-    # psychic distance by them, E[D_r(H + k)] / D_r(H) (R, W)
-    teaching = scratch[base + window : base + window + regions * window]
-    narrowing = scratch[base + window + regions * window : base + window + 2 * regions * window]
+    # experience: each foreign position's chances to teach and to be suspended in each
+    # quarter (R, W each), then the expected narrowing of each foreign region's psychic
+    # distance by them, E[D_r(H + k)] / D_r(H) (R, W)
+    span = regions * window
+    teaching = scratch[base + window : base + window + span]
+    striking = scratch[base + window + span : base + window + 2 * span]
+    narrowing = scratch[base + window + 2 * span : base + window + 3 * span]
+    chains = scratch[base + window + 3 * span :]
     narrowing[:] = 1.0
     if p.experience_distance_rate != 0.0:
         for j in range(regions):
-            chances = teaching[j * window : (j + 1) * window]
-            chances[:] = 0.0
             if j != home and s.entry_mode[i, j] != _NONE:
-                _teaching_chances(p, s, b, i, f, j, scratch[4 * slots :], chances)
+                _teaching_chances(
+                    p, s, b, i, f, j, scratch[4 * slots :],
+                    teaching[j * window : (j + 1) * window],
+                    striking[j * window : (j + 1) * window],
+                )  # fmt: skip
         for r in range(regions):
             if r != home and s.entry_mode[i, r] != _NONE:
                 for j in range(regions):
                     if j != r and j != home and s.entry_mode[i, j] != _NONE:
                         _narrow(
                             p, s, i, f, r, j, teaching[j * window : (j + 1) * window],
-                            scratch[4 * slots : 4 * slots + MAX_COUNTDOWN],
+                            striking[j * window : (j + 1) * window], chains,
                             narrowing[r * window : (r + 1) * window],
                         )  # fmt: skip
     for r in range(regions):
@@ -163,24 +171,24 @@ def firm_terminal_value(
         if mode != _NONE:
             value += _region_value(
                 p, s, b, i, f, r, mode, start, window, delta,
-                narrowing[r * window : (r + 1) * window], kinds, scratch, base, firms,
+                narrowing[r * window : (r + 1) * window], kinds, scratch, base, firms, chains,
             )  # fmt: skip
     return value
 
 
 @njit(cache=True)
 def _teaching_chances(
-    p: Any, s: Any, b: int, i: int, f: int, j: int, scratch: Any, teaching: Any
+    p: Any, s: Any, b: int, i: int, f: int, j: int, scratch: Any, teaching: Any, striking: Any
 ) -> None:
-    """``teaching[k]`` (W,): the probability that firm row ``i``'s position in region ``j``
-    teaches in quarter ``H + k`` if its region is open then (the closures are left to
-    :func:`_narrow`), the kernel's signal condition: it serves (a build has opened, or
-    serves in its interim mode; a partnership has not failed) in a mode whose signals carry
-    information, and it is not suspended at the quarter's start. Closures and suspensions
-    are the chains of
-    :func:`_region_value` (a suspension strikes a served quarter with the expected
-    enforcement hazard along the stringency and compliance path); ``scratch`` holds
-    ``2 * MAX_COUNTDOWN`` values."""
+    """The terms of the kernel's signal condition for firm row ``i``'s position in region
+    ``j`` in quarter ``H + k``, apart from its region's closures and suspensions (left to
+    :func:`_narrow`): ``teaching[k]`` (W,), the probability that, served, it teaches (a
+    build has opened, or it serves in its interim mode, in a mode whose signals carry
+    information; a partnership has not failed), and ``striking[k]`` (W,), the probability
+    that a severe enforcement event suspends it in a quarter served (the expected hazard
+    along the stringency and compliance path). A partnership's survival takes the chance
+    of serving from the closure and suspension chains of :func:`_region_value`;
+    ``scratch`` holds ``2 * MAX_COUNTDOWN`` values."""
     window = teaching.shape[0]
     closed = scratch[0:MAX_COUNTDOWN]
     suspended = scratch[MAX_COUNTDOWN : 2 * MAX_COUNTDOWN]
@@ -213,61 +221,87 @@ def _teaching_chances(
         complied = compliance.erode(complied, stringency, tightened, p.compliance_erosion)
         stringency = tightened
         open_now = closed[0] * (1.0 - closing)
-        striking = 0.0
-        teaching[k] = 0.0
+        teaching[k], striking[k] = 0.0, 0.0
         if served != _NONE:
             if p.fit_signal_precision[served] != 0.0:
-                teaching[k] = suspended[0] * (surviving if served == _PARTNERSHIP else 1.0)
+                teaching[k] = surviving if served == _PARTNERSHIP else 1.0
             if served == _PARTNERSHIP:
                 surviving *= 1.0 - open_now * suspended[0] * failing
             hazard = compliance.enforcement_probability(
                 stringency, complied, p.enforcement_base_hazard, p.enforcement_gap_hazard
             )
-            striking = open_now * hazard * p.severe_probability
-        step_countdown(suspended, suspended, suspension_length, striking, 1.0, 0.0)
+            striking[k] = hazard * p.severe_probability
+        step_countdown(suspended, suspended, suspension_length, open_now * striking[k], 1.0, 0.0)
         step_countdown(closed, closed, closure_length, closing, 1.0, 0.0)
 
 
 @njit(cache=True)
 def _narrow(
-    p: Any, s: Any, i: int, f: int, r: int, j: int, teaching: Any, mass: Any, narrowing: Any
+    p: Any,
+    s: Any,
+    i: int,
+    f: int,
+    r: int,
+    j: int,
+    teaching: Any,
+    striking: Any,
+    mass: Any,
+    narrowing: Any,
 ) -> None:
     """Multiply ``narrowing[k]`` (W,) by ``E[prod_{t<k} (1 - kappa_D sim_rj X_t)]``, the
     expected factor by which region ``j``'s position narrows region ``r``'s psychic
     distance before quarter ``H + k`` (:func:`lepton_env.mechanisms.fit.closer`), ``X_t``
-    the event that it teaches in quarter ``H + t``. The closures of ``j`` persist for
-    ``closure_quarters``, so the factors of successive quarters are correlated and the
-    product of their expectations would overstate the narrowing: ``mass[c]`` (the closure
-    chain's countdowns, ``MAX_COUNTDOWN`` values) carries ``E[prod 1{c}]`` exactly, and a
-    quarter open and not closing multiplies by ``1 - kappa_D sim_rj teaching[t]`` (the
-    other conditions, suspension and survival, taken as independent of it). Regions close
-    independently, so the factors of several ``j`` multiply."""
+    the event that it teaches in quarter ``H + t``: served, open at the quarter's start
+    and not closing in it, not suspended at its start. Closures and suspensions last
+    several quarters and a suspension strikes only a quarter served, so the events of
+    successive quarters are correlated, and so are closure and suspension: the product of
+    their expectations would overstate the narrowing. ``mass`` (at least ``(closure_quarters
+    + 1) (suspension_quarters + 1)`` values) carries ``E[prod 1{c, d}]`` over the joint
+    chain of the closure and suspension countdowns ``(c, d)`` exactly; a quarter served
+    multiplies by ``1 - kappa_D sim_rj teaching[t]`` (survival and mode from
+    :func:`_teaching_chances`) and is suspended with ``striking[t]``. Regions close and
+    are suspended independently, so the factors of several ``j`` multiply."""
     window = narrowing.shape[0]
-    length = min(p.closure_quarters, MAX_COUNTDOWN - 1)
-    for c in range(length + 1):
-        mass[c] = 0.0
-    mass[min(int(s.closed_quarters[i, j]), length)] = 1.0
+    closure_length = min(p.closure_quarters, MAX_COUNTDOWN - 1)
+    suspension_length = min(p.suspension_quarters, MAX_COUNTDOWN - 1)
+    width = suspension_length + 1
+    states = (closure_length + 1) * width
+    chain = mass[:states]
+    after = mass[states : 2 * states]
+    chain[:] = 0.0
+    start_c = min(int(s.closed_quarters[i, j]), closure_length)
+    start_d = min(int(s.suspended_quarters[i, j]), suspension_length)
+    chain[start_c * width + start_d] = 1.0
     closing = shocks.closure_probability(p.firm_risk[f, j])
     similar = fit.similarity(p.firm_distance[f, r], p.firm_distance[f, j])
     for k in range(window):
-        total = 0.0
-        for c in range(length + 1):
-            total += mass[c]
-        narrowing[k] *= total
-        free = mass[0]
-        taught = (
-            free
-            * (1.0 - closing)
-            * fit.closer(1.0, p.experience_distance_rate, similar * teaching[k])
-        )
-        if length == 0:
-            mass[0] = taught + free * closing
-            continue
-        released = mass[1]
-        for c in range(1, length):
-            mass[c] = mass[c + 1]
-        mass[length] = free * closing
-        mass[0] = taught + released
+        narrowing[k] *= chain.sum()
+        taught = fit.closer(1.0, p.experience_distance_rate, similar * teaching[k])
+        after[:] = 0.0
+        for c in range(closure_length + 1):
+            for d in range(width):
+                weight = chain[c * width + d]
+                if weight == 0.0:
+                    continue
+                lower = max(d - 1, 0)
+                if c > 0:  # closed this quarter: the countdowns run
+                    after[(c - 1) * width + lower] += weight
+                    continue
+                # open at the start: a closure may strike (the quarter is lost) ...
+                closes = weight * closing
+                if closure_length > 0:
+                    after[closure_length * width + lower] += closes
+                else:
+                    after[lower] += closes
+                stays = weight - closes
+                if d > 0:  # ... or it stays open while suspended
+                    after[lower] += stays
+                    continue
+                # served: teaches, and a severe event may suspend it
+                hit = striking[k]
+                after[suspension_length] += stays * taught * hit
+                after[0] += stays * taught * (1.0 - hit)
+        chain[:] = after
 
 
 @njit(cache=True)
@@ -287,6 +321,7 @@ def _region_value(
     scratch: Any,
     base: int,
     firms: int,
+    joint: Any,
 ) -> float:
     """The expected discounted profit of firm row ``i``'s position in region ``r``."""
     slots = s.competitor_share.shape[2]
@@ -294,24 +329,29 @@ def _region_value(
     rival_brand = scratch[slots : 2 * slots]
     rival_price = scratch[2 * slots : 3 * slots]
     utilities = scratch[3 * slots : 4 * slots]
-    closed = scratch[4 * slots : 4 * slots + MAX_COUNTDOWN]
-    suspended = scratch[4 * slots + MAX_COUNTDOWN : 4 * slots + 2 * MAX_COUNTDOWN]
-    masses = scratch[4 * slots + 2 * MAX_COUNTDOWN : 4 * slots + 3 * MAX_COUNTDOWN]
     others = scratch[4 * slots + 3 * MAX_COUNTDOWN : base]
+    # the joint chain of the closure and suspension countdowns (c, d): its chances and the
+    # share carried in each state, E[s 1{c, d}], and their next values
+    states = MAX_COUNTDOWN * MAX_COUNTDOWN
+    chain = joint[0:states]
+    masses = joint[states : 2 * states]
+    next_chain = joint[2 * states : 3 * states]
+    next_masses = joint[3 * states : 4 * states]
     for k in range(slots):
         rival_quality[k] = s.competitor_quality[b, r, k]
         rival_brand[k] = s.competitor_brand[b, r, k]
         rival_price[k] = s.competitor_price[b, r, k]
     closure_length = min(p.closure_quarters, MAX_COUNTDOWN - 1)
     suspension_length = min(p.suspension_quarters, MAX_COUNTDOWN - 1)
-    for c in range(closure_length + 1):
-        closed[c] = 0.0
-        masses[c] = 0.0
-    for c in range(suspension_length + 1):
-        suspended[c] = 0.0
-    closed[min(int(s.closed_quarters[i, r]), closure_length)] = 1.0
-    masses[min(int(s.closed_quarters[i, r]), closure_length)] = np.float64(s.firm_share[i, r])
-    suspended[min(int(s.suspended_quarters[i, r]), suspension_length)] = 1.0
+    width = suspension_length + 1
+    used = (closure_length + 1) * width
+    chain[:used] = 0.0
+    masses[:used] = 0.0
+    at = min(int(s.closed_quarters[i, r]), closure_length) * width + min(
+        int(s.suspended_quarters[i, r]), suspension_length
+    )
+    chain[at] = 1.0
+    masses[at] = np.float64(s.firm_share[i, r])
     # rival firms' attraction held as at H (0 weight where they do not serve)
     for g in range(firms):
         others[g] = -np.inf
@@ -364,7 +404,11 @@ def _region_value(
         served = entry.serving_mode(mode, interim, build)
         # a price warrior cuts once the share passes its threshold (and never raises it):
         # it reacts to the share of the quarters open, not to one diluted by closed ones
-        expected_share = alive * masses[0] / closed[0] if closed[0] > 0.0 else 0.0
+        open_chance, open_share = 0.0, 0.0
+        for d in range(width):
+            open_chance += chain[d]
+            open_share += masses[d]
+        expected_share = alive * open_share / open_chance if open_chance > 0.0 else 0.0
         # incumbents react to the start-of-quarter position
         for c in range(slots):
             kind = kinds[r, c]
@@ -399,29 +443,26 @@ def _region_value(
                 p.data_localization_pilot_ceiling,
             )  # fmt: skip
             target = min(target, ceiling)
-        adjust = p.share_adjustment
-        not_suspended = suspended[0]
-        open_now = closed[0] * (1.0 - closing)  # open at the start and not closing
-        serving = open_now * not_suspended if served != _NONE else 0.0
-        served_share = not_suspended * share.adjust_shares(
-            masses[0] * (1.0 - closing), target * open_now, adjust
-        )
-        step_countdown(closed, masses, closure_length, closing, 1.0 - adjust,
-                       adjust * target * serving)  # fmt: skip
-        # settlement
-        gross = alive * served_share * potential * adoption
         hazard = compliance.enforcement_probability(
             stringency, complied, p.enforcement_base_hazard, p.enforcement_gap_hazard
         )
+        # a severe event suspends a quarter served from the next one
+        hit = hazard * p.severe_probability if served != _NONE else 0.0
+        serving, served_share = _step_joint(
+            chain, masses, next_chain, next_masses, closure_length, width, closing, hit,
+            p.share_adjustment, target,
+        )  # fmt: skip
+        if served == _NONE:
+            serving = 0.0
+        # settlement
+        gross = alive * served_share * potential * adoption
         cut = cut_rate if served == _PARTNERSHIP else 0.0
         fines = hazard * compliance.fine(4.0 * gross, p.fine_rate)
         operating = alive * entry.entry_cost(
             p.operating_cost_fixed[mode], p.operating_cost_market[mode], potential
         )
         value += factor * (gross * (1.0 - cut - p.variable_cost_rate) - fines - operating)
-        # a severe event suspends (only where served); a partner may fail
-        striking = open_now * hazard * p.severe_probability if served != _NONE else 0.0
-        step_countdown(suspended, suspended, suspension_length, striking, 1.0, 0.0)
+        # a partner may fail
         if served == _PARTNERSHIP:
             failing = serving * partners.failure_probability(
                 partner_quality, p.partner_failure_rate
@@ -429,9 +470,65 @@ def _region_value(
             if mode == _PARTNERSHIP:
                 alive *= 1.0 - failing
             else:  # an interim partnership under a build: its share is lost, the build goes on
-                for c in range(closure_length + 1):
+                for c in range(used):
                     masses[c] *= 1.0 - failing
     return value
+
+
+@njit(cache=True, inline="always")
+def _step_joint(
+    chain: Any,
+    masses: Any,
+    next_chain: Any,
+    next_masses: Any,
+    closure_length: int,
+    width: int,
+    closing: float,
+    hit: float,
+    adjust: float,
+    target: float,
+) -> tuple[float, float]:
+    """One quarter of the joint chain of the closure and suspension countdowns, state
+    ``(c, d)`` at ``c * width + d``, with the share carried in each state (``masses``,
+    ``E[s 1{c, d}]``): the kernel's quarter in expectation. A state closed (``c > 0``) or
+    closing (probability ``closing`` from ``c = 0``) or suspended (``d > 0``) is not
+    served, its share moves toward 0; the state ``(0, 0)`` that does not close is served,
+    its share moves toward ``target``, and a severe event (``hit``) starts a suspension of
+    ``width - 1`` quarters from the next one. Every countdown runs down by one a quarter.
+    Returns ``(P(served), E[s' 1{served}])``, the share earned in the quarters served."""
+    used = (closure_length + 1) * width
+    next_chain[:used] = 0.0
+    next_masses[:used] = 0.0
+    kept = 1.0 - adjust
+    serving, earned = 0.0, 0.0
+    for c in range(closure_length + 1):
+        for d in range(width):
+            chance, mass = chain[c * width + d], masses[c * width + d]
+            if chance == 0.0 and mass == 0.0:
+                continue
+            lower = max(d - 1, 0)
+            if c > 0:
+                next_chain[(c - 1) * width + lower] += chance
+                next_masses[(c - 1) * width + lower] += kept * mass
+                continue
+            struck = closure_length * width + lower if closure_length > 0 else lower
+            next_chain[struck] += chance * closing
+            next_masses[struck] += kept * mass * closing
+            chance, mass = chance * (1.0 - closing), mass * (1.0 - closing)
+            if d > 0:
+                next_chain[lower] += chance
+                next_masses[lower] += kept * mass
+                continue
+            moved = kept * mass + adjust * target * chance
+            serving += chance
+            earned += moved
+            next_chain[width - 1] += chance * hit
+            next_masses[width - 1] += moved * hit
+            next_chain[0] += chance * (1.0 - hit)
+            next_masses[0] += moved * (1.0 - hit)
+    chain[:used] = next_chain[:used]
+    masses[:used] = next_masses[:used]
+    return serving, earned
 
 
 @njit(cache=True, inline="always")
@@ -503,7 +600,11 @@ def _terminal_rows(p: Any, s: Any, kinds: Any, rows: Any, values: Any) -> None:
     regions = s.entry_mode.shape[1]
     slots = s.competitor_share.shape[2]
     scratch = np.empty(
-        4 * slots + 3 * MAX_COUNTDOWN + firms + p.valuation_quarters * (1 + 2 * regions)
+        4 * slots
+        + 3 * MAX_COUNTDOWN
+        + firms
+        + p.valuation_quarters * (1 + 3 * regions)
+        + 4 * MAX_COUNTDOWN * MAX_COUNTDOWN
     )
     for n in range(rows.shape[0]):
         i = rows[n]
