@@ -80,7 +80,7 @@ log = logging.getLogger(__name__)
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 #: Keys a resumed run must share with the run it continues.
-RUN_IDENTITY = ("seed", "scenario", "env", "agent")
+RUN_IDENTITY = ("seed", "scenario", "env", "agent", "multiagent")
 
 
 @dataclass
@@ -95,7 +95,7 @@ class TrainResult:
     resumed_from: int | None
 
 
-def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
+def prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
     """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir.
 
     A run never restarts in place: a directory that holds a run (``config.yaml``) but
@@ -241,6 +241,11 @@ def train(
     config = validate(cfg)
     lepton_env.make_params(config.scenario.name, **config.scenario.kwargs)
     with run_lock(run_dir):  # refuses a run directory holding links outside itself
+        if config.multiagent is not None:
+            from lepton_env.agents.population.launch import train_population
+
+            result: TrainResult = train_population(config, run_dir)
+            return result
         return _train(cfg, run_dir, on_evaluation)
 
 
@@ -282,7 +287,7 @@ def _train(
     config = validate(cfg)
     check_agent_keywords(config)
     run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = _prepare_run_dir(config, run_dir)
+    checkpoint = prepare_run_dir(config, run_dir)
     use_numba_workqueue()
     if config.torch_threads is not None:
         torch.set_num_threads(config.torch_threads)
