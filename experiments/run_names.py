@@ -38,9 +38,7 @@ def identity_overrides(overrides: Sequence[str]) -> list[str]:
     return sorted(kept)
 
 
-def run_tag(
-    experiment: str | None, overrides: Sequence[str], multiagent: str | None = None
-) -> str:
+def run_tag(experiment: str | None, overrides: Sequence[str], multiagent: str | None = None) -> str:
     """``__<multiagent mode>``, ``__<experiment>`` and ``__h<sha1[:6]>`` of the identity
     overrides, each when present."""
     parts = [multiagent] if multiagent else []

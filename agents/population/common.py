@@ -70,7 +70,7 @@ def seat_env(
         learners=[learner],
         scripted=scripted,
         action_mode=config.env.action_mode,
-        invalid_action=config.env.invalid_action,
+        invalid_action=config.env.invalid_action,  # type: ignore[arg-type]
         reward_function=hydra.utils.instantiate(config.env.reward),
         **config.scenario.kwargs,
     )
@@ -91,7 +91,7 @@ class LiveAgent:
         deterministic: bool = True,
         action_masks: NDArray[np.bool_] | None = None,
     ) -> tuple[NDArray[Any], Any]:
-        return self.model.predict(  # type: ignore[no-any-return]
+        return self.model.predict(
             observation, state, episode_start, deterministic, action_masks=action_masks
         )
 
@@ -196,13 +196,24 @@ def exact_problem(config: TrainConfig) -> str | None:
     return None
 
 
+def exact_seeds(config: TrainConfig, game: Any) -> list[int]:
+    """The episodes of the exact figures: ``0..exact_seeds-1``, or ``[0]`` alone when every
+    one of them starts the same game (the seed then draws only the coins, which the search
+    enumerates: each seed's expectation is the same, so one stands for all, as in
+    :mod:`lepton_env.games.report`)."""
+    from lepton_env.games.report import same_roots
+
+    assert config.multiagent is not None
+    seeds = list(range(config.multiagent.exact_seeds))
+    return [0] if same_roots(game, seeds) else seeds
+
+
 def exact_nash_conv(config: TrainConfig, profile: Sequence[Strategy]) -> NashConv:
     """The exact NashConv (coins enumerated) of ``profile`` over the run's exact seeds."""
     from lepton_env.games.best_response import nash_conv
 
-    assert config.multiagent is not None
-    seeds = list(range(config.multiagent.exact_seeds))
-    return nash_conv(small_game(config), profile, seeds)
+    game = small_game(config)
+    return nash_conv(game, profile, exact_seeds(config, game))
 
 
 def log_nash_conv(writer: Any, result: NashConv, step: int) -> dict[str, Any]:

@@ -2,10 +2,11 @@
 
 Learner ``f`` plays firm ``f`` in ``env.num_envs`` envs of its own (seeded from
 ``seed + f * num_envs``, so no two learners share an episode); every other firm there is
-played by that firm's learner's current policy (:class:`~lepton_env.agents.population.common.LiveAgent`,
-deterministic). A round is one rollout and update of each learner in firm order, so each
-learns against the others as they are at that moment (Tan 1993's independent learners;
-the game is non-stationary from each learner's view).
+played by that firm's learner's current policy (deterministic:
+:class:`~lepton_env.agents.population.common.LiveAgent`). A round is one rollout and
+update of each learner in firm order, so each learns against the others as they are at
+that moment (Tan 1993's independent learners; the game is non-stationary from each
+learner's view).
 """
 
 from __future__ import annotations

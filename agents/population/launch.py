@@ -75,8 +75,11 @@ class PopulationRun:
 
         from lepton_env.agents.population.rounds import PrefixedTensorBoardFormat
 
-        output = PrefixedTensorBoardFormat(self.writer, prefix) if prefix else None
-        formats = [output or SharedTensorBoardFormat(self.writer)]
+        formats: list[Any] = [
+            PrefixedTensorBoardFormat(self.writer, prefix)
+            if prefix
+            else SharedTensorBoardFormat(self.writer)
+        ]
         return Logger(folder=str(self.run_dir), output_formats=formats)
 
     # ---------------------------------------------------------------- exact NashConv

@@ -37,6 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from lepton_env.agents.population.common import (
+    exact_seeds,
     log_nash_conv,
     read_trainer,
     small_game,
@@ -171,13 +172,23 @@ def save_populations(
 def load_populations(folder: Path, game: SmallGame, run: Any) -> list[list[Strategy]]:
     document = json.loads((folder / PROFILE_FILE).read_text())
 
-    def load_model(path: str, class_path: str) -> Any:
-        from lepton_env.agents.training.factory import load_agent
+    from lepton_env.agents.population.common import seat_env
+    from lepton_env.agents.training.factory import load_agent
+    from lepton_env.multi.firms import agent_ids
 
-        return load_agent(run.config, path, None, run.device, run.config.trust)
+    agents = agent_ids(game.params)
+
+    def loader(firm: int) -> Any:
+        def load_model(path: str, class_path: str) -> Any:
+            # the firm's spaces come from an env of one in which it learns
+            others = {agent: "HomeOnlyAgent" for agent in agents if agent != agents[firm]}
+            spaces = seat_env(run.config, 1, agents[firm], others)
+            return load_agent(run.config, path, spaces, run.device, run.config.trust)
+
+        return load_model
 
     return [
-        [load_strategy(record, folder, game, f, load_model) for record in population]
+        [load_strategy(record, folder, game, f, loader(f)) for record in population]
         for f, population in enumerate(document["populations"])
     ]
 
@@ -197,7 +208,7 @@ def train_psro(run: Any) -> dict[str, Any]:
     multi = config.multiagent
     assert multi is not None
     game = small_game(config)
-    seeds = list(range(multi.exact_seeds))
+    seeds = exact_seeds(config, game)
     if run.checkpoint is not None:
         populations = load_populations(run.checkpoint, game, run)
         record = read_trainer(run.checkpoint)
@@ -227,7 +238,8 @@ def train_psro(run: Any) -> dict[str, Any]:
         for f, (population, weights) in enumerate(zip(populations, meta, strict=True)):
             writer.add_scalar(f"psro/size/firm{f}", len(population), step)
             for member, weight in zip(population, weights, strict=True):
-                writer.add_scalar(f"psro/meta/firm{f}/{member.name}", float(weight), step)
+                name = getattr(member, "name", "member")
+                writer.add_scalar(f"psro/meta/firm{f}/{name}", float(weight), step)
             writer.add_scalar(f"firm{f}/return", float(on_policy[f]), step)
             writer.add_scalar(f"psro/oracle_gain/firm{f}", float(gains[f]), step)
         entry = {
@@ -263,9 +275,7 @@ def train_psro(run: Any) -> dict[str, Any]:
             run.run_dir,
             iteration,
             config.checkpoint.keep,
-            lambda folder, meta=meta: save_populations(
-                populations, None if not converged else meta, folder
-            ),
+            lambda folder: save_populations(populations, None, folder),
             {
                 "rounds": iteration,
                 "next_checkpoint": iteration + 1,
@@ -291,15 +301,15 @@ def train_psro(run: Any) -> dict[str, Any]:
         "values": final.values.tolist(),
         "gains": final.gains.tolist(),
     }
-    print(
-        f"PSRO profile: exact NashConv {final.nash_conv:.6g} ({exact['relative_nash_conv']:.3g} relative)"
-    )
+    relative = exact["relative_nash_conv"]
+    print(f"PSRO profile: exact NashConv {final.nash_conv:.6g} ({relative:.3g} relative)")
     return {
         "iterations": len(history),
         "converged": converged,
         "meta": [m.tolist() for m in meta],
         "sizes": [len(p) for p in populations],
         "cpu_seconds": cpu_seconds,
+        "exact_seeds": seeds,
         "exact": exact,
         "history": history,
     }

@@ -76,7 +76,7 @@ class SeatRotationVecEnv(VecEnv):
     def step_wait(self) -> VecEnvStepReturn:
         results = [seat.step_wait() for seat in self.seats]
         self.reset_infos = [info for seat in self.seats for info in seat.reset_infos]
-        observations = np.concatenate([r[0] for r in results])  # type: ignore[misc]
+        observations = np.concatenate([r[0] for r in results])
         rewards = np.concatenate([r[1] for r in results])
         dones = np.concatenate([r[2] for r in results])
         infos = [info for r in results for info in r[3]]

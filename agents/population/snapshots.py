@@ -55,10 +55,10 @@ class PolicySlot:
         action_masks: NDArray[np.bool_] | None = None,
     ) -> tuple[NDArray[Any], Any]:
         if self.masked:
-            return self.policy.predict(  # type: ignore[no-any-return]
+            return self.policy.predict(
                 observation, state, episode_start, deterministic, action_masks=action_masks
             )
-        return self.policy.predict(observation, state, episode_start, deterministic)  # type: ignore[no-any-return]
+        return self.policy.predict(observation, state, episode_start, deterministic)
 
     # ---------------------------------------------------------------- files
     def save(self, path: Path) -> None:
