@@ -127,15 +127,13 @@ def test_psro_with_the_exact_oracle_reaches_an_equilibrium_of_duel_toy(tmp_path:
     tags = scalars(run_dir)
     assert tags["exploitability/nash_conv"][-1][1] < 1e-9
     assert "psro/meta/firm0/solo0" in tags
-    # the profile reads back as data (no pickle) and scores the same
-    from lepton_env.agents.population.psro import load_populations
-    from lepton_env.games import Mixture, SmallGame, nash_conv
+    # the profile reads back from the run directory as data and scores the same
+    from lepton_env.games.report import run_report
 
-    game = SmallGame.make("duel_toy")
-    populations = load_populations(run_dir / "profile", game, None)
-    meta = json.loads((run_dir / "profile" / "profile.json").read_text())["meta"]
-    profile = [Mixture(tuple(p), m) for p, m in zip(populations, meta, strict=True)]
-    assert abs(nash_conv(game, profile).nash_conv) < 1e-9
+    figures = run_report([run_dir], [0, 1], log=lambda message: None)["runs"][str(run_dir)]
+    assert figures["mode"] == "psro"
+    assert abs(figures["nash_conv"]) < 1e-9
+    assert figures["values"] == pytest.approx(summary["exact"]["values"], abs=1e-6)
 
 
 @pytest.mark.parametrize(
