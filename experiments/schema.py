@@ -381,7 +381,14 @@ def check_multiagent(config: TrainConfig) -> None:
                 "multiagent.meta_solver = 'replicator' needs OpenSpiel: pip install "
                 "'lepton-env[games]' (the open-spiel package)"
             ) from None
-    if multi.mode in ("selfplay", "independent") and config.env.vec_backend != "lepton":
+    if multi.mode == "psro" and multi.oracle.kind == "ppo" and config.env.action_mode != "discrete":
+        raise ConfigError(
+            f"env.action_mode = {config.env.action_mode!r}: PSRO's payoff tables are exact "
+            "on the Single face, so a learned member must play it; allowed 'discrete' "
+            "(env=discrete)"
+        )
+    learning = multi.mode != "psro" or multi.oracle.kind == "ppo"
+    if learning and config.env.vec_backend != "lepton":
         raise ConfigError(
             f"env.vec_backend = {config.env.vec_backend!r}: multiagent={multi.mode} runs on "
             "the batched multi-agent VecEnv; allowed 'lepton'"
