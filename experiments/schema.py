@@ -181,8 +181,9 @@ class MultiAgentConfig:
     # psro: auto (nashpy for two firms) | nashpy | replicator (OpenSpiel, any number of firms)
     meta_solver: str = "auto"
     oracle: OracleConfig = field(default_factory=OracleConfig)
-    # Small games: episodes 0..exact_seeds-1 of the exact NashConv (coins enumerated), and
-    # the learner rollouts between its logs (0: at the end only).
+    # Small games: the exact NashConv of the learned profile (false: skipped), over episodes
+    # 0..exact_seeds-1 (coins enumerated), every exact_every rollouts (0: at the end only).
+    exact: bool = True
     exact_seeds: int = 16
     exact_every: int = 0
 

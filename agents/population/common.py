@@ -187,6 +187,9 @@ def exact_problem(config: TrainConfig) -> str | None:
     """Why a learned profile's exact NashConv cannot be computed (None: it can)."""
     from lepton_env.experiments.schema import SMALL_GAMES
 
+    assert config.multiagent is not None
+    if not config.multiagent.exact:
+        return "multiagent.exact = false"
     if config.scenario.name not in SMALL_GAMES:
         return f"{config.scenario.name} is no small game ({list(SMALL_GAMES)})"
     if config.env.action_mode != "discrete":

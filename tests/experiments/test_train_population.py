@@ -190,3 +190,38 @@ def test_population_config_errors_name_the_key_and_range(
         train(compose(overrides), tmp_path / "run")
     assert message in str(error.value)
     assert not (tmp_path / "run").exists()
+
+
+def test_independent_learners_log_per_firm_and_continue_exactly(tmp_path: Path) -> None:
+    """Each seat's learner logs under firm<f>/; a run stopped at a checkpoint and extended
+    equals the uninterrupted run (both learners' parameters, the per-firm returns)."""
+    import torch
+
+    from lepton_env.experiments.train import train
+
+    tiny = [
+        "scenario=duel_toy",
+        "env=discrete",
+        "multiagent=independent",
+        "training=smoke",
+        "env.num_envs=4",
+        "agent.model.n_steps=16",
+        "agent.model.batch_size=32",
+        "agent.model.policy_kwargs.net_arch=[8]",
+        "checkpoint.freq=64",
+        "multiagent.exact=false",
+    ]
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    train(compose([*tiny, "total_timesteps=256"]), whole)
+    train(compose([*tiny, "total_timesteps=128"]), parts)
+    result = train(compose([*tiny, "total_timesteps=256"]), parts)
+    assert result.resumed_from == 128
+    tags = scalars(whole)
+    for tag in ("firm0/train/loss", "firm1/train/loss", "firm0/return", "firm1/return"):
+        assert tag in tags, sorted(tags)
+    for name in ("final_model.zip", "final_model_firm1.zip"):
+        expected, got = policy_parameters(whole / name), policy_parameters(parts / name)
+        assert all(torch.equal(expected[key], got[key]) for key in expected)
+    resumed = scalars(parts)
+    for tag in ("firm0/return", "firm1/return", "firm1/train/loss"):
+        assert resumed[tag] == tags[tag], tag
