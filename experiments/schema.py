@@ -364,15 +364,12 @@ def check_multiagent(config: TrainConfig) -> None:
     _within("multiagent.exact_seeds", multi.exact_seeds, 1, 4096)
     _within("multiagent.exact_every", multi.exact_every, 0, MAX_STEPS)
     small = config.scenario.name in SMALL_GAMES
-    if multi.mode == "psro" and multi.oracle.kind == "exact" and not small:
+    if multi.mode == "psro" and not small:
+        # the payoff tables are exact expectations (lepton_env.games): empirical tables of a
+        # large game (race) are not built
         raise ConfigError(
-            f"multiagent.oracle.kind = 'exact': scenario.name = {config.scenario.name!r} is no "
-            f"small game; allowed there {list(SMALL_GAMES)} (or multiagent.oracle.kind=ppo)"
-        )
-    if multi.mode == "psro" and num_firms > 2 and multi.meta_solver in ("auto", "nashpy"):
-        raise ConfigError(
-            f"multiagent.meta_solver = {multi.meta_solver!r}: nashpy solves two-firm games, "
-            f"{config.scenario.name!r} has {num_firms}; choose multiagent.meta_solver=replicator"
+            f"multiagent=psro: scenario.name = {config.scenario.name!r} is no small game; "
+            f"allowed {list(SMALL_GAMES)} (on race: multiagent=selfplay or independent)"
         )
     if multi.mode == "psro" and multi.meta_solver == "replicator":
         try:

@@ -164,7 +164,7 @@ def test_psro_with_the_exact_oracle_reaches_an_equilibrium_of_duel_toy(tmp_path:
         ),
         (
             ["scenario=race", "multiagent=psro"],
-            "multiagent.oracle.kind = 'exact': scenario.name = 'race' is no small game",
+            "multiagent=psro: scenario.name = 'race' is no small game",
         ),
         (
             ["scenario=duel_toy", "multiagent=psro", "multiagent.iterations=0"],
