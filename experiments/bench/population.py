@@ -16,7 +16,9 @@ For ``--run`` directories of ``lepton-train multiagent=selfplay`` (one per train
   return minus the profile's own return in that seat on the same test episodes, and the
   sum over seats estimates NashConv from below (a trained BR is no better than the best
   one). A negative gain means the BR failed to beat the profile in its budget (the bound
-  is then 0). CPU seconds of each BR's training are recorded.
+  is then 0). The BR starts from scratch, or (``--br-init run``) from the self-play run's
+  own policy, fine-tuned against the fixed profile (for both profiles alike). CPU seconds
+  of each BR's training are recorded.
 
 Usage::
 
@@ -93,14 +95,21 @@ def cross_play(
 
 
 def best_response_gains(
-    config: Any, params: Any, profile: Any, seeds: Sequence[int], steps: int, seed: int
+    config: Any,
+    params: Any,
+    profile: Any,
+    seeds: Sequence[int],
+    steps: int,
+    seed: int,
+    init: Path | None = None,
 ) -> dict[str, Any]:
-    """Per seat: a MaskablePPO best response trained against ``profile`` in the other seats;
-    its per-episode gain over the profile's own return (module docstring)."""
+    """Per seat: a MaskablePPO best response trained against ``profile`` in the other seats
+    (from scratch, or from the policy of run ``init``); its per-episode gain over the
+    profile's own return (module docstring)."""
     from dataclasses import replace
 
     from lepton_env.agents.population.common import seat_env
-    from lepton_env.agents.training.factory import make_agent
+    from lepton_env.agents.training.factory import load_agent, make_agent
     from lepton_env.multi.firms import agent_ids
 
     agents = agent_ids(params)
@@ -111,7 +120,12 @@ def best_response_gains(
     for firm, agent in enumerate(agents):
         own = replace(config, seed=seed + firm)
         env = seat_env(own, config.env.num_envs, agent, {a: profile for a in agents if a != agent})
-        model = make_agent(own, env, "cpu")
+        model: Any
+        if init is None:
+            model = make_agent(own, env, "cpu")
+        else:
+            model = load_agent(own, str(init / "final_model.zip"), env, "cpu")
+            model.set_random_seed(own.seed)
         started = time.process_time()
         model.learn(steps, progress_bar=False)
         cpu.append(time.process_time() - started)
@@ -156,6 +170,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--heuristic", default="BornGlobalAgent")
     parser.add_argument("--reps", type=int, default=2000)
     parser.add_argument("--skip-cross-play", action="store_true")
+    parser.add_argument(
+        "--br-init",
+        choices=("scratch", "run"),
+        default="scratch",
+        help="best responses from scratch, or fine-tuned from the probed run's own policy "
+        "(for the heuristic profile too: the first --run's)",
+    )
     parser.add_argument("--output", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -183,7 +204,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     learned = []
     for k, model in enumerate(probes):
         print(f"best responses to the learned profile of {args.run[k]}", flush=True)
-        learned.append(best_response_gains(config, params, model, seeds, args.br_steps, 100 + k))
+        init = args.run[k] if args.br_init == "run" else None
+        learned.append(
+            best_response_gains(config, params, model, seeds, args.br_steps, 100 + k, init)
+        )
     total = np.stack([r["gains"].sum(axis=0) for r in learned])  # (K, E)
     out["exploitability_learned"] = {
         "nash_conv_estimate": _interval(
@@ -197,7 +221,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         "br_cpu_seconds": [r["cpu_seconds"] for r in learned],
     }
     print(f"best responses to both-{args.heuristic}", flush=True)
-    heuristic = best_response_gains(config, params, args.heuristic, seeds, args.br_steps, 200)
+    init = args.run[0] if args.br_init == "run" else None
+    heuristic = best_response_gains(config, params, args.heuristic, seeds, args.br_steps, 200, init)
     out["exploitability_heuristic"] = {
         "heuristic": args.heuristic,
         "nash_conv_estimate": _interval(
@@ -210,6 +235,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "br_cpu_seconds": heuristic["cpu_seconds"],
     }
     out["br_steps"] = args.br_steps
+    out["br_init"] = args.br_init
     print(json.dumps({k: v for k, v in out.items() if k.startswith("exploit")}, indent=1))
     if args.output is not None:
         args.output.write_text(json.dumps(out, indent=1, default=float))
