@@ -143,6 +143,13 @@ def train_population(config: TrainConfig, run_dir: Path) -> Any:
         torch.set_num_threads(config.torch_threads)
     device = resolve_device(config)
     start = read_monitor_state(checkpoint).num_timesteps if checkpoint is not None else 0
+    finished = _finished(run_dir, config, start)
+    if checkpoint is not None and finished is not None:
+        # the same command again: report the run rather than write its end twice
+        print(f"Already trained: {run_dir} ({config.multiagent.mode}, {start} steps)")
+        exact = finished.get("exact") or {}
+        score = -float(exact["nash_conv"]) if "nash_conv" in exact else float("nan")
+        return TrainResult(run_dir, start, device, score, {}, start)
     if start:
         prune_events(run_dir / "tb", start)
     writer = SummaryWriter(
@@ -175,6 +182,7 @@ def train_population(config: TrainConfig, run_dir: Path) -> Any:
     run.write_info(
         {
             "status": "finished",
+            "num_timesteps": _steps(run_dir),
             "summary": summary,
             "cpu_seconds": round(float(summary.get("cpu_seconds", 0.0)), 2),
             "final_model_sha256": file_sha256(final) if final.is_file() else None,
@@ -186,3 +194,25 @@ def train_population(config: TrainConfig, run_dir: Path) -> Any:
     sys.stdout.flush()
     steps = int(summary.get("num_timesteps", config.total_timesteps))
     return TrainResult(run_dir, steps, device, score, {}, start or None)
+
+
+def _steps(run_dir: Path) -> int:
+    """The step of the run's last checkpoint (PSRO: its iteration)."""
+    from lepton_env.agents.training.callbacks import checkpoint_dirs, read_monitor_state
+
+    found = checkpoint_dirs(run_dir / "checkpoints")
+    return read_monitor_state(found[-1]).num_timesteps if found else 0
+
+
+def _finished(run_dir: Path, config: TrainConfig, steps: int) -> dict[str, Any] | None:
+    """The summary of a run that finished at ``steps`` with this budget (None: it did not)."""
+    assert config.multiagent is not None
+    try:
+        info = json.loads((run_dir / "run.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if info.get("status") != "finished" or info.get("num_timesteps") != steps:
+        return None
+    budget = config.multiagent.mode == "psro" or steps >= config.total_timesteps
+    summary = info.get("summary")
+    return summary if budget and isinstance(summary, dict) else None

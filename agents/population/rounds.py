@@ -12,9 +12,10 @@ in ``learner<i>/``, verified the same way.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -107,9 +108,6 @@ def save_learners(learners: list[Learner], folder: Path) -> None:
         save_normalization(learner.venv, target / "vecnormalize.pkl")
         save_resume_state(learner.model, learner.venv, learner.monitor, target)
         if index > 0:
-            import json
-            from dataclasses import asdict
-
             steps = int(learner.model.num_timesteps)
             (target / "monitor.json").write_text(
                 json.dumps(asdict(MonitorState(num_timesteps=steps)))

@@ -127,13 +127,14 @@ def test_psro_with_the_exact_oracle_reaches_an_equilibrium_of_duel_toy(tmp_path:
     tags = scalars(run_dir)
     assert tags["exploitability/nash_conv"][-1][1] < 1e-9
     assert "psro/meta/firm0/solo0" in tags
-    # the profile reads back from the run directory as data and scores the same
-    from lepton_env.games.report import run_report
+    # the profile reads back from the run directory as data and plays the same
+    from lepton_env.agents.population.profiles import run_profile
+    from lepton_env.games import SmallGame, values
 
-    figures = run_report([run_dir], [0, 1], log=lambda message: None)["runs"][str(run_dir)]
-    assert figures["mode"] == "psro"
-    assert abs(figures["nash_conv"]) < 1e-9
-    assert figures["values"] == pytest.approx(summary["exact"]["values"], abs=1e-6)
+    config, profile = run_profile(run_dir)
+    assert config.multiagent is not None and config.multiagent.mode == "psro"
+    played = values(SmallGame.make("duel_toy"), profile)
+    assert played.tolist() == pytest.approx(summary["exact"]["values"], abs=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -216,6 +217,10 @@ def test_independent_learners_log_per_firm_and_continue_exactly(tmp_path: Path) 
     train(compose([*tiny, "total_timesteps=128"]), parts)
     result = train(compose([*tiny, "total_timesteps=256"]), parts)
     assert result.resumed_from == 128
+    finished = (parts / "final_model_firm1.zip").stat().st_mtime_ns
+    again = train(compose([*tiny, "total_timesteps=256"]), parts)  # finished: reported only
+    assert again.resumed_from == 256
+    assert (parts / "final_model_firm1.zip").stat().st_mtime_ns == finished
     tags = scalars(whole)
     for tag in ("firm0/train/loss", "firm1/train/loss", "firm0/return", "firm1/return"):
         assert tag in tags, sorted(tags)
