@@ -284,25 +284,33 @@ def train_psro(run: Any) -> dict[str, Any]:
                 "extra": {"history": history, "converged": converged},
             },
         )
-    # the final meta-profile (re-solved: after growth, the last tables are not the final ones)
+    # the final meta-profile: re-solved (after growth the last tables are not the final
+    # ones), except where the exact oracle certified the last one (then it is that one)
     tables = payoff_tables(game, populations, seeds)
     meta = meta_strategies(tables, multi.meta_solver)
     profile = [Mixture(tuple(p), m) for p, m in zip(populations, meta, strict=True)]
-    final = nash_conv(game, profile, seeds)
+    last = history[-1] if history else None
+    if converged and multi.oracle.kind == "exact" and last is not None:
+        final_values = np.asarray(last["values"])
+        final_gains = np.asarray(last["oracle_gains"])
+    else:
+        scored = nash_conv(game, profile, seeds)
+        final_values, final_gains = scored.values, scored.gains
     folder = run.run_dir / "profile"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     save_populations(populations, meta, folder)
     shutil.copyfile(folder / "model.zip", run.run_dir / "final_model.zip")
-    scale = float(np.abs(final.values).sum())
+    scale = float(np.abs(final_values).sum())
+    total = float(final_gains.sum())
     exact = {
-        "nash_conv": final.nash_conv,
-        "relative_nash_conv": final.nash_conv / scale if scale else float("nan"),
-        "values": final.values.tolist(),
-        "gains": final.gains.tolist(),
+        "nash_conv": total,
+        "relative_nash_conv": total / scale if scale else float("nan"),
+        "values": final_values.tolist(),
+        "gains": final_gains.tolist(),
     }
     relative = exact["relative_nash_conv"]
-    print(f"PSRO profile: exact NashConv {final.nash_conv:.6g} ({relative:.3g} relative)")
+    print(f"PSRO profile: exact NashConv {total:.6g} ({relative:.3g} relative)")
     return {
         "iterations": len(history),
         "converged": converged,
