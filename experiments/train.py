@@ -5,6 +5,11 @@
     lepton-train total_timesteps=200000 hydra.run.dir=runs/mine
     lepton-train -m seed=0,1,2 agent=ppo,sac       # a sweep (launcher=local|slurm|ray)
     python -m lepton_env.experiments.train ...     # the same without the entry point
+    lepton-train scenario=duel_toy env=discrete multiagent=selfplay   # several learning firms
+
+With a ``multiagent`` option (``selfplay`` | ``psro`` | ``independent``, configs/multiagent/)
+the run trains rival firms together (:mod:`lepton_env.agents.population`): same run
+directory, checkpoints, resume and sweeps, per-firm TensorBoard scalars.
 
 The config tree is ``configs/train.yaml`` (groups: scenario, env, agent,
 training, logger, launcher, sweeper, experiment); :func:`train` is the
