@@ -223,6 +223,22 @@ def use_numba_workqueue() -> None:
     numba_config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
 
 
+def running_info(config: TrainConfig, device: str) -> dict[str, Any]:
+    """``run.json``'s record of a run that starts or continues: device, versions, budget."""
+    import torch
+
+    return {
+        "device": device,
+        "device_requested": config.device,
+        "version": lepton_env.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "seed": config.seed,
+        "total_timesteps": config.total_timesteps,
+        "status": "running",
+    }
+
+
 def _write_run_info(run_dir: Path, info: dict[str, Any]) -> None:
     path = run_dir / "run.json"
     try:
@@ -379,19 +395,7 @@ def _train(
     monitor.attach(agent)
     used_device = str(getattr(agent, "device", device))
     writer.add_text("device", f"{used_device} (device={config.device})", start)
-    _write_run_info(
-        run_dir,
-        {
-            "device": used_device,
-            "device_requested": config.device,
-            "version": lepton_env.__version__,
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "seed": config.seed,
-            "total_timesteps": config.total_timesteps,
-            "status": "running",
-        },
-    )
+    _write_run_info(run_dir, running_info(config, used_device))
     print(f"TensorBoard logs: {run_dir / 'tb'}  (tensorboard --logdir {run_dir.parent})")
 
     remaining = config.total_timesteps - start

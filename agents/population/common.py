@@ -76,12 +76,14 @@ def seat_env(
     )
 
 
-class LiveAgent:
-    """A seat played by another learner's current policy (deterministic ``predict``);
-    :attr:`model` is set once the learners exist (and again on resume)."""
+class Delegate:
+    """A population member played by another object's ``predict`` (deterministic by
+    default), set after the member exists: :attr:`target` (e.g. another learner, on resume
+    the reloaded one); ``masked`` says whether the target takes ``action_masks=``."""
 
-    def __init__(self) -> None:
-        self.model: Any = None
+    def __init__(self, target: Any = None, masked: bool = True) -> None:
+        self.target = target
+        self.masked = masked
 
     def predict(
         self,
@@ -91,9 +93,15 @@ class LiveAgent:
         deterministic: bool = True,
         action_masks: NDArray[np.bool_] | None = None,
     ) -> tuple[NDArray[Any], Any]:
-        return self.model.predict(
+        if not self.masked:
+            return self.target.predict(observation, state, episode_start, deterministic)
+        return self.target.predict(
             observation, state, episode_start, deterministic, action_masks=action_masks
         )
+
+
+#: A seat played by another learner's current policy (independent learners).
+LiveAgent = Delegate
 
 
 class EpisodeReturns(BaseCallback):

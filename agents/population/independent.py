@@ -48,7 +48,7 @@ def train_independent(run: Any) -> dict[str, Any]:
         venv = run.normalized(env, folder)
         model = run.agent(own, venv, folder)
         model.set_logger(run.sb3_logger(f"firm{firm}/"))
-        live[agent].model = model
+        live[agent].target = model
         groups = [f"firm{firm}"] * env.num_envs
         learners.append(Learner(f"firm{firm}", venv, model, EpisodeReturns(groups)))
     if run.checkpoint is not None:

@@ -19,7 +19,6 @@ return against each population member), ``population/weight/<member>`` and
 from __future__ import annotations
 
 import json
-import platform
 import sys
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -28,7 +27,6 @@ from typing import Any
 
 import yaml
 
-import lepton_env
 from lepton_env.agents.population.common import exact_nash_conv, exact_problem, log_nash_conv
 from lepton_env.agents.training.callbacks import SharedTensorBoardFormat, file_sha256
 from lepton_env.experiments.run_files import atomic_path, write_text
@@ -126,7 +124,12 @@ def train_population(config: TrainConfig, run_dir: Path) -> Any:
     from lepton_env.agents.training.callbacks import read_monitor_state
     from lepton_env.agents.training.factory import check_agent_keywords, resolve_device
     from lepton_env.experiments.run_safety import prune_events
-    from lepton_env.experiments.train import TrainResult, prepare_run_dir, use_numba_workqueue
+    from lepton_env.experiments.train import (
+        TrainResult,
+        prepare_run_dir,
+        running_info,
+        use_numba_workqueue,
+    )
 
     trainers: dict[str, Callable[[PopulationRun], dict[str, Any]]] = {
         "selfplay": train_selfplay,
@@ -160,18 +163,7 @@ def train_population(config: TrainConfig, run_dir: Path) -> Any:
         resolved = yaml.safe_dump(asdict(config), sort_keys=False)
         writer.add_text("config", "    " + resolved.replace("\n", "\n    "), 0)
     run = PopulationRun(config, run_dir, checkpoint, device, writer)
-    run.write_info(
-        {
-            "mode": config.multiagent.mode,
-            "device": device,
-            "version": lepton_env.__version__,
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "seed": config.seed,
-            "total_timesteps": config.total_timesteps,
-            "status": "running",
-        }
-    )
+    run.write_info({"mode": config.multiagent.mode, **running_info(config, device)})
     print(f"TensorBoard logs: {run_dir / 'tb'}  (tensorboard --logdir {run_dir.parent})")
     try:
         summary = trainers[config.multiagent.mode](run)

@@ -19,46 +19,37 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+
+from lepton_env.agents.population.common import Delegate
 
 POPULATION_FILE = "population.json"
 
 
-class PolicySlot:
+class PolicySlot(Delegate):
     """A population member played by a frozen copy of a policy (deterministic ``predict``)."""
 
     def __init__(self, name: str) -> None:
+        super().__init__(None, masked=False)
         self.name = name
-        self.policy: Any = None  # a copy of the learner's policy once bound
-        self.masked = False
         self.step: int | None = None  # the learner's step of the copy (None: empty)
+
+    @property
+    def policy(self) -> Any:
+        """The frozen copy (None until :meth:`bind`)."""
+        return self.target
 
     def bind(self, template: Any) -> None:
         """Give the slot the architecture of ``template`` (a policy; weights come by fill)."""
         import inspect
 
-        self.policy = copy.deepcopy(template)
-        self.policy.set_training_mode(False)
-        self.masked = "action_masks" in inspect.signature(self.policy.predict).parameters
+        self.target = copy.deepcopy(template)
+        self.target.set_training_mode(False)
+        self.masked = "action_masks" in inspect.signature(self.target.predict).parameters
 
     def fill(self, policy: Any, step: int) -> None:
         """Copy ``policy``'s parameters into the slot."""
         self.policy.load_state_dict(policy.state_dict())
         self.step = step
-
-    def predict(
-        self,
-        observation: NDArray[Any],
-        state: Any = None,
-        episode_start: NDArray[np.bool_] | None = None,
-        deterministic: bool = True,
-        action_masks: NDArray[np.bool_] | None = None,
-    ) -> tuple[NDArray[Any], Any]:
-        if self.masked:
-            return self.policy.predict(
-                observation, state, episode_start, deterministic, action_masks=action_masks
-            )
-        return self.policy.predict(observation, state, episode_start, deterministic)
 
     # ---------------------------------------------------------------- files
     def save(self, path: Path) -> None:

@@ -37,15 +37,10 @@ from typing import Any
 
 import numpy as np
 
+from lepton_env.experiments.crossplay import DEFAULT_HEURISTICS
+
 #: The heuristics of lepton-crossplay's default.
-HEURISTICS = (
-    "RandomAgent",
-    "HomeOnlyAgent",
-    "GreedyLargestMarketAgent",
-    "UppsalaAgent",
-    "PilotThenScaleAgent",
-    "BornGlobalAgent",
-)
+HEURISTICS = DEFAULT_HEURISTICS
 
 
 def seat_returns(params: Any, seats: Sequence[Any], seeds: Sequence[int], mode: str) -> Any:
