@@ -82,13 +82,13 @@ def test_every_option_composes_and_instantiates(group: str, option: str, compose
         overrides.append("scenario=duel_toy")
     elif group not in ("scenario", "experiment"):
         overrides.append("scenario=toy")
-    multi_firm = group == "multiagent" or (group == "scenario" and option in MULTI_FIRM)
-    if group == "scenario" and multi_firm:
+    if group == "scenario" and option in MULTI_FIRM:
         overrides.append("multiagent=selfplay")
     if group == "env":
         # PPO acts in every face; the default agent (MaskablePPO) lacks the continuous one.
         overrides.append("agent=ppo")
     cfg = compose_train(overrides)
+    multi_firm = cfg.get("multiagent") is not None
     config = validate(cfg)
     assert lepton_env.make_params(config.scenario.name, **config.scenario.kwargs).horizon >= 1
     if group in ("launcher", "sweeper"):
@@ -104,7 +104,7 @@ def test_every_option_composes_and_instantiates(group: str, option: str, compose
     if group == "sweeper" and option == "optuna":
         assert instantiate(cfg.sweeper.sampler) is not None
         assert instantiate(cfg.sweeper.pruner) is not None
-    if multi_firm and option != "psro":
+    if multi_firm and cfg.multiagent.mode != "psro":
         from lepton_env.agents.population.selfplay import selfplay_env
 
         env, _ = selfplay_env(config)
