@@ -20,7 +20,7 @@ from omegaconf import OmegaConf
 
 #: Groups and key prefixes whose overrides change what a run is (beyond scenario, agent, seed).
 IDENTITY_GROUPS = ("env",)
-IDENTITY_PREFIXES = ("scenario.", "env.", "agent.")
+IDENTITY_PREFIXES = ("scenario.", "env.", "agent.", "multiagent.")
 
 
 def _override_key(override: str) -> str:
@@ -38,9 +38,10 @@ def identity_overrides(overrides: Sequence[str]) -> list[str]:
     return sorted(kept)
 
 
-def run_tag(experiment: str | None, overrides: Sequence[str]) -> str:
-    """``__<experiment>`` and ``__h<sha1[:6]>`` of the identity overrides, each when present."""
-    parts = []
+def run_tag(experiment: str | None, overrides: Sequence[str], multiagent: str | None = None) -> str:
+    """``__<multiagent mode>``, ``__<experiment>`` and ``__h<sha1[:6]>`` of the identity
+    overrides, each when present."""
+    parts = [multiagent] if multiagent else []
     if experiment:
         parts.append(experiment.replace("/", "-"))
     identity = identity_overrides(overrides)
@@ -58,7 +59,8 @@ def current_run_tag() -> str:
         return ""
     hydra_cfg = HydraConfig.get()
     experiment = hydra_cfg.runtime.choices.get("experiment")
-    return run_tag(experiment, list(hydra_cfg.overrides.task))
+    multiagent = hydra_cfg.runtime.choices.get("multiagent")
+    return run_tag(experiment, list(hydra_cfg.overrides.task), multiagent)
 
 
 def register_resolvers() -> None:
@@ -78,7 +80,7 @@ def _leaves(node: Any, prefix: str) -> dict[str, Any]:
 
 #: Keys added after runs were written, with the value every older run behaved as: a run
 #: without the key is the same run as one with this value.
-ADDED_KEYS: dict[str, Any] = {"env.horizon_terminal": False}
+ADDED_KEYS: dict[str, Any] = {"env.horizon_terminal": False, "multiagent": None}
 
 
 def identity_differences(

@@ -139,6 +139,56 @@ class OptunaConfig:
 
 
 @dataclass
+class OpponentsConfig:
+    """Self-play's opponent population: the learner's frozen snapshots and heuristics."""
+
+    # Learner rollouts (PPO updates) between frozen snapshots added to the population.
+    snapshot_every: int = 4
+    # Snapshot slots; when all are full the oldest is overwritten.
+    max_snapshots: int = 8
+    # How the snapshots share their probability: uniform | recent (decay ** age).
+    weighting: str = "uniform"
+    recent_decay: float = 0.5
+    # Heuristic opponents {baseline class name: probability}; the snapshots share the rest.
+    heuristics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class OracleConfig:
+    """PSRO's best-response oracle."""
+
+    # exact (lepton_env.games.best_response, small games) | ppo (the run's agent trained
+    # against the meta-mixture through a Population)
+    kind: str = "exact"
+    # exact: feedback (policies over observation histories) | open_loop (plans)
+    strategies: str = "feedback"
+    # ppo: env steps per best response
+    total_timesteps: int = 20000
+
+
+@dataclass
+class MultiAgentConfig:
+    """Population training of several firms (configs/multiagent/*.yaml)."""
+
+    # selfplay | psro | independent
+    mode: str = "selfplay"
+    opponents: OpponentsConfig = field(default_factory=OpponentsConfig)
+    # psro: iterations at most, the NashConv that stops it, the initial population
+    # (solo: each firm's single-firm oracle plan | a heuristic class name)
+    iterations: int = 10
+    tolerance: float = 1e-9
+    initial: str = "solo"
+    # psro: auto (nashpy for two firms) | nashpy | replicator (OpenSpiel, any number of firms)
+    meta_solver: str = "auto"
+    oracle: OracleConfig = field(default_factory=OracleConfig)
+    # Small games: the exact NashConv of the learned profile (false: skipped), over episodes
+    # 0..exact_seeds-1 (coins enumerated), every exact_every rollouts (0: at the end only).
+    exact: bool = True
+    exact_seeds: int = 16
+    exact_every: int = 0
+
+
+@dataclass
 class TrainConfig:
     seed: int = 0
     resume: Any = "auto"
@@ -159,6 +209,8 @@ class TrainConfig:
     final_table: FinalTableConfig = field(default_factory=FinalTableConfig)
     # Present only with sweeper=optuna (lepton-tune).
     sweeper: OptunaConfig | None = None
+    # Several learning firms (multiagent=selfplay|psro|independent); None: one firm.
+    multiagent: MultiAgentConfig | None = None
 
 
 def _at_least(name: str, value: int | float, low: int | float) -> None:
@@ -256,6 +308,95 @@ def check_values(config: TrainConfig) -> None:
         _one_of("sweeper.direction", config.sweeper.direction, ("maximize", "minimize"))
 
 
+MULTIAGENT_MODES = ("selfplay", "psro", "independent")
+ORACLES = ("exact", "ppo")
+META_SOLVERS = ("auto", "nashpy", "replicator")
+SNAPSHOT_WEIGHTING = ("uniform", "recent")
+
+
+def check_multiagent(config: TrainConfig) -> None:
+    """The ``multiagent`` group's keys; raises :class:`ConfigError` naming key and range."""
+    from lepton_env.agents.players.heuristics import BASELINES
+
+    num_firms = lepton_env.make_params(config.scenario.name, **config.scenario.kwargs).num_firms
+    multi = config.multiagent
+    if multi is None:
+        if num_firms > 1:
+            raise ConfigError(
+                f"scenario.name = {config.scenario.name!r} has {num_firms} firms: choose "
+                f"multiagent={'|'.join(MULTIAGENT_MODES)} (configs/multiagent/)"
+            )
+        return
+    if num_firms < 2:
+        raise ConfigError(
+            f"multiagent.mode = {multi.mode!r}: scenario.name = {config.scenario.name!r} has one "
+            "firm; multiagent needs a scenario with two or more (duel_toy, duel_market, race)"
+        )
+    _one_of("multiagent.mode", multi.mode, MULTIAGENT_MODES)
+    opponents = multi.opponents
+    _within("multiagent.opponents.snapshot_every", opponents.snapshot_every, 1, MAX_STEPS)
+    _within("multiagent.opponents.max_snapshots", opponents.max_snapshots, 1, 1024)
+    _one_of("multiagent.opponents.weighting", opponents.weighting, SNAPSHOT_WEIGHTING)
+    if not 0.0 < opponents.recent_decay <= 1.0:
+        raise ConfigError(
+            f"multiagent.opponents.recent_decay = {opponents.recent_decay!r}: must be in (0, 1]"
+        )
+    for name, probability in opponents.heuristics.items():
+        _one_of("multiagent.opponents.heuristics key", name, sorted(BASELINES))
+        if not 0.0 <= probability < 1.0:
+            raise ConfigError(
+                f"multiagent.opponents.heuristics.{name} = {probability!r}: a probability in [0, 1)"
+            )
+    total = sum(opponents.heuristics.values())
+    if total >= 1.0:
+        raise ConfigError(
+            f"multiagent.opponents.heuristics sum to {total}: must be < 1 (the snapshots "
+            "share the rest)"
+        )
+    _within("multiagent.iterations", multi.iterations, 1, 1000)
+    _at_least("multiagent.tolerance", multi.tolerance, 0.0)
+    if multi.initial != "solo":
+        _one_of("multiagent.initial", multi.initial, ["solo", *sorted(BASELINES)])
+    _one_of("multiagent.meta_solver", multi.meta_solver, META_SOLVERS)
+    _one_of("multiagent.oracle.kind", multi.oracle.kind, ORACLES)
+    _one_of("multiagent.oracle.strategies", multi.oracle.strategies, ("feedback", "open_loop"))
+    _within("multiagent.oracle.total_timesteps", multi.oracle.total_timesteps, 1, MAX_STEPS)
+    _within("multiagent.exact_seeds", multi.exact_seeds, 1, 4096)
+    _within("multiagent.exact_every", multi.exact_every, 0, MAX_STEPS)
+    small = config.scenario.name in SMALL_GAMES
+    if multi.mode == "psro" and not small:
+        # the payoff tables are exact expectations (lepton_env.games): empirical tables of a
+        # large game (race) are not built
+        raise ConfigError(
+            f"multiagent=psro: scenario.name = {config.scenario.name!r} is no small game; "
+            f"allowed {list(SMALL_GAMES)} (on race: multiagent=selfplay or independent)"
+        )
+    if multi.mode == "psro" and multi.meta_solver == "replicator":
+        try:
+            import pyspiel  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                "multiagent.meta_solver = 'replicator' needs OpenSpiel: pip install "
+                "'lepton-env[games]' (the open-spiel package)"
+            ) from None
+    if multi.mode == "psro" and multi.oracle.kind == "ppo" and config.env.action_mode != "discrete":
+        raise ConfigError(
+            f"env.action_mode = {config.env.action_mode!r}: PSRO's payoff tables are exact "
+            "on the Single face, so a learned member must play it; allowed 'discrete' "
+            "(env=discrete)"
+        )
+    learning = multi.mode != "psro" or multi.oracle.kind == "ppo"
+    if learning and config.env.vec_backend != "lepton":
+        raise ConfigError(
+            f"env.vec_backend = {config.env.vec_backend!r}: multiagent={multi.mode} runs on "
+            "the batched multi-agent VecEnv; allowed 'lepton'"
+        )
+
+
+#: The scenarios on which exact best responses are computed (lepton_env.games.SmallGame).
+SMALL_GAMES = ("duel_toy", "duel_market")
+
+
 def validate(cfg: DictConfig) -> TrainConfig:
     """Merge ``cfg`` into the schema (unknown keys and wrong types fail) and check values.
 
@@ -278,4 +419,5 @@ def validate(cfg: DictConfig) -> TrainConfig:
         raise ConfigError(f"config key {key!r}: {reason}") from None
     assert isinstance(config, TrainConfig)
     check_values(config)
+    check_multiagent(config)
     return config

@@ -5,6 +5,11 @@
     lepton-train total_timesteps=200000 hydra.run.dir=runs/mine
     lepton-train -m seed=0,1,2 agent=ppo,sac       # a sweep (launcher=local|slurm|ray)
     python -m lepton_env.experiments.train ...     # the same without the entry point
+    lepton-train scenario=duel_toy env=discrete multiagent=selfplay   # several learning firms
+
+With a ``multiagent`` option (``selfplay`` | ``psro`` | ``independent``, configs/multiagent/)
+the run trains rival firms together (:mod:`lepton_env.agents.population`): same run
+directory, checkpoints, resume and sweeps, per-firm TensorBoard scalars.
 
 The config tree is ``configs/train.yaml`` (groups: scenario, env, agent,
 training, logger, launcher, sweeper, experiment); :func:`train` is the
@@ -80,7 +85,7 @@ log = logging.getLogger(__name__)
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 #: Keys a resumed run must share with the run it continues.
-RUN_IDENTITY = ("seed", "scenario", "env", "agent")
+RUN_IDENTITY = ("seed", "scenario", "env", "agent", "multiagent")
 
 
 @dataclass
@@ -95,7 +100,7 @@ class TrainResult:
     resumed_from: int | None
 
 
-def _prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
+def prepare_run_dir(config: TrainConfig, run_dir: Path) -> Path | None:
     """The checkpoint to resume from (None: a fresh run); refuses a mismatched run dir.
 
     A run never restarts in place: a directory that holds a run (``config.yaml``) but
@@ -218,6 +223,22 @@ def use_numba_workqueue() -> None:
     numba_config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
 
 
+def running_info(config: TrainConfig, device: str) -> dict[str, Any]:
+    """``run.json``'s record of a run that starts or continues: device, versions, budget."""
+    import torch
+
+    return {
+        "device": device,
+        "device_requested": config.device,
+        "version": lepton_env.__version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "seed": config.seed,
+        "total_timesteps": config.total_timesteps,
+        "status": "running",
+    }
+
+
 def _write_run_info(run_dir: Path, info: dict[str, Any]) -> None:
     path = run_dir / "run.json"
     try:
@@ -241,6 +262,11 @@ def train(
     config = validate(cfg)
     lepton_env.make_params(config.scenario.name, **config.scenario.kwargs)
     with run_lock(run_dir):  # refuses a run directory holding links outside itself
+        if config.multiagent is not None:
+            from lepton_env.agents.population.launch import train_population
+
+            result: TrainResult = train_population(config, run_dir)
+            return result
         return _train(cfg, run_dir, on_evaluation)
 
 
@@ -282,7 +308,7 @@ def _train(
     config = validate(cfg)
     check_agent_keywords(config)
     run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = _prepare_run_dir(config, run_dir)
+    checkpoint = prepare_run_dir(config, run_dir)
     use_numba_workqueue()
     if config.torch_threads is not None:
         torch.set_num_threads(config.torch_threads)
@@ -369,19 +395,7 @@ def _train(
     monitor.attach(agent)
     used_device = str(getattr(agent, "device", device))
     writer.add_text("device", f"{used_device} (device={config.device})", start)
-    _write_run_info(
-        run_dir,
-        {
-            "device": used_device,
-            "device_requested": config.device,
-            "version": lepton_env.__version__,
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "seed": config.seed,
-            "total_timesteps": config.total_timesteps,
-            "status": "running",
-        },
-    )
+    _write_run_info(run_dir, running_info(config, used_device))
     print(f"TensorBoard logs: {run_dir / 'tb'}  (tensorboard --logdir {run_dir.parent})")
 
     remaining = config.total_timesteps - start

@@ -13,9 +13,13 @@ prints, with the conflict coins enumerated:
 The seeds: in these games the seed draws only the coins, so with the coins
 enumerated every seed's episode is the same game; the report checks that the
 roots of ``--seeds`` seeds are identical and says so, then solves it once.
-(c), a self-play profile, is any :class:`~lepton_env.games.strategies.Strategy`
-(a learned policy through :class:`~lepton_env.games.strategies.AgentStrategy`):
-score it with :func:`lepton_env.games.nash_conv` as these are.
+(c) and (d) through ``lepton-train``: ``--run DIR`` (repeatable) scores the profile a
+population run outputs (``multiagent=selfplay``: its policy in both seats; ``psro``: its
+meta-profile; ``independent``: one policy per seat; read back as data,
+:mod:`lepton_env.agents.population.profiles`) by the same exact NashConv, instead of the
+rows above:
+
+``python -m lepton_env.games.report --run runs/duel_toy__maskable_ppo__seed0__selfplay``
 """
 
 from __future__ import annotations
@@ -159,12 +163,49 @@ def report(scenario: str, seeds: Sequence[int], log: Any = print) -> dict[str, A
     return out
 
 
+def run_report(run_dirs: Sequence[Path], seeds: Sequence[int], log: Any = print) -> dict[str, Any]:
+    """The exact NashConv of each population run's output profile (``--run``)."""
+    from lepton_env.agents.population.profiles import run_profile
+
+    out: dict[str, Any] = {"chance": "enumerate", "seeds": list(seeds), "runs": {}}
+    for run_dir in run_dirs:
+        config, profile = run_profile(run_dir)
+        game = SmallGame.make(config.scenario.name, **config.scenario.kwargs)
+        same = same_roots(game, seeds)
+        started = time.perf_counter()
+        result = nash_conv(game, profile, [seeds[0]] if same else seeds)
+        figures = {
+            "scenario": config.scenario.name,
+            "mode": config.multiagent.mode if config.multiagent else None,
+            "seed": config.seed,
+            "same_game_for_every_seed": same,
+            **summary(result),
+            "relative_nash_conv": result.nash_conv / float(np.abs(result.values).sum()),
+            "seconds": round(time.perf_counter() - started, 1),
+        }
+        out["runs"][str(run_dir)] = figures
+        log(f"{run_dir}: {figures}")
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="duel_toy")
     parser.add_argument("--seeds", type=int, default=16, help="seeds 0..n-1 (default 16)")
     parser.add_argument("--output", type=Path, default=None, help="write the figures as JSON")
+    parser.add_argument(
+        "--run",
+        type=Path,
+        action="append",
+        default=[],
+        help="a lepton-train multiagent run directory: score its output profile (repeatable)",
+    )
     args = parser.parse_args(argv)
+    if args.run:
+        figures = run_report(args.run, list(range(args.seeds)))
+        if args.output is not None:
+            args.output.write_text(json.dumps(figures, indent=1, default=float))
+        return
     result = report(args.scenario, list(range(args.seeds)))
     if args.output is not None:
         args.output.write_text(json.dumps(result, indent=1, default=float))

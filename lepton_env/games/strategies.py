@@ -5,7 +5,9 @@ game: from the firm's own observation rows (its full multi-firm observation, as
 :class:`~lepton_env.multi.parallel.LeptonParallelEnv` gives it), its Single-face masks
 and the quarter, it returns one action per node and carries a per-node memory
 (an array with a leading node axis, or ``None``) that the search gathers when
-nodes branch. Pure strategies are deterministic:
+nodes branch. :class:`BatchStrategy` writes the protocol once (memory ``None`` at the
+start; ``act`` hands the quarter's :class:`Nodes` to the subclass's ``decide``). Pure
+strategies are deterministic:
 
 * :class:`PlanStrategy`: an open-loop plan, one Single-face action per quarter;
 * :class:`AgentStrategy`: any agent with the SB3 ``predict`` protocol (a heuristic
@@ -62,11 +64,18 @@ def take(memory: Memory, rows: NDArray[np.intp]) -> Memory:
 
 
 @dataclass(frozen=True)
-class PlanStrategy:
-    """An open-loop plan: action ``plan[t]`` in quarter ``t`` (pass, 0, after its end)."""
+class Nodes:
+    """The tree nodes a strategy acts for in one quarter."""
 
-    plan: tuple[int, ...]
-    name: str = "plan"
+    observation: NDArray[np.float32]  # (N, D) the firm's own observation rows
+    masks: NDArray[np.bool_]  # (N, A) Single-face valid moves
+    quarter: int
+    memory: Memory  # per-node memory, leading axis N
+
+
+class BatchStrategy:
+    """The :class:`Strategy` protocol written once: memory starts empty (``None``) unless a
+    subclass says otherwise, and :meth:`act` hands the nodes to the subclass's :meth:`decide`."""
 
     def start(self, count: int) -> Memory:
         return None
@@ -78,12 +87,27 @@ class PlanStrategy:
         quarter: int,
         memory: Memory,
     ) -> tuple[NDArray[np.int64], Memory]:
-        action = self.plan[quarter] if quarter < len(self.plan) else 0
-        return np.full(observation.shape[0], action, dtype=np.int64), memory
+        return self.decide(Nodes(observation, masks, quarter, memory))
+
+    def decide(self, nodes: Nodes) -> tuple[NDArray[np.int64], Memory]:
+        """Actions (N,) for ``nodes`` and the memory after them."""
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class PlanStrategy(BatchStrategy):
+    """An open-loop plan: action ``plan[t]`` in quarter ``t`` (pass, 0, after its end)."""
+
+    plan: tuple[int, ...]
+    name: str = "plan"
+
+    def decide(self, nodes: Nodes) -> tuple[NDArray[np.int64], Memory]:
+        action = self.plan[nodes.quarter] if nodes.quarter < len(self.plan) else 0
+        return np.full(nodes.observation.shape[0], action, dtype=np.int64), nodes.memory
 
 
 @dataclass
-class AgentStrategy:
+class AgentStrategy(BatchStrategy):
     """Any agent with ``predict`` (deterministic), reading the first ``width`` columns
     of the firm's observation (a single-agent heuristic reads its own features only).
 
@@ -96,24 +120,16 @@ class AgentStrategy:
     width: int | None = None
     name: str = "agent"
 
-    def start(self, count: int) -> Memory:
-        return None
-
-    def act(
-        self,
-        observation: NDArray[np.float32],
-        masks: NDArray[np.bool_],
-        quarter: int,
-        memory: Memory,
-    ) -> tuple[NDArray[np.int64], Memory]:
+    def decide(self, nodes: Nodes) -> tuple[NDArray[np.int64], Memory]:
         from lepton_env.agents.comparison.episodes import accepts_action_masks
 
+        observation = nodes.observation
         columns = observation if self.width is None else observation[:, : self.width]
-        kwargs = {"action_masks": masks} if accepts_action_masks(self.agent) else {}
+        kwargs = {"action_masks": nodes.masks} if accepts_action_masks(self.agent) else {}
         actions, state = self.agent.predict(
             columns,
-            state=memory,
-            episode_start=np.full(columns.shape[0], quarter == 0),
+            state=nodes.memory,
+            episode_start=np.full(columns.shape[0], nodes.quarter == 0),
             deterministic=True,
             **kwargs,
         )
@@ -123,7 +139,7 @@ class AgentStrategy:
 
 
 @dataclass(frozen=True)
-class TabularStrategy:
+class TabularStrategy(BatchStrategy):
     """A feedback policy: an action per information set of the firm's observation history.
 
     ``index[t]`` maps ``(id of the history before quarter t, own action of quarter t - 1,
@@ -142,20 +158,15 @@ class TabularStrategy:
     def start(self, count: int) -> Memory:
         return np.full((count, 2), -1, dtype=np.int64)  # (history id, last own action)
 
-    def act(
-        self,
-        observation: NDArray[np.float32],
-        masks: NDArray[np.bool_],
-        quarter: int,
-        memory: Memory,
-    ) -> tuple[NDArray[np.int64], Memory]:
+    def decide(self, nodes: Nodes) -> tuple[NDArray[np.int64], Memory]:
+        memory, quarter = nodes.memory, nodes.quarter
         assert memory is not None
-        count = observation.shape[0]
+        count = nodes.observation.shape[0]
         ids = np.full(count, -1, dtype=np.int64)
         actions = np.zeros(count, dtype=np.int64)
         if quarter < len(self.index):
             table, chosen = self.index[quarter], self.actions[quarter]
-            rows = np.ascontiguousarray(observation, dtype=np.float32)
+            rows = np.ascontiguousarray(nodes.observation, dtype=np.float32)
             for n in range(count):
                 previous, last = int(memory[n, 0]), int(memory[n, 1])
                 if quarter > 0 and previous < 0:

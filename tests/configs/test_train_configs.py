@@ -21,7 +21,19 @@ from lepton_env.experiments.schema import ConfigError, validate
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 #: Groups of configs/train.yaml; scenario/*.yaml and the evaluate/compare files are others'.
-GROUPS = ("scenario", "env", "agent", "training", "logger", "launcher", "sweeper", "experiment")
+GROUPS = (
+    "scenario",
+    "env",
+    "agent",
+    "training",
+    "logger",
+    "launcher",
+    "sweeper",
+    "experiment",
+    "multiagent",
+)
+#: Scenarios of several firms: trained with a multiagent option.
+MULTI_FIRM = ("duel_toy", "duel_market", "race")
 
 
 #: Options whose Hydra plugin comes with an extra that `dev` lacks: (module, install hint).
@@ -66,12 +78,17 @@ def test_train_yaml_lists_every_group() -> None:
 )
 def test_every_option_composes_and_instantiates(group: str, option: str, compose_train) -> None:
     overrides = [f"{group}={option}"]
-    if group not in ("scenario", "experiment"):
+    if group == "multiagent":
+        overrides.append("scenario=duel_toy")
+    elif group not in ("scenario", "experiment"):
         overrides.append("scenario=toy")
+    if group == "scenario" and option in MULTI_FIRM:
+        overrides.append("multiagent=selfplay")
     if group == "env":
         # PPO acts in every face; the default agent (MaskablePPO) lacks the continuous one.
         overrides.append("agent=ppo")
     cfg = compose_train(overrides)
+    multi_firm = cfg.get("multiagent") is not None
     config = validate(cfg)
     assert lepton_env.make_params(config.scenario.name, **config.scenario.kwargs).horizon >= 1
     if group in ("launcher", "sweeper"):
@@ -87,7 +104,14 @@ def test_every_option_composes_and_instantiates(group: str, option: str, compose
     if group == "sweeper" and option == "optuna":
         assert instantiate(cfg.sweeper.sampler) is not None
         assert instantiate(cfg.sweeper.pruner) is not None
-    if group in ("scenario", "env", "agent", "experiment"):
+    if multi_firm and cfg.multiagent.mode != "psro":
+        from lepton_env.agents.population.selfplay import selfplay_env
+
+        env, _ = selfplay_env(config)
+        agent = make_agent(config, env)
+        actions, _ = agent.predict(env.reset(), deterministic=True)
+        assert len(actions) == env.num_envs
+    elif group in ("scenario", "env", "agent", "experiment"):
         env = make_vec_env(config, seed=0, num_envs=2)
         agent = make_agent(config, env)
         assert isinstance(agent, Agent)
