@@ -357,7 +357,7 @@ PROTOCOL_PARTS: dict[str, dict[str, Any]] = {
     "global": {
         "scenario": "global",
         "action_mode": "multi_discrete",
-        "presets": ("global_maskable_ppo", "global_maskable_ppo_long"),
+        "presets": ("global_maskable_ppo", "global_maskable_ppo_tuned"),
     },
     "toy": {"scenario": "toy", "action_mode": "discrete", "presets": ("toy_maskable_ppo",)},
     "toy_pilot": {
@@ -382,6 +382,7 @@ SEARCHES = ("search_rules", "search_plans")
 PRESET_CPU_SECONDS = {
     "global_maskable_ppo": 74,
     "global_maskable_ppo_long": 193,
+    "global_maskable_ppo_tuned": 82,
     "procedural_maskable_ppo": 56,
     "toy_maskable_ppo": 60,
     "toy_pilot_dqn": 70,

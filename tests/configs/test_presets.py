@@ -22,6 +22,7 @@ PRESETS = {
     "global_ppo": ("global", "ppo"),
     "global_maskable_ppo": ("global", "maskable_ppo"),
     "global_maskable_ppo_long": ("global", "maskable_ppo"),
+    "global_maskable_ppo_tuned": ("global", "maskable_ppo"),
     "global_sac": ("global", "sac"),
     "global_shared_ppo": ("global", "maskable_ppo"),
     "procedural_ppo": ("procedural", "ppo"),
