@@ -14,12 +14,15 @@ stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 
 ``protocol`` produces every figure of the comparison protocol (docs/benchmarks.md, "The
 comparison protocol"): per part (``global``: the default and the best preset; ``toy``;
-``toy_pilot``) five training seeds, then ``lepton-compare`` on the 200 test episodes
-against every heuristic, both searches given the preset's CPU seconds per run (one per
-seed) and the exact optimum where one exists; ``--seeds``, ``--steps-scale`` and
-``--episodes`` scale it down (it prints its expected CPU)::
+``toy_pilot``; ``procedural``, on the test split's worlds) five training seeds, then
+``lepton-compare`` on the 200 test episodes against every heuristic, both searches given
+the preset's CPU seconds per run (one per seed) and the exact optimum where one exists;
+``--seeds``, ``--steps-scale`` and ``--episodes`` scale it down (it prints its expected
+CPU), ``--parts`` and ``--presets`` pick one figure::
 
     python -m lepton_env.experiments.bench.learning protocol --out bench_protocol
+    python -m lepton_env.experiments.bench.learning protocol --out bench_protocol \
+        --parts global --presets global_maskable_ppo_tuned
 
 ``presets`` runs the real pipeline instead: ``lepton-train experiment=<preset>`` once per
 training seed (a fresh process each, its wall and CPU time recorded in
