@@ -379,14 +379,14 @@ PROTOCOL_PARTS: dict[str, dict[str, Any]] = {
 #: The search baselines given each preset's CPU per run (configs/compare.yaml specs).
 SEARCHES = ("search_rules", "search_plans")
 #: Work CPU seconds per training seed of each preset on the 2-core machine (run.json's
-#: ``cpu_seconds``, the present-value dynamics; ``procedural_maskable_ppo`` from the old
-#: dynamics; docs/benchmarks.md): the searches get as much each, so a full run costs
-#: about ``(1 + len(SEARCHES))`` times their sum per seed, plus evaluation.
+#: ``cpu_seconds``, the present-value dynamics, docs/benchmarks.md): the searches get as
+#: much each, so a full run costs about ``(1 + len(SEARCHES))`` times their sum per seed,
+#: plus evaluation.
 PRESET_CPU_SECONDS = {
     "global_maskable_ppo": 74,
     "global_maskable_ppo_long": 193,
     "global_maskable_ppo_tuned": 85,
-    "procedural_maskable_ppo": 56,
+    "procedural_maskable_ppo": 43,
     "toy_maskable_ppo": 11,
     "toy_pilot_dqn": 61,
 }
