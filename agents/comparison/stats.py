@@ -59,6 +59,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
+from typing import TypedDict, Unpack
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -74,19 +75,24 @@ PairStatistic = Callable[[FloatArray, FloatArray], FloatArray]
 CHUNK_ELEMENTS = 1 << 22
 
 
-def score_matrix(scores: ArrayLike) -> FloatArray:
-    """``scores`` as a ``(runs, tasks)`` float matrix (a 1-D sequence is one task)."""
+def _finite_matrix(scores: ArrayLike, one_row: bool, shape: str) -> FloatArray:
+    """``scores`` as a float matrix of ``shape``; a 1-D sequence is its one row
+    (``one_row``) or its one column."""
     array = np.asarray(scores, dtype=np.float64)
     if array.ndim == 1:
-        array = array[:, None]
+        array = array[None, :] if one_row else array[:, None]
     if array.ndim != 2 or array.size == 0:
         raise ValueError(
-            f"scores must be a non-empty 1-D sequence or (runs, tasks) matrix, "
-            f"got shape {array.shape}"
+            f"scores must be a non-empty 1-D sequence or {shape} matrix, got shape {array.shape}"
         )
     if not np.all(np.isfinite(array)):
         raise ValueError(f"scores must be finite, got {array[~np.isfinite(array)][:3]}")
     return array
+
+
+def score_matrix(scores: ArrayLike) -> FloatArray:
+    """``scores`` as a ``(runs, tasks)`` float matrix (a 1-D sequence is one task)."""
+    return _finite_matrix(scores, one_row=False, shape="(runs, tasks)")
 
 
 # ---------------------------------------------------------------------- estimators
@@ -177,6 +183,32 @@ def _percentiles(values: FloatArray, confidence: float) -> tuple[FloatArray, Flo
     return np.atleast_1d(low), np.atleast_1d(high)
 
 
+def _percentile_estimate(
+    replicates: list[FloatArray], point: ArrayLike, confidence: float
+) -> Estimate:
+    """The point estimate and the percentile interval of the statistic's replicates."""
+    low, high = _percentiles(np.concatenate(replicates, axis=0), confidence)
+    return Estimate(np.atleast_1d(np.asarray(point, dtype=np.float64)).ravel(), low, high)
+
+
+def _stratified_bootstrap(
+    matrices: Sequence[FloatArray],
+    statistic: Callable[..., FloatArray],
+    reps: int,
+    confidence: float,
+    seed: int,
+    scores_per_replicate: int,
+) -> Estimate:
+    """``statistic(*matrices)`` with each agent's runs resampled independently per task."""
+    _check(reps, confidence)
+    generator = np.random.default_rng(seed)
+    replicates = []
+    for count in _chunks(reps, scores_per_replicate):
+        resampled = [stratified_resample(matrix, count, generator) for matrix in matrices]
+        replicates.append(np.asarray(statistic(*resampled)).reshape(count, -1))
+    return _percentile_estimate(replicates, statistic(*matrices), confidence)
+
+
 def bootstrap(
     scores: ArrayLike,
     statistic: Statistic,
@@ -185,17 +217,8 @@ def bootstrap(
     seed: int = 0,
 ) -> Estimate:
     """The statistic of ``scores`` with its stratified-bootstrap percentile interval."""
-    _check(reps, confidence)
     matrix = score_matrix(scores)
-    generator = np.random.default_rng(seed)
-    replicates = [
-        np.atleast_1d(statistic(stratified_resample(matrix, count, generator)).reshape(count, -1))
-        for count in _chunks(reps, matrix.size)
-    ]
-    values = np.concatenate(replicates, axis=0)
-    low, high = _percentiles(values, confidence)
-    point = np.atleast_1d(np.asarray(statistic(matrix), dtype=np.float64)).ravel()
-    return Estimate(point, low, high)
+    return _stratified_bootstrap([matrix], statistic, reps, confidence, seed, matrix.size)
 
 
 def bootstrap_pair(
@@ -207,19 +230,12 @@ def bootstrap_pair(
     seed: int = 0,
 ) -> Estimate:
     """A statistic of two agents, each agent's runs resampled independently."""
-    _check(reps, confidence)
     x, y = score_matrix(scores_x), score_matrix(scores_y)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"scores_x has {x.shape[1]} tasks, scores_y {y.shape[1]}: must agree")
-    generator = np.random.default_rng(seed)
-    replicates = []
-    for count in _chunks(reps, x.shape[0] * y.shape[0] * x.shape[1]):
-        resampled_x = stratified_resample(x, count, generator)
-        resampled_y = stratified_resample(y, count, generator)
-        replicates.append(np.asarray(statistic(resampled_x, resampled_y)).reshape(count, -1))
-    low, high = _percentiles(np.concatenate(replicates, axis=0), confidence)
-    point = np.atleast_1d(np.asarray(statistic(x, y), dtype=np.float64)).ravel()
-    return Estimate(point, low, high)
+    # a pairwise statistic touches runs_x x runs_y x tasks scores per replicate
+    scores_per_replicate = x.shape[0] * y.shape[0] * x.shape[1]
+    return _stratified_bootstrap([x, y], statistic, reps, confidence, seed, scores_per_replicate)
 
 
 def interval_estimates(
@@ -273,17 +289,7 @@ JointStatistic = Callable[..., FloatArray]
 
 def episode_matrix(scores: ArrayLike) -> FloatArray:
     """``scores`` as a ``(runs, episodes)`` float matrix (a 1-D sequence is one run)."""
-    array = np.asarray(scores, dtype=np.float64)
-    if array.ndim == 1:
-        array = array[None, :]
-    if array.ndim != 2 or array.size == 0:
-        raise ValueError(
-            f"episode scores must be a non-empty 1-D sequence (one run) or a (runs, episodes) "
-            f"matrix, got shape {array.shape}"
-        )
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"scores must be finite, got {array[~np.isfinite(array)][:3]}")
-    return array
+    return _finite_matrix(scores, one_row=True, shape="(runs, episodes)")
 
 
 def mean_difference(scores_x: FloatArray, scores_y: FloatArray) -> FloatArray:
@@ -353,13 +359,14 @@ def joint_bootstrap(
         episode_picks = generator.integers(0, count_episodes, size=(count, count_episodes))
         resampled = [hierarchical_resample(m, episode_picks, generator) for m in matrices]
         replicates.append(np.asarray(statistic(*resampled)).reshape(count, -1))
-    values = np.concatenate(replicates, axis=0)
-    low, high = _percentiles(values, confidence)
-    point = np.atleast_1d(np.asarray(statistic(*matrices), dtype=np.float64)).ravel()
-    if small_sample:
-        half = _small_sample_half_width(matrices, statistic, reps, confidence, generator)
-        low, high = np.minimum(low, point - half), np.maximum(high, point + half)
-    return Estimate(point, low, high)
+    estimate = _percentile_estimate(replicates, statistic(*matrices), confidence)
+    if not small_sample:
+        return estimate
+    half = _small_sample_half_width(matrices, statistic, reps, confidence, generator)
+    point = estimate.point
+    return Estimate(
+        point, np.minimum(estimate.low, point - half), np.maximum(estimate.high, point + half)
+    )
 
 
 def _small_sample_half_width(
@@ -424,35 +431,29 @@ def _t_quantile(confidence: float, df: float) -> float:
     return float(np.interp(confidence / 2, mass, grid))
 
 
+class BootstrapOptions(TypedDict, total=False):
+    """The keywords every bootstrap of episode scores passes on to :func:`joint_bootstrap`."""
+
+    reps: int  # resamples (2,000)
+    confidence: float  # the interval's coverage (0.95)
+    seed: int  # of the resampling generator (0)
+    small_sample: bool  # widen for few runs (True; :func:`_small_sample_half_width`)
+
+
 def hierarchical_bootstrap(
     scores: ArrayLike,
     statistic: Statistic = mean_and_iqm,
-    reps: int = 2000,
-    confidence: float = 0.95,
-    seed: int = 0,
-    small_sample: bool = True,
+    **options: Unpack[BootstrapOptions],
 ) -> Estimate:
     """One contender's statistic (``(runs, episodes)`` scores) with its hierarchical interval."""
-    return joint_bootstrap(
-        [scores], statistic, reps=reps, confidence=confidence, seed=seed, small_sample=small_sample
-    )
+    return joint_bootstrap([scores], statistic, **options)
 
 
 def paired_bootstrap(
     scores_x: ArrayLike,
     scores_y: ArrayLike,
     statistic: PairStatistic = paired_differences,
-    reps: int = 2000,
-    confidence: float = 0.95,
-    seed: int = 0,
-    small_sample: bool = True,
+    **options: Unpack[BootstrapOptions],
 ) -> Estimate:
     """:func:`paired_differences` (or ``statistic``) of X and Y, paired by episode."""
-    return joint_bootstrap(
-        [scores_x, scores_y],
-        statistic,
-        reps=reps,
-        confidence=confidence,
-        seed=seed,
-        small_sample=small_sample,
-    )
+    return joint_bootstrap([scores_x, scores_y], statistic, **options)

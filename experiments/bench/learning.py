@@ -14,12 +14,15 @@ stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 
 ``protocol`` produces every figure of the comparison protocol (docs/benchmarks.md, "The
 comparison protocol"): per part (``global``: the default and the best preset; ``toy``;
-``toy_pilot``) five training seeds, then ``lepton-compare`` on the 200 test episodes
-against every heuristic, both searches given the preset's CPU seconds per run (one per
-seed) and the exact optimum where one exists; ``--seeds``, ``--steps-scale`` and
-``--episodes`` scale it down (it prints its expected CPU)::
+``toy_pilot``; ``procedural``, on the test split's worlds) five training seeds, then
+``lepton-compare`` on the 200 test episodes against every heuristic, both searches given
+the preset's CPU seconds per run (one per seed) and the exact optimum where one exists;
+``--seeds``, ``--steps-scale`` and ``--episodes`` scale it down (it prints its expected
+CPU), ``--parts`` and ``--presets`` pick one figure::
 
     python -m lepton_env.experiments.bench.learning protocol --out bench_protocol
+    python -m lepton_env.experiments.bench.learning protocol --out bench_protocol \
+        --parts global --presets global_maskable_ppo_tuned
 
 ``presets`` runs the real pipeline instead: ``lepton-train experiment=<preset>`` once per
 training seed (a fresh process each, its wall and CPU time recorded in
@@ -357,7 +360,7 @@ PROTOCOL_PARTS: dict[str, dict[str, Any]] = {
     "global": {
         "scenario": "global",
         "action_mode": "multi_discrete",
-        "presets": ("global_maskable_ppo", "global_maskable_ppo_long"),
+        "presets": ("global_maskable_ppo", "global_maskable_ppo_tuned"),
     },
     "toy": {"scenario": "toy", "action_mode": "discrete", "presets": ("toy_maskable_ppo",)},
     "toy_pilot": {
@@ -365,39 +368,57 @@ PROTOCOL_PARTS: dict[str, dict[str, Any]] = {
         "action_mode": "discrete",
         "presets": ("toy_pilot_dqn",),
     },
+    "procedural": {
+        "scenario": "procedural",
+        "action_mode": "multi_discrete",
+        "presets": ("procedural_maskable_ppo",),
+        # every contender plays the test split's worlds (the searches search the train split)
+        "compare": ("+eval.scenario_kwargs.split=test",),
+    },
 }
 #: The search baselines given each preset's CPU per run (configs/compare.yaml specs).
 SEARCHES = ("search_rules", "search_plans")
-#: CPU seconds per training seed of each preset on the 2-core machine, old dynamics
-#: (docs/benchmarks.md): the searches get as much each, so a full run costs about
-#: ``(1 + len(SEARCHES))`` times their sum per seed, plus evaluation.
+#: Work CPU seconds per training seed of each preset on the 2-core machine (run.json's
+#: ``cpu_seconds``, the present-value dynamics, docs/benchmarks.md): the searches get as
+#: much each, so a full run costs about ``(1 + len(SEARCHES))`` times their sum per seed,
+#: plus evaluation.
 PRESET_CPU_SECONDS = {
-    "global_maskable_ppo": 82,
-    "global_maskable_ppo_long": 250,
-    "toy_maskable_ppo": 60,
-    "toy_pilot_dqn": 70,
+    "global_maskable_ppo": 74,
+    "global_maskable_ppo_long": 193,
+    "global_maskable_ppo_tuned": 85,
+    "procedural_maskable_ppo": 43,
+    "toy_maskable_ppo": 11,
+    "toy_pilot_dqn": 61,
 }
 
 
 def preset_steps(preset: str) -> int:
-    """The preset's ``total_timesteps`` (configs/experiment/<preset>.yaml, or its parent's)."""
+    """The preset's ``total_timesteps`` (configs/experiment/<preset>.yaml), else its parent
+    preset's, else its agent's budget (configs/agent/<agent>.yaml ``agent.budget``)."""
     import yaml
 
-    directory = Path(lepton_env.__file__).resolve().parent / "configs" / "experiment"
-    config = yaml.safe_load((directory / f"{preset}.yaml").read_text())
+    configs = Path(lepton_env.__file__).resolve().parent / "configs"
+    config = yaml.safe_load((configs / "experiment" / f"{preset}.yaml").read_text())
     if "total_timesteps" in config:
         return int(config["total_timesteps"])
-    parents = [entry for entry in config.get("defaults", []) if isinstance(entry, str)]
-    parent = next(entry for entry in parents if entry != "_self_")
-    return preset_steps(parent)
+    defaults = config.get("defaults", [])
+    parents = [entry for entry in defaults if isinstance(entry, str) and entry != "_self_"]
+    if parents:
+        return preset_steps(parents[0])
+    agent = next(entry["override /agent"] for entry in defaults if "override /agent" in entry)
+    agent_config = yaml.safe_load((configs / "agent" / f"{agent}.yaml").read_text())
+    return int(agent_config["agent"]["budget"]["total_timesteps"])
 
 
-def expected_cpu_seconds(parts: Sequence[str], seeds: int, steps_scale: float) -> float:
-    """A rough CPU estimate of ``protocol`` (training, equal-CPU searches; not evaluation)."""
+def expected_cpu_seconds(
+    parts: Sequence[str], seeds: int, steps_scale: float, presets: Sequence[str] = ()
+) -> float:
+    """A rough CPU estimate of ``protocol`` (training, equal-CPU searches; not evaluation);
+    a preset not in :data:`PRESET_CPU_SECONDS` counts as the default's."""
     training = sum(
-        PRESET_CPU_SECONDS[preset] * steps_scale
+        PRESET_CPU_SECONDS.get(preset, PRESET_CPU_SECONDS["global_maskable_ppo"]) * steps_scale
         for part in parts
-        for preset in PROTOCOL_PARTS[part]["presets"]
+        for preset in presets or PROTOCOL_PARTS[part]["presets"]
     )
     return seeds * training * (1 + len(SEARCHES))
 
@@ -415,8 +436,12 @@ def protocol(
     steps_scale: float = 1.0,
     episodes: int = 200,
     reps: int = 2000,
+    presets: Sequence[str] = (),
 ) -> list[Path]:
     """Every figure of docs/benchmarks.md "The comparison protocol"; the compare dirs.
+
+    ``presets`` replaces each part's presets (:data:`PROTOCOL_PARTS`): one figure per
+    command, e.g. ``--parts global --presets global_maskable_ppo``.
 
     Per part and preset: ``lepton-train experiment=<preset>`` once per seed (the
     preset's steps times ``steps_scale``), then one ``lepton-compare`` on the test
@@ -430,7 +455,7 @@ def protocol(
     written = []
     for part in parts:
         setting = PROTOCOL_PARTS[part]
-        for preset in setting["presets"]:
+        for preset in presets or setting["presets"]:
             steps = max(int(preset_steps(preset) * steps_scale), 1)
             overrides = [] if steps_scale == 1.0 else [f"total_timesteps={steps}"]
             run_dirs = train_preset(preset, seeds, out / part, overrides)
@@ -450,6 +475,7 @@ def protocol(
                     f"action_mode={setting['action_mode']}",
                     f"eval.episodes={episodes}",
                     f"stats.reps={reps}",
+                    *setting.get("compare", ()),
                     *searches,
                 ],
             )
@@ -502,15 +528,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     protocol_parser.add_argument("--episodes", type=int, default=200, help="test episodes")
     protocol_parser.add_argument("--reps", type=int, default=2000, help="bootstrap resamples")
+    protocol_parser.add_argument(
+        "--presets", nargs="+", default=[], help="instead of each part's presets (one figure)"
+    )
     report_parser = sub.add_parser("report", help="aggregate the runs that exist")
     report_parser.add_argument("--out", type=Path, default=Path("bench_out"))
     report_parser.add_argument("--reps", type=int, default=2000)
     args = parser.parse_args(argv)
     if args.command == "protocol":
-        estimate = expected_cpu_seconds(args.parts, len(args.seeds), args.steps_scale)
+        estimate = expected_cpu_seconds(args.parts, len(args.seeds), args.steps_scale, args.presets)
         print(f"expected CPU: about {estimate / 60:.0f} min, plus evaluation", flush=True)
         for compare_dir in protocol(
-            args.out, args.parts, args.seeds, args.steps_scale, args.episodes, args.reps
+            args.out,
+            args.parts,
+            args.seeds,
+            args.steps_scale,
+            args.episodes,
+            args.reps,
+            args.presets,
         ):
             print(f"{compare_dir}/summary.md")
     elif args.command == "presets":

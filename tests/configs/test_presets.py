@@ -6,6 +6,7 @@ Config-compose checks only: no learning run here (those live in
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +23,7 @@ PRESETS = {
     "global_ppo": ("global", "ppo"),
     "global_maskable_ppo": ("global", "maskable_ppo"),
     "global_maskable_ppo_long": ("global", "maskable_ppo"),
+    "global_maskable_ppo_tuned": ("global", "maskable_ppo"),
     "global_sac": ("global", "sac"),
     "global_shared_ppo": ("global", "maskable_ppo"),
     "procedural_ppo": ("procedural", "ppo"),
@@ -104,6 +106,19 @@ def test_the_long_preset_is_the_default_with_a_longer_budget(compose_train) -> N
     assert long.agent.model == default.agent.model
     assert long.env == default.env
     assert long.total_timesteps == 3 * default.total_timesteps
+
+
+def test_the_tuned_preset_is_the_default_with_longer_rollouts(compose_train) -> None:
+    """The same transitions per update (8,192) and budget, in 64-step rollouts of 128 envs."""
+    default = preset(compose_train, "global_maskable_ppo")
+    tuned = preset(compose_train, "global_maskable_ppo_tuned")
+    changed = {"n_steps": 64, "batch_size": 2048}
+    assert tuned.agent.model == {**default.agent.model, **changed}
+    assert tuned.env.num_envs == 128
+    assert dataclasses.replace(tuned.env, num_envs=default.env.num_envs) == default.env
+    rollout = tuned.agent.model["n_steps"] * tuned.env.num_envs
+    assert rollout == default.agent.model["n_steps"] * default.env.num_envs
+    assert tuned.total_timesteps == default.total_timesteps
 
 
 def test_the_default_budget_is_the_agents(compose_train) -> None:
