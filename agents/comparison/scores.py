@@ -103,6 +103,8 @@ def paired_row(
         row[name] = float(estimate.point[index])
         row[low] = float(estimate.low[index])
         row[high] = float(estimate.high[index])
+    # The small-sample widening is symmetric about the point; a probability stays in [0, 1].
+    row["low"], row["high"] = max(row["low"], 0.0), min(row["high"], 1.0)
     return row
 
 

@@ -129,6 +129,16 @@ def test_improvement_pairs_are_unordered_by_default() -> None:
     assert improvement_probabilities({"a": [1.0]}).empty
 
 
+def test_the_probability_of_improvement_keeps_its_interval_in_the_unit_interval() -> None:
+    # five runs ahead on 199 episodes of 200 and level on one (a tie counts half): P(X > Y)
+    # = 0.9975, and the small-sample widening (symmetric about the point) reached 1.0017
+    ahead = np.ones((5, 200))
+    ahead[:, 0] = 0.0
+    table = improvement_probabilities({"x": ahead, "y": np.zeros((1, 200))}, reps=200)
+    assert table.loc[0, "probability"] == pytest.approx(0.9975)
+    assert 0.0 <= table.loc[0, "low"] < 0.9975 < table.loc[0, "high"] <= 1.0
+
+
 def test_learned_runs_are_scored_per_run_and_episode_against_the_references() -> None:
     # two training seeds (rows) on three episodes (columns), and two references
     scores = {
