@@ -223,6 +223,22 @@ def use_numba_workqueue() -> None:
     numba_config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
 
 
+def open_run(config: TrainConfig, run_dir: Path) -> tuple[Path | None, str]:
+    """Make ``run_dir`` ready to train in: the run directory checked (its last good
+    checkpoint, or None), numba on its own thread pool, torch's threads set, and the
+    device resolved. Shared by single-firm and population runs."""
+    import torch
+
+    from lepton_env.agents.training.factory import resolve_device
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    checkpoint = prepare_run_dir(config, run_dir)
+    use_numba_workqueue()
+    if config.torch_threads is not None:
+        torch.set_num_threads(config.torch_threads)
+    return checkpoint, resolve_device(config)
+
+
 def running_info(config: TrainConfig, device: str) -> dict[str, Any]:
     """``run.json``'s record of a run that starts or continues: device, versions, budget."""
     import torch
@@ -275,7 +291,6 @@ def _train(
     run_dir: Path,
     on_evaluation: Callable[[int, Evaluation], None] | None = None,
 ) -> TrainResult:
-    import torch
     from stable_baselines3.common.base_class import BaseAlgorithm
     from stable_baselines3.common.vec_env import VecNormalize
     from torch.utils.tensorboard.summary import hparams
@@ -294,7 +309,6 @@ def _train(
         load_agent,
         make_agent,
         make_vec_env,
-        resolve_device,
     )
     from lepton_env.agents.training.resume_state import RolloutBoundary
     from lepton_env.experiments.first_run import compile_simulation, whole_rollouts
@@ -307,12 +321,7 @@ def _train(
 
     config = validate(cfg)
     check_agent_keywords(config)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = prepare_run_dir(config, run_dir)
-    use_numba_workqueue()
-    if config.torch_threads is not None:
-        torch.set_num_threads(config.torch_threads)
-    device = resolve_device(config)
+    checkpoint, device = open_run(config, run_dir)
     state = read_monitor_state(checkpoint) if checkpoint is not None else None
     start = state.num_timesteps if state is not None else 0
     ended = state is not None and start >= config.total_timesteps and bool(state.eval_returns)

@@ -115,21 +115,15 @@ class PopulationRun:
 
 def train_population(config: TrainConfig, run_dir: Path) -> Any:
     """Run the ``multiagent`` group's trainer in ``run_dir`` (its lock held by the caller)."""
-    import torch
     from torch.utils.tensorboard import SummaryWriter
 
     from lepton_env.agents.population.independent import train_independent
     from lepton_env.agents.population.psro import train_psro
     from lepton_env.agents.population.selfplay import train_selfplay
     from lepton_env.agents.training.callbacks import read_monitor_state
-    from lepton_env.agents.training.factory import check_agent_keywords, resolve_device
+    from lepton_env.agents.training.factory import check_agent_keywords
     from lepton_env.experiments.run_safety import prune_events
-    from lepton_env.experiments.train import (
-        TrainResult,
-        prepare_run_dir,
-        running_info,
-        use_numba_workqueue,
-    )
+    from lepton_env.experiments.train import TrainResult, open_run, running_info
 
     trainers: dict[str, Callable[[PopulationRun], dict[str, Any]]] = {
         "selfplay": train_selfplay,
@@ -139,12 +133,7 @@ def train_population(config: TrainConfig, run_dir: Path) -> Any:
     assert config.multiagent is not None
     if config.multiagent.mode != "psro" or config.multiagent.oracle.kind == "ppo":
         check_agent_keywords(config)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    checkpoint = prepare_run_dir(config, run_dir)
-    use_numba_workqueue()
-    if config.torch_threads is not None:
-        torch.set_num_threads(config.torch_threads)
-    device = resolve_device(config)
+    checkpoint, device = open_run(config, run_dir)
     start = read_monitor_state(checkpoint).num_timesteps if checkpoint is not None else 0
     finished = _finished(run_dir, config, start)
     if checkpoint is not None and finished is not None:

@@ -23,6 +23,7 @@ the search enumerates its members as chance. A profile gives each firm one.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
@@ -73,7 +74,7 @@ class Nodes:
     memory: Memory  # per-node memory, leading axis N
 
 
-class BatchStrategy:
+class BatchStrategy(ABC):
     """The :class:`Strategy` protocol written once: memory starts empty (``None``) unless a
     subclass says otherwise, and :meth:`act` hands the nodes to the subclass's :meth:`decide`."""
 
@@ -89,9 +90,9 @@ class BatchStrategy:
     ) -> tuple[NDArray[np.int64], Memory]:
         return self.decide(Nodes(observation, masks, quarter, memory))
 
+    @abstractmethod
     def decide(self, nodes: Nodes) -> tuple[NDArray[np.int64], Memory]:
         """Actions (N,) for ``nodes`` and the memory after them."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
