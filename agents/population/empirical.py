@@ -121,6 +121,12 @@ class EmpiricalTables:
             values = np.moveaxis(values, 0, -1)
         return np.asarray(values, dtype=np.float64)
 
+    def forget(self, firm: int, name: str) -> None:
+        """Drop the cells in which firm ``firm`` plays member ``name`` (a response left out
+        of the population: the next response of that firm may take its name)."""
+        for key in [key for key in self.cells if key[firm] == name]:
+            del self.cells[key]
+
     def save(self, folder: Path, populations: Sequence[Sequence[Any]]) -> None:
         """``table.npz``: the cells of the populations' members (names in ``keys``, JSON)."""
         names = [{member_name(m) for m in p} for p in populations]
@@ -225,10 +231,11 @@ def train_psro_empirical(run: Any) -> dict[str, Any]:
         )
         # no response gains (a loss of one does not offset the gain of another)
         converged = max(gains) <= multi.tolerance
-        if not converged:
-            for f, response in enumerate(responses):
-                if gains[f] > multi.tolerance:
-                    populations[f].append(response)
+        for f, response in enumerate(responses):
+            if not converged and gains[f] > multi.tolerance:
+                populations[f].append(response)
+            else:
+                table.forget(f, member_name(response))
         cpu_seconds += time.process_time() - started
         writer.flush()
 

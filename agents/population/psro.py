@@ -19,10 +19,13 @@ pure strategies; iteration ``k``
    NashConv (exact best responses) is computed beside them;
 
 and adds every response that gains more than ``tolerance``. It stops at NashConv <=
-``tolerance`` or after ``iterations``. Each iteration ends in a checkpoint
-(``checkpoints/step_<k>/``: ``model.zip`` holds the meta-profile as JSON, the strategies'
-files beside it, :mod:`lepton_env.agents.population.strategy_files`), so a killed run
-continues at the next iteration; the final profile is ``profile/`` and ``final_model.zip``.
+``tolerance`` (an approximate oracle: when no response gains more than ``tolerance``) or
+after ``iterations``. Each iteration ends in a checkpoint (``checkpoints/step_<k>/``:
+``model.zip`` holds the meta-profile as JSON, the strategies' files beside it,
+:mod:`lepton_env.agents.population.strategy_files`), so a killed run continues at the next
+iteration, and a run given more ``iterations`` continues from its last one; the final
+profile is ``profile/`` and ``final_model.zip``. On a large game (``race``) the tables are
+estimated from play: :mod:`lepton_env.agents.population.empirical`.
 """
 
 from __future__ import annotations

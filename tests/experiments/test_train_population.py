@@ -221,9 +221,21 @@ def test_psro_on_race_grows_populations_on_tables_estimated_from_play(tmp_path: 
     from lepton_env.agents.population.empirical import TABLE_FIRST_SEED
     from lepton_env.experiments.train import train
 
-    run_dir = tmp_path / "race"
+    run_dir, parts = tmp_path / "race", tmp_path / "parts"
     train(compose([*RACE_PSRO, "multiagent.iterations=2"]), run_dir)
     summary = json.loads((run_dir / "run.json").read_text())["summary"]
+    # one iteration, then extended to two from its checkpoint (populations, table cells):
+    # the same run
+    train(compose([*RACE_PSRO, "multiagent.iterations=1"]), parts)
+    assert (parts / "checkpoints" / "step_1" / "table.npz").is_file()
+    assert train(compose([*RACE_PSRO, "multiagent.iterations=2"]), parts).resumed_from == 1
+    extended = json.loads((parts / "run.json").read_text())["summary"]
+    for key in ("meta", "values", "members"):
+        assert extended[key] == summary[key], key
+    for entry, expected_entry in zip(extended["history"], summary["history"], strict=True):
+        for key, value in expected_entry.items():
+            assert key.endswith("cpu_seconds") or entry[key] == value, key
+    assert extended["table"]["means"] == summary["table"]["means"]
     first, second = summary["history"]
     assert first["sizes"] == [1, 1, 1]
     # each response that gained joined its firm's population
