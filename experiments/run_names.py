@@ -5,8 +5,8 @@ experiment preset (``__toy_ppo``) and, when the command line changes the
 run's identity further (``env=...`` or any ``scenario.*``, ``env.*``,
 ``agent.*`` key), the first six hex digits of the SHA-1 of those overrides,
 sorted (``__h3f2a1c``). Budget, device, logging, evaluation and checkpoint keys
-are not part of the name: re-running with a larger ``total_timesteps``
-continues the same run. The tag is the ``${lepton_run_tag:}`` resolver of
+are not part of the name: re-running with a larger ``total_timesteps`` (or
+``multiagent.iterations``) continues the same run. The tag is the ``${lepton_run_tag:}`` resolver of
 ``configs/train.yaml``; outside a Hydra run (the compose API) it is empty.
 """
 
@@ -21,6 +21,9 @@ from omegaconf import OmegaConf
 #: Groups and key prefixes whose overrides change what a run is (beyond scenario, agent, seed).
 IDENTITY_GROUPS = ("env",)
 IDENTITY_PREFIXES = ("scenario.", "env.", "agent.", "multiagent.")
+#: Budget keys under those prefixes: like ``total_timesteps``, a larger one continues the
+#: same run (PSRO's iterations: extended in place from the last checkpoint).
+BUDGET_KEYS = ("multiagent.iterations",)
 
 
 def _override_key(override: str) -> str:
@@ -32,8 +35,11 @@ def identity_overrides(overrides: Sequence[str]) -> list[str]:
     kept = [
         override.strip()
         for override in overrides
-        if _override_key(override) in IDENTITY_GROUPS
-        or _override_key(override).startswith(IDENTITY_PREFIXES)
+        if (
+            _override_key(override) in IDENTITY_GROUPS
+            or _override_key(override).startswith(IDENTITY_PREFIXES)
+        )
+        and _override_key(override) not in BUDGET_KEYS
     ]
     return sorted(kept)
 
@@ -86,7 +92,8 @@ ADDED_KEYS: dict[str, Any] = {"env.horizon_terminal": False, "multiagent": None}
 def identity_differences(
     before: Mapping[str, Any], now: Mapping[str, Any], keys: Sequence[str]
 ) -> list[str]:
-    """Every leaf under ``keys`` whose value differs, as ``key: <before> (run) != <now> (now)``.
+    """Every leaf under ``keys`` whose value differs, as ``key: <before> (run) != <now> (now)``
+    (the :data:`BUDGET_KEYS` aside).
 
     A key present on one side only shows ``<absent>`` on the other, unless it is one of
     :data:`ADDED_KEYS`, which an older run lacks and behaved as its listed value.
@@ -96,7 +103,7 @@ def identity_differences(
     for key in keys:
         old = _leaves(before.get(key, absent), key)
         new = _leaves(now.get(key, absent), key)
-        for leaf in sorted(old.keys() | new.keys()):
+        for leaf in sorted((old.keys() | new.keys()) - set(BUDGET_KEYS)):
             was, is_ = old.get(leaf, ADDED_KEYS.get(leaf, absent)), new.get(leaf, absent)
             if was != is_:
                 differences.append(f"{leaf}: {was!r} in the run, {is_!r} now")

@@ -158,12 +158,16 @@ class OracleConfig:
     """PSRO's best-response oracle."""
 
     # exact (lepton_env.games.best_response, small games) | ppo (the run's agent trained
-    # against the meta-mixture through a Population)
+    # against the meta-mixture through a Population) | search (the cross-entropy search of a
+    # plan against the meta-mixture, small games)
     kind: str = "exact"
     # exact: feedback (policies over observation histories) | open_loop (plans)
     strategies: str = "feedback"
     # ppo: env steps per best response
     total_timesteps: int = 20000
+    # search: the cross-entropy search's settings (CrossEntropySearchAgent's keys; the family
+    # is plans), e.g. population, generations, elite_fraction, smoothing, seed
+    search: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -178,8 +182,11 @@ class MultiAgentConfig:
     iterations: int = 10
     tolerance: float = 1e-9
     initial: str = "solo"
-    # psro: auto (nashpy for two firms) | nashpy | replicator (OpenSpiel, any number of firms)
+    # psro: auto (nashpy for two firms, replicator beyond) | nashpy | replicator (OpenSpiel's
+    # projected replicator dynamics) | alpharank (OpenSpiel's alpha-rank, its marginals)
     meta_solver: str = "auto"
+    # psro on a large game (race): episodes per payoff-table cell (seeds from 1,000,000)
+    table_episodes: int = 32
     oracle: OracleConfig = field(default_factory=OracleConfig)
     # Small games: the exact NashConv of the learned profile (false: skipped), over episodes
     # 0..exact_seeds-1 (coins enumerated), every exact_every rollouts (0: at the end only).
@@ -309,8 +316,8 @@ def check_values(config: TrainConfig) -> None:
 
 
 MULTIAGENT_MODES = ("selfplay", "psro", "independent")
-ORACLES = ("exact", "ppo")
-META_SOLVERS = ("auto", "nashpy", "replicator")
+ORACLES = ("exact", "ppo", "search")
+META_SOLVERS = ("auto", "nashpy", "replicator", "alpharank")
 SNAPSHOT_WEIGHTING = ("uniform", "recent")
 
 
@@ -363,34 +370,74 @@ def check_multiagent(config: TrainConfig) -> None:
     _within("multiagent.oracle.total_timesteps", multi.oracle.total_timesteps, 1, MAX_STEPS)
     _within("multiagent.exact_seeds", multi.exact_seeds, 1, 4096)
     _within("multiagent.exact_every", multi.exact_every, 0, MAX_STEPS)
+    _within("multiagent.table_episodes", multi.table_episodes, 2, 4096)
     small = config.scenario.name in SMALL_GAMES
     if multi.mode == "psro" and not small:
-        # the payoff tables are exact expectations (lepton_env.games): empirical tables of a
-        # large game (race) are not built
-        raise ConfigError(
-            f"multiagent=psro: scenario.name = {config.scenario.name!r} is no small game; "
-            f"allowed {list(SMALL_GAMES)} (on race: multiagent=selfplay or independent)"
-        )
-    if multi.mode == "psro" and multi.meta_solver == "replicator":
+        # payoff tables estimated from play (agents/population/empirical.py): no exact
+        # oracle, no single-firm oracle plan to start from
+        if multi.oracle.kind != "ppo":
+            raise ConfigError(
+                f"multiagent.oracle.kind = {multi.oracle.kind!r}: scenario.name = "
+                f"{config.scenario.name!r} is no small game ({list(SMALL_GAMES)}); allowed "
+                "'ppo' there"
+            )
+        if multi.initial == "solo":
+            raise ConfigError(
+                f"multiagent.initial = 'solo': the single-firm oracle plans exist on the small "
+                f"games only ({list(SMALL_GAMES)}); on {config.scenario.name!r} allowed a "
+                f"heuristic: {sorted(BASELINES)}"
+            )
+        if multi.meta_solver == "nashpy" and num_firms != 2:
+            raise ConfigError(
+                f"multiagent.meta_solver = 'nashpy' solves two-firm games; "
+                f"{config.scenario.name!r} has {num_firms} firms: allowed auto, replicator, "
+                "alpharank"
+            )
+    if multi.mode == "psro" and multi.meta_solver in ("replicator", "alpharank", "auto"):
+        needs_openspiel = multi.meta_solver != "auto" or num_firms > 2
         try:
             import pyspiel  # noqa: F401
         except ImportError:
-            raise ConfigError(
-                "multiagent.meta_solver = 'replicator' needs OpenSpiel: pip install "
-                "'lepton-env[games]' (the open-spiel package)"
-            ) from None
-    if multi.mode == "psro" and multi.oracle.kind == "ppo" and config.env.action_mode != "discrete":
+            if needs_openspiel:
+                raise ConfigError(
+                    f"multiagent.meta_solver = {multi.meta_solver!r} ({num_firms} firms) needs "
+                    "OpenSpiel: pip install 'lepton-env[games]' (the open-spiel package)"
+                ) from None
+    if (
+        multi.mode == "psro"
+        and small
+        and multi.oracle.kind == "ppo"
+        and config.env.action_mode != "discrete"
+    ):
         raise ConfigError(
             f"env.action_mode = {config.env.action_mode!r}: PSRO's payoff tables are exact "
             "on the Single face, so a learned member must play it; allowed 'discrete' "
             "(env=discrete)"
         )
+    if multi.mode == "psro" and multi.oracle.kind == "search":
+        check_search_settings(multi.oracle.search)
     learning = multi.mode != "psro" or multi.oracle.kind == "ppo"
     if learning and config.env.vec_backend != "lepton":
         raise ConfigError(
             f"env.vec_backend = {config.env.vec_backend!r}: multiagent={multi.mode} runs on "
             "the batched multi-agent VecEnv; allowed 'lepton'"
         )
+
+
+def check_search_settings(settings: dict[str, Any]) -> None:
+    """``multiagent.oracle.search``: CrossEntropySearchAgent's keys and ranges (the family is
+    plans, the budget is the search's own: generations and population)."""
+    from lepton_env.agents.players.search import CrossEntropySearchAgent, _validate
+
+    fixed = {"family", "train_seeds", "validation_episodes", "max_wall_seconds"}
+    allowed = sorted(set(CrossEntropySearchAgent.SETTINGS) - fixed)
+    unknown = sorted(set(settings) - set(allowed))
+    if unknown:
+        raise ConfigError(f"multiagent.oracle.search keys {unknown}: allowed {allowed}")
+    try:
+        _validate({**CrossEntropySearchAgent.SETTINGS, **settings, "family": "plans"})
+    except ValueError as error:
+        raise ConfigError(f"multiagent.oracle.search.{error}") from None
 
 
 #: The scenarios on which exact best responses are computed (lepton_env.games.SmallGame).

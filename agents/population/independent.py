@@ -74,9 +74,5 @@ def train_independent(run: Any) -> dict[str, Any]:
         write_extra=lambda folder: None,
     )
     for firm, learner in enumerate(learners):
-        run.save_final(
-            learner.model,
-            learner.venv,
-            "final_model.zip" if firm == 0 else f"final_model_firm{firm}.zip",
-        )
+        run.save_final(learner.model, learner.venv, firm)
     return {"rounds": state.rounds, "cpu_seconds": state.cpu_seconds, **state.extra}

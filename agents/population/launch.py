@@ -96,13 +96,16 @@ class PopulationRun:
         return result
 
     # ---------------------------------------------------------------- the end
-    def save_final(self, model: Any, venv: Any, name: str = "final_model.zip") -> None:
+    def save_final(self, model: Any, venv: Any, firm: int | None = None) -> None:
+        """``final_model.zip`` and ``vecnormalize.pkl`` (where ``venv`` normalizes), or
+        learner ``firm``'s ``final_model_firm<f>.zip`` and ``vecnormalize_firm<f>.pkl``
+        (firm 0 keeps the single-firm names)."""
         from lepton_env.agents.training.callbacks import save_normalization
 
-        with atomic_path(self.run_dir / name) as partial:
+        suffix = "" if not firm else f"_firm{firm}"
+        with atomic_path(self.run_dir / f"final_model{suffix}.zip") as partial:
             model.save(str(partial))
-        if name == "final_model.zip":
-            save_normalization(venv, self.run_dir / "vecnormalize.pkl")
+        save_normalization(venv, self.run_dir / f"vecnormalize{suffix}.pkl")
 
     def write_info(self, info: dict[str, Any]) -> None:
         path = self.run_dir / "run.json"
@@ -194,6 +197,12 @@ def _finished(run_dir: Path, config: TrainConfig, steps: int) -> dict[str, Any] 
         return None
     if info.get("status") != "finished" or info.get("num_timesteps") != steps:
         return None
-    budget = config.multiagent.mode == "psro" or steps >= config.total_timesteps
     summary = info.get("summary")
-    return summary if budget and isinstance(summary, dict) else None
+    if not isinstance(summary, dict):
+        return None
+    if config.multiagent.mode == "psro":
+        # PSRO's steps are iterations: more of them extend a run that did not converge
+        budget = bool(summary.get("converged")) or steps >= config.multiagent.iterations
+    else:
+        budget = steps >= config.total_timesteps
+    return summary if budget else None

@@ -53,6 +53,10 @@ def run_profile(
         from lepton_env.agents.population.psro import PROFILE_FILE, load_populations
 
         game = small_game(config)
+        if game is None:  # a large game: PSRO on tables estimated from play
+            from lepton_env.agents.population.empirical import PlayedGame
+
+            game = PlayedGame(make_params(config.scenario.name, **config.scenario.kwargs))
         folder = run_dir / "profile"
         holder = _Holder(config)
         populations = load_populations(folder, game, holder)

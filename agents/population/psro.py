@@ -12,16 +12,20 @@ pure strategies; iteration ``k``
    ``exact`` (:func:`lepton_env.games.best_response`, feedback policies or plans) or
    ``ppo`` (the run's agent trained for ``oracle.total_timesteps`` steps against the
    mixture, played by a :class:`~lepton_env.multi.population.Population` with the meta
-   weights, :class:`PpoOracle`);
+   weights, :class:`PpoOracle`) or ``search`` (the cross-entropy search of a plan against
+   the mixture, :mod:`lepton_env.agents.population.search_oracle`);
 4. scores the meta-profile: with the exact oracle, NashConv ``sum_f [u_f(BR_f, s_-f) -
-   u_f(s)]`` is exact; with the PPO oracle its gains are lower bounds, and the exact
+   u_f(s)]`` is exact; with the PPO or search oracle its gains are lower bounds, and the exact
    NashConv (exact best responses) is computed beside them;
 
 and adds every response that gains more than ``tolerance``. It stops at NashConv <=
-``tolerance`` or after ``iterations``. Each iteration ends in a checkpoint
-(``checkpoints/step_<k>/``: ``model.zip`` holds the meta-profile as JSON, the strategies'
-files beside it, :mod:`lepton_env.agents.population.strategy_files`), so a killed run
-continues at the next iteration; the final profile is ``profile/`` and ``final_model.zip``.
+``tolerance`` (an approximate oracle: when no response gains more than ``tolerance``) or
+after ``iterations``. Each iteration ends in a checkpoint (``checkpoints/step_<k>/``:
+``model.zip`` holds the meta-profile as JSON, the strategies' files beside it,
+:mod:`lepton_env.agents.population.strategy_files`), so a killed run continues at the next
+iteration, and a run given more ``iterations`` continues from its last one; the final
+profile is ``profile/`` and ``final_model.zip``. On a large game (``race``) the tables are
+estimated from play: :mod:`lepton_env.agents.population.empirical`.
 """
 
 from __future__ import annotations
@@ -49,23 +53,11 @@ from lepton_env.agents.population.strategy_files import (
     save_strategy,
 )
 from lepton_env.games.best_response import best_response, nash_conv, payoff_tables, values
-from lepton_env.games.double_oracle import solve_bimatrix
+from lepton_env.games.meta_solvers import meta_strategies
 from lepton_env.games.strategies import AgentStrategy, Mixture, PlanStrategy, Strategy
 from lepton_env.games.tree import SmallGame
 
 PROFILE_FILE = "profile.json"
-
-
-def meta_strategies(tables: NDArray[np.float64], solver: str) -> list[NDArray[np.float64]]:
-    """Each firm's meta-strategy for payoff ``tables`` (F, |P_0|, ..., |P_F-1|)."""
-    if solver in ("auto", "nashpy"):
-        return list(solve_bimatrix(tables[0], tables[1]))
-    from open_spiel.python.algorithms import projected_replicator_dynamics
-
-    return [
-        np.asarray(s, dtype=np.float64)
-        for s in projected_replicator_dynamics.projected_replicator_dynamics(list(tables))
-    ]
 
 
 class PlanAgent:
@@ -96,6 +88,9 @@ def strategy_agent(strategy: Strategy) -> Any:
     if isinstance(strategy, PlanStrategy):
         return PlanAgent(strategy)
     if isinstance(strategy, AgentStrategy):
+        source = getattr(strategy, "source", None)
+        if isinstance(source, dict) and source.get("type") == "heuristic":
+            return strategy.name  # built by the face for its own action mode
         return strategy.agent
     return strategy  # a TabularStrategy plays through its own predict
 
@@ -103,21 +98,32 @@ def strategy_agent(strategy: Strategy) -> Any:
 class PpoOracle:
     """A best response trained with the run's agent against the others' meta-mixture."""
 
-    def __init__(self, run: Any, game: SmallGame) -> None:
+    def __init__(self, run: Any, game: Any) -> None:
         self.run, self.game = run, game
+        self.cpu_seconds = 0.0
 
     def __call__(
         self, game: SmallGame, profile: list[Mixture], firm: int, seeds: Any, kind: str
     ) -> Any:
+        from lepton_env.games.best_response import BestResponse
+
+        strategy = self.train(profile, firm)
+        deviation = [*profile]
+        deviation[firm] = Mixture((strategy,), np.ones(1))
+        value = float(values(game, deviation, seeds)[firm])
+        return BestResponse(firm, "ppo", value, strategy, 0, 0)  # type: ignore[arg-type]
+
+    def train(self, profile: list[Mixture], firm: int) -> AgentStrategy:
+        """Firm ``firm``'s response, trained against the other firms' mixtures in
+        ``profile``; saved as ``psro/ppo_firm<f>_<size>.zip``, its CPU in :attr:`cpu_seconds`."""
         from dataclasses import replace
 
         from lepton_env.agents.population.common import seat_env
-        from lepton_env.games.best_response import BestResponse
         from lepton_env.multi.firms import agent_ids
         from lepton_env.multi.population import Population
 
         config = self.run.config
-        agents = agent_ids(game.params)
+        agents = agent_ids(self.game.params)
         scripted = {}
         for other, mixture in enumerate(profile):
             if other == firm:
@@ -145,10 +151,7 @@ class PpoOracle:
             "file": str(folder / f"{name}.zip"),
             "class_path": config.agent.model["_target_"],
         }
-        deviation = [*profile]
-        deviation[firm] = Mixture((strategy,), np.ones(1))
-        value = float(values(game, deviation, seeds)[firm])
-        return BestResponse(firm, "ppo", value, strategy, 0, 0)  # type: ignore[arg-type]
+        return strategy
 
 
 def save_populations(
@@ -208,6 +211,10 @@ def train_psro(run: Any) -> dict[str, Any]:
     multi = config.multiagent
     assert multi is not None
     game = small_game(config)
+    if game is None:  # a large game (race): payoff tables estimated from play
+        from lepton_env.agents.population.empirical import train_psro_empirical
+
+        return train_psro_empirical(run)
     seeds = exact_seeds(config, game)
     if run.checkpoint is not None:
         populations = load_populations(run.checkpoint, game, run)
@@ -222,7 +229,15 @@ def train_psro(run: Any) -> dict[str, Any]:
             0.0,
             False,
         )
-    oracle: Any = best_response if multi.oracle.kind == "exact" else PpoOracle(run, game)
+    oracle: Any
+    if multi.oracle.kind == "exact":
+        oracle = best_response
+    elif multi.oracle.kind == "search":
+        from lepton_env.agents.population.search_oracle import SearchOracle
+
+        oracle = SearchOracle(multi.oracle.search)
+    else:
+        oracle = PpoOracle(run, game)
     profile: list[Mixture] = []
     while not converged and len(history) < multi.iterations:
         started = time.process_time()
@@ -264,7 +279,12 @@ def train_psro(run: Any) -> dict[str, Any]:
             f"PSRO iteration {iteration}: populations {entry['sizes']}, values "
             f"{np.round(on_policy, 6).tolist()}, NashConv {entry['nash_conv']:.6g}"
         )
-        converged = entry["oracle_nash_conv"] <= multi.tolerance
+        # an approximate oracle's losing response does not offset another's gain
+        converged = (
+            entry["oracle_nash_conv"] <= multi.tolerance
+            if multi.oracle.kind == "exact"
+            else float(gains.max()) <= multi.tolerance
+        )
         if not converged:
             for f, response in enumerate(responses):
                 if gains[f] > multi.tolerance:
@@ -311,11 +331,13 @@ def train_psro(run: Any) -> dict[str, Any]:
     }
     relative = exact["relative_nash_conv"]
     print(f"PSRO profile: exact NashConv {total:.6g} ({relative:.3g} relative)")
+    budgets = getattr(oracle, "budgets", None)
     return {
         "iterations": len(history),
         "converged": converged,
         "meta": [m.tolist() for m in meta],
         "sizes": [len(p) for p in populations],
+        **({"search_budgets": budgets} if budgets else {}),
         "cpu_seconds": cpu_seconds,
         "exact_seeds": seeds,
         "exact": exact,

@@ -111,6 +111,18 @@ def test_every_option_composes_and_instantiates(group: str, option: str, compose
         agent = make_agent(config, env)
         actions, _ = agent.predict(env.reset(), deterministic=True)
         assert len(actions) == env.num_envs
+    elif multi_firm and cfg.multiagent.oracle.kind == "ppo":
+        # PSRO's learned oracle: the agent in one seat, the others scripted
+        from lepton_env.agents.population.common import seat_env
+        from lepton_env.multi.firms import agent_ids
+
+        agents = agent_ids(lepton_env.make_params(config.scenario.name, **config.scenario.kwargs))
+        env = seat_env(config, 2, agents[0], {other: "HomeOnlyAgent" for other in agents[1:]})
+        agent = make_agent(config, env)
+        actions, _ = agent.predict(env.reset(), deterministic=True)
+        assert len(actions) == env.num_envs
+    elif multi_firm:
+        pass  # PSRO with the exact or search oracle on a small game: no learner to build
     elif group in ("scenario", "env", "agent", "experiment"):
         env = make_vec_env(config, seed=0, num_envs=2)
         agent = make_agent(config, env)
