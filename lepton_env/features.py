@@ -55,6 +55,15 @@ REGION_FEATURES: tuple[Feature, ...] = (
     Feature("revenue", 0, 10, "net revenue from the region / reward scale, clipped"),
     Feature("fit_belief", -3, 3, "belief mean of the product-market fit (utility), clipped"),
     Feature("fit_uncertainty", 0, 3, "belief sd of the product-market fit (utility), clipped"),
+    Feature(
+        "expected_fine",
+        0,
+        10,
+        "expected enforcement loss to the horizon if S_r, C_r and the revenue held: P(event)"
+        " x (fine_rate x 4 gross + severe_probability x suspension_quarters x net) x"
+        " quarters left / reward scale, P(event) = 1 - exp(-(h_0 + h_1 max(0, S_r - C_r)));"
+        " 0 where not served; clipped",
+    ),
 )
 FIRM_FEATURES: tuple[Feature, ...] = (
     Feature("cash", -10, 10, "asinh(cash / reward scale) / 2"),

@@ -45,11 +45,16 @@ Full strength and the learner's rules (docs/benchmarks.md, "The comparison
 protocol"):
 
 * ``train_seeds="auto"`` scales the training episodes per candidate with the
-  budget: ``clip(B / (target_generations x population x horizon), 1,
-  max_train_seeds)`` for an env-step budget ``B`` (``max_env_steps``, or what
-  ``max_cpu_seconds`` buys at the rate of a first generation on one episode
-  per candidate). A fixed count scores every candidate on a few episodes
-  whatever the budget, so more time only overfits them.
+  budget (:func:`episodes_per_candidate`): ``k = clip(min(B / (G x population x
+  horizon), T / (G x c)), 1, max_train_seeds)`` for ``G = target_generations``
+  more generations, the env-steps ``B`` (``max_env_steps``) and CPU seconds ``T``
+  (``max_cpu_seconds``) left, and ``c`` the CPU seconds of a generation per episode
+  per candidate. It is sized after the first generation (one episode per candidate,
+  ``c`` from its CPU) and again, for the CPU, after the second: a warmed batch at
+  the new size, whose ``c`` is the rate the later generations run at (a first
+  generation of one episode per candidate runs at a lower rate than the larger
+  batches after it, and so undersized ``k``). A fixed count scores every candidate
+  on a few episodes whatever the budget, so more time only overfits them.
 * ``validation_episodes > 0`` selects what is played as a learner's
   ``best_model.zip`` is: each new incumbent (best training score) is scored on
   the validation episodes (seeds ``validation_first_seed + i``: lepton-train's
@@ -81,6 +86,37 @@ EVALUATION_FIRST_SEED = TEST_FIRST_SEED
 FAMILIES = ("rules", "plans")
 #: ``train_seeds`` value that scales the episodes per candidate with the budget.
 AUTO = "auto"
+
+
+def _cpu_seconds() -> float:
+    """The CPU clock of the budgets: the process's CPU time, as a learner's is counted."""
+    return time.process_time()
+
+
+def episodes_per_candidate(
+    *,
+    generations: int,
+    population: int,
+    horizon: int,
+    most: int,
+    env_steps_left: float | None = None,
+    cpu_left: float | None = None,
+    cpu_per_episode: float | None = None,
+) -> int | None:
+    """Training episodes per candidate that pay for ``generations`` more generations within
+    what the budget has left: ``floor(env_steps_left / (generations x population x
+    horizon))`` and ``floor(cpu_left / (generations x cpu_per_episode))``, the smaller,
+    clipped to ``[1, most]``; ``cpu_per_episode`` is the CPU seconds of a generation per
+    episode per candidate (its fixed costs included, so the CPU is never overspent by the
+    count). None when no budget is given."""
+    counts: list[float] = []
+    if env_steps_left is not None:
+        counts.append(env_steps_left // (generations * population * horizon))
+    if cpu_left is not None and cpu_per_episode is not None and cpu_per_episode > 0:
+        counts.append(math.floor(cpu_left / (generations * cpu_per_episode)))
+    if not counts:
+        return None
+    return int(np.clip(min(counts), 1, most))
 
 
 # ---------------------------------------------------------------------- the optimizer
@@ -459,6 +495,8 @@ class CrossEntropySearchAgent(HeuristicAgent):
         self.selected_score = -np.inf
         self._vector_env: Any = None
         self._validation_env: Any = None
+        #: ``"auto"`` with an env-step budget: the most episodes per candidate it pays for.
+        self._steps_cap: int | None = None
         if found is not None:
             self.best_genes = self._checked_genes(found)
             self.selected_genes = self.best_genes
@@ -495,16 +533,20 @@ class CrossEntropySearchAgent(HeuristicAgent):
                 f"{horizon} = {generation_cost}; allowed [{generation_cost}, inf) or None"
             )
         first = int(self.settings["first_train_seed"])
-        _compile(self._vectorized())  # numba's compilation is not the search (nor training)
-        start, cpu_start = time.perf_counter(), time.process_time()
+        # numba's compilation and the envs' construction are not the search (nor training)
+        _compile(self._vectorized())
+        if int(self.settings["validation_episodes"]) > 0:
+            _compile(self._validating())
+        start, cpu_start = time.perf_counter(), _cpu_seconds()
         used = 0
-        for generation in range(generations):
+        for _ in range(generations):
             generation_cost = population * self.train_seeds * horizon
             if max_env_steps is not None and used + generation_cost > max_env_steps:
                 break
             if max_wall_seconds is not None and time.perf_counter() - start >= max_wall_seconds:
                 break
-            if max_cpu_seconds is not None and time.process_time() - cpu_start >= max_cpu_seconds:
+            generation_start = _cpu_seconds()
+            if max_cpu_seconds is not None and generation_start - cpu_start >= max_cpu_seconds:
                 break
             seeds = [first + i for i in range(self.train_seeds)] * population
             genes = self.optimizer.sample(population)
@@ -528,37 +570,54 @@ class CrossEntropySearchAgent(HeuristicAgent):
                     "incumbent": self.best_score,
                 }
             )
-            if auto and generation == 0 and self.budget["generations"] == 1:
-                cpu = time.process_time() - cpu_start
-                self._scale_train_seeds(max_env_steps, max_cpu_seconds, used, cpu)
+            if auto and self.budget["generations"] <= 2:
+                now = _cpu_seconds()
+                self._scale_train_seeds(
+                    max_env_steps, max_cpu_seconds, used, now - cpu_start, now - generation_start
+                )
             if self.optimizer.converged:
                 break
         self.budget["env_steps"] += used
-        self.budget["cpu_seconds"] += time.process_time() - cpu_start
+        self.budget["cpu_seconds"] += _cpu_seconds() - cpu_start
         self.budget["wall_seconds"] += time.perf_counter() - start
         if self.best_genes is not None and np.isfinite(self.best_score):
             self.budget["best_train_return"] = self.best_score
         return self
 
     def _scale_train_seeds(
-        self, max_env_steps: int | None, max_cpu_seconds: float | None, used: int, cpu: float
+        self,
+        max_env_steps: int | None,
+        max_cpu_seconds: float | None,
+        used: int,
+        cpu: float,
+        generation_cpu: float,
     ) -> None:
-        """``train_seeds="auto"``: episodes per candidate for ``target_generations`` more
-        generations within what the budget has left (env-steps, or CPU at the first
-        generation's rate); the incumbent is re-scored on the new episodes."""
-        left: list[float] = []
-        if max_env_steps is not None:
-            left.append(max_env_steps - used)
-        if max_cpu_seconds is not None and cpu > 0:
-            left.append((max_cpu_seconds - cpu) * used / cpu)
-        if not left:
-            return
-        per_seed = (
-            int(self.settings["target_generations"])
-            * int(self.settings["population"])
-            * self.params.horizon
+        """``train_seeds="auto"`` (:func:`episodes_per_candidate`): after the first
+        generation, episodes per candidate for ``target_generations`` more generations within
+        the env-steps and CPU left (the CPU at the first generation's rate); after the second,
+        a warmed batch at that size, the CPU's count again at its rate for the generations
+        the first sizing planned (never more episodes than the env-steps pay for). A new
+        count re-scores the incumbent on the new episodes (``used``: env-steps so far,
+        ``cpu``: CPU seconds so far, ``generation_cpu``: the generation's)."""
+        first = self.budget["generations"] == 1
+        if not first and max_cpu_seconds is None:
+            return  # the env-steps' count is exact: nothing to measure again
+        generations = int(self.settings["target_generations"]) - (0 if first else 1)
+        scaled = episodes_per_candidate(
+            generations=max(generations, 1),
+            population=int(self.settings["population"]),
+            horizon=self.params.horizon,
+            most=int(self.settings["max_train_seeds"]),
+            env_steps_left=None if max_env_steps is None else max_env_steps - used,
+            cpu_left=None if max_cpu_seconds is None else max_cpu_seconds - cpu,
+            cpu_per_episode=generation_cpu / self.train_seeds,
         )
-        scaled = int(np.clip(min(left) // per_seed, 1, int(self.settings["max_train_seeds"])))
+        if scaled is None:
+            return
+        if first:
+            self._steps_cap = scaled if max_env_steps is not None else None
+        elif self._steps_cap is not None:
+            scaled = min(scaled, self._steps_cap)
         if scaled != self.train_seeds:
             self.train_seeds = scaled
             self.budget["train_seeds"] = scaled
@@ -566,6 +625,7 @@ class CrossEntropySearchAgent(HeuristicAgent):
             if self._vector_env is not None:
                 self._vector_env.close()
                 self._vector_env = None
+            _compile(self._vectorized())  # built here, so the next generation is warm
 
     def _validate(self, genes: NDArray[np.int64]) -> int:
         """Score ``genes`` on the validation episodes, keep them if they score best there;
@@ -574,12 +634,10 @@ class CrossEntropySearchAgent(HeuristicAgent):
         if episodes == 0:
             self.selected_genes = genes
             return 0
-        if self._validation_env is None:
-            self._validation_env = self._make_vector_env(episodes)
         first = int(self.settings["validation_first_seed"])
         seeds = [first + i for i in range(episodes)]
         returns, steps = self._rollout(
-            self._validation_env, np.repeat(genes[None, :], episodes, 0), seeds
+            self._validating(), np.repeat(genes[None, :], episodes, 0), seeds
         )
         score = float(returns.mean())
         if score > self.selected_score:
@@ -587,6 +645,12 @@ class CrossEntropySearchAgent(HeuristicAgent):
             self.selected_genes = genes.copy()
             self.budget["validation_return"] = score
         return steps
+
+    def _validating(self) -> Any:
+        """The batched face of the validation episodes: validation_episodes envs."""
+        if self._validation_env is None:
+            self._validation_env = self._make_vector_env(int(self.settings["validation_episodes"]))
+        return self._validation_env
 
     def _vectorized(self) -> Any:
         """The batched face the candidates are scored on: population x train_seeds envs."""

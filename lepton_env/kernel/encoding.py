@@ -19,7 +19,7 @@ from lepton_env.kernel.indices import (
     _REGION_HIGH,
     _REGION_LOW,
 )
-from lepton_env.mechanisms import entry, finance
+from lepton_env.mechanisms import compliance, entry, finance
 from lepton_env.types import NUM_MODES
 
 
@@ -32,6 +32,23 @@ def _ratio(value: float, denominator: float) -> float:
 def _clipped(value: float, low: float, high: float) -> float:
     # maximum then minimum, as np.clip: a NaN stays NaN and shows up in the checks
     return value if value != value else min(max(value, low), high)
+
+
+@njit(cache=True, inline="always")
+def _expected_enforcement_loss(
+    p: Any, stringency: float, compliance_level: float, net_revenue: float, cut: float
+) -> float:
+    """Expected enforcement loss of a served region in a quarter, $M, if its stringency and
+    compliance held: ``P(event) x (fine_rate x 4 gross + severe_probability x
+    suspension_quarters x net)``, ``P(event) = 1 - exp(-(h_0 + h_1 max(0, S - C)))``
+    (:mod:`lepton_env.mechanisms.compliance`; the gross revenue is ``net / (1 - cut)``)."""
+    event = compliance.enforcement_probability(
+        stringency, compliance_level, p.enforcement_base_hazard, p.enforcement_gap_hazard
+    )
+    gross = net_revenue / (1.0 - cut) if cut < 1.0 else 0.0
+    fined = compliance.fine(4.0 * gross, p.fine_rate)
+    suspended = p.severe_probability * p.suspension_quarters * net_revenue
+    return event * (fined + suspended)
 
 
 @njit(cache=True)
@@ -68,6 +85,11 @@ def encode_env(
         revenue = finance.gross_revenue(np.float64(s.firm_share[i, r]), demand, serving)
         revenue *= 1.0 - cut
         revenue_total += revenue
+        loss = 0.0
+        if serving:
+            loss = _expected_enforcement_loss(
+                p, np.float64(s.stringency[b, r]), np.float64(s.compliance[i, r]), revenue, cut
+            )
         rival_total = rival_top = rival_brand = 0.0
         for k in range(s.competitor_share.shape[2]):
             rival_total += s.competitor_share[b, r, k]
@@ -103,6 +125,7 @@ def encode_env(
         column[NUM_MODES + 21] = revenue / p.reward_scale
         column[NUM_MODES + 22] = s.fit_mean[i, r]  # the belief, never the hidden fit
         column[NUM_MODES + 23] = np.sqrt(np.float64(s.fit_variance[i, r]))
+        column[NUM_MODES + 24] = loss * (p.horizon - s.quarter[b]) / p.reward_scale
         for c in range(width):
             flat[row, r * width + c] = _clipped(column[c], _REGION_LOW[c], _REGION_HIGH[c])
     cash = s.cash[i]

@@ -9,7 +9,9 @@ import pytest
 
 from lepton_env import make_params
 from lepton_env.core import Model
+from lepton_env.features import REGION_FEATURES
 from lepton_env.mechanisms.compliance import enforcement_probability, erode, fine, invest
+from lepton_env.observation import encode_flat
 from lepton_env.types import Move
 
 
@@ -113,3 +115,31 @@ def test_marketing_is_masked_when_it_cannot_build_brand() -> None:
     model = Model(make_params("toy", brand_efficiency=0.0))
     state = model.reset(np.zeros(1, dtype=np.uint64))
     assert not model.valid_moves(state)[0, 0, Move.MARKETING]
+
+
+def test_expected_fine_feature_prices_the_quarter_s_enforcement_to_the_horizon() -> None:
+    """``expected_fine`` = P(event) x (fine_rate x 4 gross + severe_probability x
+    suspension_quarters x net) x quarters left / reward scale, from the observed state."""
+    params = make_params(
+        "toy",
+        enforcement_base_hazard=0.1,
+        enforcement_gap_hazard=0.0,
+        fine_rate=0.05,
+        severe_probability=0.5,
+        suspension_quarters=2,
+    )
+    model = Model(params)
+    state = model.reset(np.zeros(1, dtype=np.uint64))
+    names = [f.name for f in REGION_FEATURES]
+    table = encode_flat(model, state)[0, : params.num_regions * len(names)].reshape(
+        params.num_regions, len(names)
+    )
+    home = 0
+    revenue = float(table[home, names.index("revenue")])  # net / reward scale, no partner cut
+    assert revenue > 0.0
+    # P = 1 - e^-0.1 = 0.0951626; loss = P x (0.05 x 4 + 0.5 x 2) x net = 0.1141951 x net;
+    # 5 quarters left at quarter 0 of toy's 5
+    expected = (1.0 - math.exp(-0.1)) * 1.2 * revenue * 5
+    assert table[home, names.index("expected_fine")] == pytest.approx(expected, rel=1e-5)
+    # regions not served carry no enforcement
+    np.testing.assert_array_equal(table[1:, names.index("expected_fine")], 0.0)

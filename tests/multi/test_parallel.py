@@ -127,8 +127,8 @@ def test_one_firm_observation_is_the_single_agent_observation() -> None:
     box = firm_observation_space(params)
     single = LeptonExpansionEnv("toy").observation_space
     assert box == single
-    # 3 regions x 29 region features (5 entry modes + 24) + 8 firm features
-    assert single_width(params) == 3 * 29 + 8 == box.shape[0]
+    # 3 regions x 30 region features (5 entry modes + 25) + 8 firm features
+    assert single_width(params) == 3 * 30 + 8 == box.shape[0]
 
 
 def test_sample_masks_split_per_component() -> None:
@@ -256,10 +256,10 @@ def test_render_shows_the_single_env_render() -> None:
 @pytest.mark.parametrize(
     ("scenario", "width"),
     [
-        # own table 3 x 29 + 8 = 95, one rival x 3 regions x 3 features, 2 identity columns
-        ("duel_toy", 95 + 9 + 2),
-        # own table 11 x 29 + 8 = 327, two rivals x 11 regions x 3 features, 3 identity columns
-        ("race", 327 + 66 + 3),
+        # own table 3 x 30 + 8 = 98, one rival x 3 regions x 3 features, 2 identity columns
+        ("duel_toy", 98 + 9 + 2),
+        # own table 11 x 30 + 8 = 338, two rivals x 11 regions x 3 features, 3 identity columns
+        ("race", 338 + 66 + 3),
     ],
 )
 def test_each_agent_sees_its_own_table_then_rivals_then_its_identity(

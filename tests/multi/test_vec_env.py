@@ -306,7 +306,7 @@ def test_rows_are_env_major_pairs_of_the_learning_firms() -> None:
     assert venv.action_masks().shape == (4, 11 * 10 + 5)
     # row 3 is the European firm in env 1: firm row 1 * 3 + 2 of the batch
     np.testing.assert_array_equal(venv.action_masks()[3], venv.batch.action_masks()[5])
-    assert venv.observation_space.shape == (396,)
+    assert venv.observation_space.shape == (407,)
     verbose = LeptonMultiVecEnv(
         2,
         "race",
@@ -403,10 +403,10 @@ class RecordingAgent:
         return np.zeros((observation.shape[0], 4), dtype=np.int64), state
 
 
-@pytest.mark.parametrize(("width", "masked"), [(106, True), (95, False)])
+@pytest.mark.parametrize(("width", "masked"), [(109, True), (98, False)])
 def test_a_scripted_model_gets_one_batched_call_per_step(width: int, masked: bool) -> None:
     """One predict per step for all n envs, with the columns its observation space has
-    (duel_toy: 106 with the rival block, 95 the single-agent table), masks when it takes
+    (duel_toy: 109 with the rival block, 98 the single-agent table), masks when it takes
     them, and episode starts where an env was reset (duel_toy's horizon is 5)."""
     agent = RecordingAgent(width, masked)
     venv = LeptonMultiVecEnv(3, "duel_toy", scripted={"rival_ai": agent})
@@ -435,4 +435,4 @@ def test_a_saved_model_plays_a_rival(tmp_path: Any) -> None:
     for _ in range(5):
         _, rewards, _, _ = arena.step(np.zeros((2, 4), dtype=np.int64))
         assert np.isfinite(rewards).all()
-    assert arena.scripted[0].masked and arena.scripted[0].width == 106
+    assert arena.scripted[0].masked and arena.scripted[0].width == 109

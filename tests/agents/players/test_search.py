@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from lepton_env.agents.comparison.episodes import VALIDATION_FIRST_SEED, evaluate_policy_episodes
+from lepton_env.agents.players import search as search_module
 from lepton_env.agents.players.heuristics import BASELINES, ObservationView
 from lepton_env.agents.players.oracle import solve
 from lepton_env.agents.players.protocol import Agent
@@ -21,6 +23,7 @@ from lepton_env.agents.players.search import (
     CategoricalCrossEntropy,
     CrossEntropySearchAgent,
     RuleFamily,
+    episodes_per_candidate,
 )
 from lepton_env.envs.expansion import LeptonExpansionEnv
 from lepton_env.features import FIRM_FEATURES, REGION_FEATURES
@@ -350,6 +353,53 @@ def test_auto_training_episodes_scale_with_the_budget() -> None:
     assert small.budget["train_seeds"] == 2 and large.budget["train_seeds"] == 8
     assert large.budget["env_steps"] <= 40 + 2 * 40 * 8
     assert large.budget["cpu_seconds"] > 0
+
+
+def test_episodes_per_candidate_pay_for_the_generations_left() -> None:
+    # env-steps: 10,000 // (30 generations x 8 candidates x 5 quarters = 1,200) = 8
+    sized = partial(episodes_per_candidate, generations=30, population=8, horizon=5, most=64)
+    assert sized(env_steps_left=10_000) == 8
+    # CPU: 60 s / (30 generations x 0.25 s per episode per candidate) = 8; at 0.3 s, 6.67 -> 6
+    assert sized(cpu_left=60.0, cpu_per_episode=0.25) == 8
+    assert sized(cpu_left=60.0, cpu_per_episode=0.3) == 6
+    assert sized(env_steps_left=10_000, cpu_left=60.0, cpu_per_episode=0.3) == 6  # the smaller
+    assert sized(cpu_left=6000.0, cpu_per_episode=0.25) == 64  # at most `most`
+    assert sized(cpu_left=-1.0, cpu_per_episode=0.25) == 1  # at least one
+    assert sized() is None
+
+
+def test_auto_sizes_the_cpu_budget_on_a_warmed_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first generation slowed by a one-off cost (2 s, as loading compiled code) must not
+    undersize the count: the second sizing measures a warmed batch. A fake clock: 0.01 s per
+    env-step simulated."""
+    clock = [0.0]
+    rollout = CrossEntropySearchAgent._rollout
+
+    def timed(self: Any, venv: Any, genes: Any, seeds: list[int]) -> Any:
+        returns, steps = rollout(self, venv, genes, seeds)
+        clock[0] += 0.01 * steps + (2.0 if clock[0] == 0.0 else 0.0)
+        return returns, steps
+
+    monkeypatch.setattr(search_module, "_cpu_seconds", lambda: clock[0])
+    monkeypatch.setattr(CrossEntropySearchAgent, "_rollout", timed)
+    env = gym.make("LeptonExpansion-v0", scenario="toy")
+    agent = CrossEntropySearchAgent(
+        env,
+        population=8,
+        train_seeds="auto",
+        target_generations=3,
+        generations=1000,
+        smoothing=0.1,  # no early settling: the budget ends the search
+        max_cpu_seconds=14.4,
+    )
+    # toy: 5 quarters, 8 candidates: 0.4 s per episode per candidate. Generation 0 (one
+    # episode each): 0.4 + 2 = 2.4 s, so the first sizing gives floor(12 / (3 x 2.4)) = 1;
+    # generation 1 (warm, one episode each): 0.4 s; left 14.4 - 2.8 = 11.6 s for the 2
+    # generations planned: floor(11.6 / (2 x 0.4)) = 14 episodes per candidate.
+    assert agent.budget["train_seeds"] == 14
+    # generations 2 and 3 at 14 x 0.4 = 5.6 s each end at 14.0 s < 14.4, so a fourth runs
+    assert agent.budget["generations"] == 5
+    assert agent.budget["cpu_seconds"] == pytest.approx(2.8 + 3 * 5.6)
 
 
 def test_validation_picks_the_candidate_that_is_played() -> None:
