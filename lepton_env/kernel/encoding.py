@@ -36,17 +36,16 @@ def _clipped(value: float, low: float, high: float) -> float:
 
 @njit(cache=True, inline="always")
 def _expected_enforcement_loss(
-    p: Any, stringency: float, compliance_level: float, net_revenue: float, cut: float
+    p: Any, stringency: float, compliance_level: float, gross_revenue: float, net_revenue: float
 ) -> float:
     """Expected enforcement loss of a served region in a quarter, $M, if its stringency and
     compliance held: ``P(event) x (fine_rate x 4 gross + severe_probability x
     suspension_quarters x net)``, ``P(event) = 1 - exp(-(h_0 + h_1 max(0, S - C)))``
-    (:mod:`lepton_env.mechanisms.compliance`; the gross revenue is ``net / (1 - cut)``)."""
+    (:mod:`lepton_env.mechanisms.compliance`; net is gross less a partner's cut)."""
     event = compliance.enforcement_probability(
         stringency, compliance_level, p.enforcement_base_hazard, p.enforcement_gap_hazard
     )
-    gross = net_revenue / (1.0 - cut) if cut < 1.0 else 0.0
-    fined = compliance.fine(4.0 * gross, p.fine_rate)
+    fined = compliance.fine(4.0 * gross_revenue, p.fine_rate)
     suspended = p.severe_probability * p.suspension_quarters * net_revenue
     return event * (fined + suspended)
 
@@ -82,13 +81,13 @@ def encode_env(
         potential = potentials[r]
         demand = potential * np.float64(s.adoption[b, r])
         cut = p.partner_revenue_share if served == _PARTNERSHIP else 0.0
-        revenue = finance.gross_revenue(np.float64(s.firm_share[i, r]), demand, serving)
-        revenue *= 1.0 - cut
+        gross = finance.gross_revenue(np.float64(s.firm_share[i, r]), demand, serving)
+        revenue = gross * (1.0 - cut)
         revenue_total += revenue
         loss = 0.0
         if serving:
             loss = _expected_enforcement_loss(
-                p, np.float64(s.stringency[b, r]), np.float64(s.compliance[i, r]), revenue, cut
+                p, np.float64(s.stringency[b, r]), np.float64(s.compliance[i, r]), gross, revenue
             )
         rival_total = rival_top = rival_brand = 0.0
         for k in range(s.competitor_share.shape[2]):
