@@ -42,9 +42,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-#: The first seed of the table's episodes (the validation range of
-#: :mod:`lepton_env.agents.comparison.episodes`).
-TABLE_FIRST_SEED = 1_000_000
+from lepton_env.agents.comparison.episodes import VALIDATION_FIRST_SEED
+
+#: The first seed of the table's episodes: the validation range of
+#: :mod:`lepton_env.agents.comparison.episodes`.
+TABLE_FIRST_SEED = VALIDATION_FIRST_SEED
 TABLE_FILE = "table.npz"
 
 
