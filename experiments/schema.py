@@ -47,6 +47,13 @@ class NormalizeConfig:
 
 
 @dataclass
+class ShapingConfig:
+    # Weight w of the potential-based shaping by the expected enforcement loss, training
+    # only (agents/training/shaping.py); 0 = off.
+    enforcement: float = 0.0
+
+
+@dataclass
 class EnvConfig:
     action_mode: str = "multi_discrete"
     num_envs: int = 8
@@ -57,6 +64,7 @@ class EnvConfig:
     # (terminated=True) on every face (issue 21); it once cleared TimeLimit.truncated.
     horizon_terminal: bool = False
     normalize: NormalizeConfig = field(default_factory=NormalizeConfig)
+    shaping: ShapingConfig = field(default_factory=ShapingConfig)
     # The reward function's `_target_` class and its keyword arguments.
     reward: dict[str, Any] = field(
         default_factory=lambda: {"_target_": "lepton_env.reward.ProfitReward"}
@@ -225,7 +233,7 @@ def _at_least(name: str, value: int | float, low: int | float) -> None:
         raise ConfigError(f"{name} = {value!r}: must be >= {low}")
 
 
-def _within(name: str, value: int, low: int, high: int) -> None:
+def _within(name: str, value: float, low: float, high: float) -> None:
     if not low <= value <= high:
         raise ConfigError(f"{name} = {value!r}: must be in [{low}, {high:,}]")
 
@@ -255,6 +263,12 @@ def check_values(config: TrainConfig) -> None:
     _one_of("env.vec_backend", env.vec_backend, VEC_BACKENDS)
     _one_of("env.observation_mode", env.observation_mode, ("flat", "dict"))
     _one_of("env.invalid_action", env.invalid_action, ("noop", "raise"))
+    _within("env.shaping.enforcement", env.shaping.enforcement, 0.0, 100.0)
+    if env.shaping.enforcement and env.observation_mode != "flat":
+        raise ConfigError(
+            f"env.shaping.enforcement = {env.shaping.enforcement}: reads the flat observation; "
+            f"allowed with env.observation_mode = 'flat' only (got {env.observation_mode!r})"
+        )
     agent = config.agent
     for face in agent.faces:
         _one_of("agent.faces[...]", face, ACTION_MODES)

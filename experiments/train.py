@@ -311,6 +311,7 @@ def _train(
         make_vec_env,
     )
     from lepton_env.agents.training.resume_state import RolloutBoundary
+    from lepton_env.agents.training.shaping import EnforcementShaping
     from lepton_env.experiments.first_run import compile_simulation, whole_rollouts
     from lepton_env.experiments.run_safety import (
         continue_exactly,
@@ -351,6 +352,9 @@ def _train(
         backend="lepton" if config.env.vec_backend == "lepton" else "dummy",
         scenario_kwargs=config.eval.scenario_kwargs,
     )
+    if config.env.shaping.enforcement:
+        train_env = EnforcementShaping(train_env, config.env.shaping.enforcement)
+        eval_env = EnforcementShaping(eval_env, 0.0)
     normalize = config.env.normalize
     if normalize.enabled:
         restored = restore_normalization(checkpoint, train_env, config.trust)

@@ -11,7 +11,8 @@ equal the uninterrupted run's after that point, ``resume.npz`` / ``resume.json``
   ``_last_original_obs``, the episode-statistics window ``ep_info_buffer`` and
   the values its logger recorded but has not written yet;
 * the env's episodes, where the VecEnv can say them (the batched ``lepton``
-  backend's :meth:`snapshot`), the VecNormalize discounted returns, and the
+  backend's :meth:`snapshot`), the VecNormalize discounted returns, the reward
+  shaping's current potentials (:mod:`lepton_env.agents.training.shaping`), and the
   training monitor's running KPI sums.
 
 With a per-env backend (``dummy`` / ``subproc``) the envs restart their
@@ -28,6 +29,8 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
+
+from lepton_env.agents.training.shaping import find_shaping
 
 RESUME_ARRAYS = "resume.npz"
 RESUME_JSON = "resume.json"
@@ -117,6 +120,9 @@ def save_resume_state(agent: Any, venv: Any, monitor: Any, folder: Path) -> None
     normalizer = _vec_normalize(venv)
     if normalizer is not None:
         arrays["normalize_returns"] = normalizer.returns
+    shaping = find_shaping(venv)
+    if shaping is not None:
+        arrays["shaping_potential"] = shaping.potential_now
     logger = agent.logger
     action_space = getattr(agent, "action_space", None)
     generator = getattr(action_space, "_np_random", None)
@@ -199,6 +205,9 @@ def restore_resume_state(agent: Any, venv: Any, monitor: Any, folder: Path) -> b
         normalizer = _vec_normalize(venv)
         if normalizer is not None and "normalize_returns" in arrays:
             normalizer.returns = arrays["normalize_returns"].copy()
+        shaping = find_shaping(venv)
+        if shaping is not None and "shaping_potential" in arrays:
+            shaping.potential_now = arrays["shaping_potential"].copy()
         torch.set_rng_state(torch.from_numpy(arrays["torch_rng"].copy()))
         name, position, has_gauss, gauss = record["numpy_rng"]
         keys = arrays["numpy_rng_keys"].copy()

@@ -27,13 +27,18 @@ def train_command() -> list[str]:
         ("env=discrete", "env.action_mode = 'discrete': agent 'sac' acts only in ['continuous']"),
         ("+agent.model.learning_rat=0.1", "unexpected keyword argument 'learning_rat'"),
         ("+scenario.kwargs.horizon=0", "horizon"),
+        ("env.shaping.enforcement=-1", "env.shaping.enforcement = -1.0: must be in [0.0, 100.0]"),
+        (
+            "env.observation_mode=dict env.shaping.enforcement=1",
+            "env.shaping.enforcement = 1.0: reads the flat observation",
+        ),
     ],
 )
 def test_bad_override_fails_before_training(override: str, message: str, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     agent = ["agent=sac"] if override.startswith(("env=", "+agent")) else []
     result = subprocess.run(
-        [*train_command(), *agent, override, "scenario=toy", f"hydra.run.dir={run_dir}"],
+        [*train_command(), *agent, *override.split(), "scenario=toy", f"hydra.run.dir={run_dir}"],
         cwd=tmp_path,
         env={**os.environ, "MPLBACKEND": "Agg"},
         capture_output=True,

@@ -44,6 +44,14 @@ ARGS = [
 #: Per agent: a rollout of 4 envs x 16 steps (PPO), of 4 envs x train_freq 4 (DQN).
 AGENTS = {
     "ppo": ["agent=ppo", "agent.model.n_steps=16", "agent.model.batch_size=32"],
+    # The enforcement shaping keeps a potential per env across the kill (resume.npz); on
+    # `global`, since toy's regions have no enforcement.
+    "ppo_shaped": [
+        "agent=ppo",
+        "agent.model.n_steps=16",
+        "agent.model.batch_size=32",
+        "env.shaping.enforcement=1.0",
+    ],
     "dqn": [
         "agent=dqn",
         "agent.model.learning_starts=256",
@@ -52,16 +60,17 @@ AGENTS = {
         "agent.model.target_update_interval=256",
     ],
 }
-ROLLOUTS = {"ppo": 4 * 16, "dqn": 4 * 4}
+ROLLOUTS = {"ppo": 4 * 16, "ppo_shaped": 4 * 16, "dqn": 4 * 4}
 ENV = {**os.environ, "MPLBACKEND": "Agg"}
 
 
 def command(run_dir: Path, *extra: str, agent: str = "ppo") -> list[str]:
+    world = "scenario=global" if agent == "ppo_shaped" else "scenario=toy"
     return [
         sys.executable,
         "-m",
         "lepton_env.experiments.train",
-        *ARGS,
+        *(world if arg == "scenario=toy" else arg for arg in ARGS),
         *AGENTS[agent],
         *extra,
         f"hydra.run.dir={run_dir}",
@@ -117,6 +126,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ("agent", "tags"),
     [
         ("ppo", {"kpi/revenue", "eval/mean_reward", "train/loss", "rollout/ep_rew_mean"}),
+        ("ppo_shaped", {"kpi/revenue", "eval/mean_reward", "train/loss"}),
         ("dqn", {"kpi/revenue", "eval/mean_reward", "train/loss", "rollout/exploration_rate"}),
     ],
 )
