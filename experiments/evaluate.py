@@ -1,4 +1,4 @@
-"""lepton-eval: evaluate saved models and baselines on held-out seeds, deterministically.
+"""lepton-eval: evaluate saved models and baselines on held-out seeds (``eval.deterministic``).
 
     lepton-eval scenario=global '+models.ppo=runs/global__ppo__seed0' use_baselines=[]
     lepton-eval scenario=toy eval.episodes=5

@@ -38,6 +38,9 @@ class Contender:
     runs: list[Any]  # agents, one per training seed (a heuristic has one)
     kind: str  # "learned" | "baseline" | "oracle"
     run_dirs: list[Path] | None = None  # where learned runs keep their TensorBoard logs
+    # How its runs play under ``eval.deterministic: auto``: a learned contender as its runs'
+    # own ``eval.deterministic`` (the play that chose their checkpoint); None: the comparison's.
+    deterministic: bool | None = None
 
     @property
     def budget(self) -> dict[str, Any] | None:

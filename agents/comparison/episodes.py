@@ -1,4 +1,4 @@
-"""Episode play: an agent on held-out seeds, one deterministic episode per seed.
+"""Episode play: an agent on held-out seeds, one episode per seed (sampled actions keyed by it).
 
 :func:`evaluate_policy_episodes` plays anything with the agent protocol's
 ``predict`` (:class:`lepton_env.agents.players.protocol.Agent`) and returns one row per episode:
@@ -108,6 +108,11 @@ def evaluate_policy_episodes(
     rows = []
     for seed in seeds:
         observation, _ = env.reset(seed=int(seed))
+        if not deterministic:
+            import torch
+
+            # Sampled actions keyed by the episode: the same draws whatever else is played.
+            torch.manual_seed(int(seed))
         recurrent_state = None
         episode_start = np.ones((1,), dtype=bool)
         total, length, fines, invalid = 0.0, 0, 0.0, 0

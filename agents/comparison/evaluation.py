@@ -243,6 +243,23 @@ def build_contenders(cfg: Any, on_build: Callable[[str], None] | None = None) ->
     return contenders
 
 
+def check_play_setting(setting: Any) -> None:
+    """``eval.deterministic`` is ``true``, ``false`` or ``auto``; else a ValueError naming it."""
+    if not (isinstance(setting, bool) or setting == "auto"):
+        raise ValueError(f"eval.deterministic = {setting!r}: allowed true, false or 'auto'")
+
+
+def plays_deterministically(setting: Any, contender: Contender) -> bool:
+    """``eval.deterministic``: ``true`` / ``false`` for every contender, or ``auto``: a learned
+    contender as its runs were validated (:attr:`Contender.deterministic`), the rest
+    deterministically (heuristics, searches and the oracle choose no action at random
+    unless their own seed says so)."""
+    check_play_setting(setting)
+    if setting == "auto":
+        return contender.deterministic if contender.deterministic is not None else True
+    return bool(setting)
+
+
 def evaluation_overrides(cfg: Any) -> dict[str, Any]:
     """``cfg.eval.scenario_kwargs``: the scenario overrides of the evaluation episodes."""
     from omegaconf import OmegaConf
@@ -298,7 +315,24 @@ def _learned(
         runs.append(agent)
         if run_dir is not None:
             run_dirs.append(run_dir)
-    return Contender(name, env_id, env_kwargs, runs, "learned", run_dirs or None)
+    return Contender(
+        name, env_id, env_kwargs, runs, "learned", run_dirs or None, _played_as(name, run_dirs)
+    )
+
+
+def _played_as(name: str, run_dirs: Sequence[Path]) -> bool | None:
+    """The runs' own ``eval.deterministic`` (True where a run's config lacks it); None
+    without run directories. Runs of one contender must agree."""
+    modes = {
+        bool(read_run_config(run_dir).get("eval", {}).get("deterministic", True))
+        for run_dir in run_dirs
+    }
+    if len(modes) > 1:
+        raise ValueError(
+            f"models.{name}: its runs were validated with eval.deterministic true and false; "
+            "compare them as two models, or set eval.deterministic for the comparison"
+        )
+    return modes.pop() if modes else None
 
 
 @contextmanager
@@ -333,6 +367,7 @@ def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFram
     ``summary.txt``: the 80-column console table.
     Progress goes to stderr unless ``cfg.report.progress`` is false.
     """
+    check_play_setting(cfg.eval.deterministic)
     output_dir.mkdir(parents=True, exist_ok=True)
     seeds = list(range(cfg.eval.first_seed, cfg.eval.first_seed + cfg.eval.episodes))
     stats = cfg.stats
@@ -345,6 +380,7 @@ def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFram
         contenders = build_contenders(cfg, on_build=announce)
         progress.update(building, description="built the contenders", total=1, completed=1)
         scores: dict[str, NDArray[np.float64]] = {}
+        sampled: list[str] = []
         episodes = []
         strategy_dir = output_dir / "strategy"
         strategy_dir.mkdir(exist_ok=True)
@@ -352,10 +388,13 @@ def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFram
             playing = progress.add_task(
                 f"{contender.kind} {contender.name}", total=len(contender.runs) * len(seeds)
             )
+            deterministic = plays_deterministically(cfg.eval.deterministic, contender)
+            if not deterministic and contender.kind == "learned":
+                sampled.append(contender.name)
             values, table, timeline = run_scores(
                 contender,
                 seeds,
-                cfg.eval.deterministic,
+                deterministic,
                 on_episode=partial(progress.advance, playing),
             )
             scores[contender.name] = values
@@ -384,6 +423,12 @@ def run_evaluation(cfg: Any, output_dir: Path, comparative: bool) -> pd.DataFram
             honest.notes.append(
                 f"Every contender scored on episodes with eval.scenario_kwargs {evaluation}; "
                 "search baselines searched scenario.kwargs without them."
+            )
+        if sampled:
+            honest.notes.append(
+                f"Played with sampled actions (eval.deterministic = "
+                f"{str(cfg.eval.deterministic).lower()}; "
+                f"the draws keyed by the episode seed): {', '.join(sampled)}."
             )
         if cfg.eval.first_seed < TEST_FIRST_SEED or cfg.eval.episodes < TEST_EPISODES:
             honest.notes.append(

@@ -113,6 +113,53 @@ def test_eval_loads_a_saved_run_directory_and_plays_its_face(tmp_path: Path) -> 
     assert not (tmp_path / "out" / "improvement.csv").exists()
 
 
+def played_as(run_dir: Path, deterministic: bool) -> Path:
+    """``run_dir`` validated with ``eval.deterministic = deterministic`` (its config says so)."""
+    config = yaml.safe_load((run_dir / "config.yaml").read_text())
+    config["eval"] = {"deterministic": deterministic}
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    return run_dir
+
+
+def returns(tmp_path: Path, name: str, *overrides: str) -> pd.Series:
+    cfg = composed(
+        "evaluate",
+        ["eval.episodes=12", "stats.reps=100", "use_baselines=[]", "oracle=false", *overrides],
+    )
+    run_evaluation(cfg, tmp_path / name, comparative=False)
+    episodes = pd.read_csv(tmp_path / name / "episodes.csv")
+    return episodes.set_index(["agent", "seed"])["return"]
+
+
+def test_auto_plays_each_model_as_its_runs_were_validated(tmp_path: Path) -> None:
+    argmax = saved_ppo_run(tmp_path / "argmax")
+    sampled = played_as(saved_ppo_run(tmp_path / "sampled"), deterministic=False)
+    both = returns(tmp_path, "auto", f"+models.a={argmax}", f"+models.s={sampled}")
+    # the same weights (seed 0): the argmax run as under `true`, the sampled one as under `false`
+    forced_true = returns(tmp_path, "true", "eval.deterministic=true", f"+models.s={sampled}")
+    forced_false = returns(tmp_path, "false", "eval.deterministic=false", f"+models.a={argmax}")
+    np.testing.assert_array_equal(both["a"], forced_true["s"])
+    np.testing.assert_array_equal(both["s"], forced_false["a"])
+    assert not np.array_equal(both["a"], both["s"]), "sampling never changed an episode"
+    # the draws are keyed by the episode seed: the same alone, in another order, or elsewhere
+    alone = returns(tmp_path, "alone", "eval.first_seed=2000004", f"+models.s={sampled}")
+    np.testing.assert_array_equal(alone["s"].to_numpy()[:8], both["s"].to_numpy()[4:])
+    summary = (tmp_path / "auto" / "summary.md").read_text()
+    assert "Played with sampled actions (eval.deterministic = auto" in summary
+    assert "): s." in summary
+
+
+def test_runs_validated_both_ways_are_refused_and_the_setting_is_checked(tmp_path: Path) -> None:
+    argmax = saved_ppo_run(tmp_path / "runs" / "seed0")
+    sampled = played_as(saved_ppo_run(tmp_path / "runs" / "seed1"), deterministic=False)
+    cfg = composed("evaluate", [*FAST, "use_baselines=[]", f"+models.m=[{argmax},{sampled}]"])
+    with pytest.raises(ValueError, match=r"models\.m: its runs were validated with eval\.det"):
+        run_evaluation(cfg, tmp_path / "out", comparative=False)
+    cfg = composed("evaluate", [*FAST, "eval.deterministic=sometimes"])
+    with pytest.raises(ValueError, match=r"eval\.deterministic = 'sometimes': allowed true"):
+        run_evaluation(cfg, tmp_path / "out2", comparative=False)
+
+
 def test_compare_draws_learning_curves_of_saved_runs(tmp_path: Path) -> None:
     run_dir = saved_ppo_run(tmp_path / "runs" / "toy__ppo__seed0")
     cfg = composed(
