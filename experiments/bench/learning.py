@@ -14,7 +14,8 @@ stratified-bootstrap confidence intervals (Agarwal et al. 2021):
 
 ``protocol`` produces every figure of the comparison protocol (docs/benchmarks.md, "The
 comparison protocol"): per part (``global``: the default and the best preset; ``toy``;
-``toy_pilot``; ``procedural``, on the test split's worlds) five training seeds, then
+``toy_pilot``; ``procedural``, the default and the best preset, on the test split's worlds)
+five training seeds, then
 ``lepton-compare`` on the 200 test episodes against every heuristic, both searches given
 the preset's CPU seconds per run (one per seed) and the exact optimum where one exists;
 ``--seeds``, ``--steps-scale`` and ``--episodes`` scale it down (it prints its expected
@@ -371,7 +372,7 @@ PROTOCOL_PARTS: dict[str, dict[str, Any]] = {
     "procedural": {
         "scenario": "procedural",
         "action_mode": "multi_discrete",
-        "presets": ("procedural_maskable_ppo",),
+        "presets": ("procedural_maskable_ppo", "procedural_maskable_ppo_tuned"),
         # every contender plays the test split's worlds (the searches search the train split)
         "compare": ("+eval.scenario_kwargs.split=test",),
     },
@@ -387,6 +388,8 @@ PRESET_CPU_SECONDS = {
     "global_maskable_ppo_long": 193,
     "global_maskable_ppo_tuned": 85,
     "procedural_maskable_ppo": 43,
+    "procedural_maskable_ppo_tuned": 87,
+    "procedural_shared_ppo": 160,
     "toy_maskable_ppo": 11,
     "toy_pilot_dqn": 61,
 }

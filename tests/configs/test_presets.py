@@ -28,6 +28,7 @@ PRESETS = {
     "global_shared_ppo": ("global", "maskable_ppo"),
     "procedural_ppo": ("procedural", "ppo"),
     "procedural_maskable_ppo": ("procedural", "maskable_ppo"),
+    "procedural_maskable_ppo_tuned": ("procedural", "maskable_ppo"),
     "procedural_sac": ("procedural", "sac"),
     "procedural_shared_ppo": ("procedural", "maskable_ppo"),
     "toy_maskable_ppo": ("toy", "maskable_ppo"),
@@ -119,6 +120,22 @@ def test_the_tuned_preset_is_the_default_with_longer_rollouts(compose_train) -> 
     rollout = tuned.agent.model["n_steps"] * tuned.env.num_envs
     assert rollout == default.agent.model["n_steps"] * default.env.num_envs
     assert tuned.total_timesteps == default.total_timesteps
+    # played as trained: actions sampled in validation and in lepton-compare
+    assert default.eval.deterministic and not tuned.eval.deterministic
+
+
+def test_the_procedural_tuned_preset_takes_the_global_tuned_rollouts(compose_train) -> None:
+    """procedural_maskable_ppo with global_maskable_ppo_tuned's changes, and only those."""
+    default = preset(compose_train, "global_maskable_ppo")
+    tuned = preset(compose_train, "global_maskable_ppo_tuned")
+    base = preset(compose_train, "procedural_maskable_ppo")
+    procedural = preset(compose_train, "procedural_maskable_ppo_tuned")
+    changed = {k: v for k, v in tuned.agent.model.items() if default.agent.model[k] != v}
+    assert procedural.agent.model == {**base.agent.model, **changed}
+    assert procedural.env == dataclasses.replace(base.env, num_envs=tuned.env.num_envs)
+    assert procedural.scenario == base.scenario
+    assert procedural.eval == dataclasses.replace(base.eval, deterministic=False)
+    assert procedural.total_timesteps == base.total_timesteps
 
 
 def test_the_default_budget_is_the_agents(compose_train) -> None:

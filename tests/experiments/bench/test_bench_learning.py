@@ -45,10 +45,13 @@ def test_every_contender_of_the_procedural_part_plays_the_test_split(
     recorded: list[tuple[str, list[str]]], tmp_path: Path
 ) -> None:
     learning.protocol(tmp_path, ["procedural"], [0])
-    (preset, overrides), *_ = recorded
-    assert preset == "procedural_maskable_ppo"
-    assert "scenario=procedural" in overrides
-    assert "+eval.scenario_kwargs.split=test" in overrides
+    assert [preset for preset, _ in recorded] == [
+        "procedural_maskable_ppo",
+        "procedural_maskable_ppo_tuned",
+    ]
+    for _, overrides in recorded:
+        assert "scenario=procedural" in overrides
+        assert "+eval.scenario_kwargs.split=test" in overrides
 
 
 def test_every_protocol_preset_has_a_cpu_estimate() -> None:
