@@ -29,8 +29,9 @@ from typing import Any
 
 import numpy as np
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.vec_env import unwrap_vec_wrapper
 
-from lepton_env.agents.training.shaping import find_shaping
+from lepton_env.agents.training.shaping import EnforcementShaping
 
 RESUME_ARRAYS = "resume.npz"
 RESUME_JSON = "resume.json"
@@ -120,7 +121,7 @@ def save_resume_state(agent: Any, venv: Any, monitor: Any, folder: Path) -> None
     normalizer = _vec_normalize(venv)
     if normalizer is not None:
         arrays["normalize_returns"] = normalizer.returns
-    shaping = find_shaping(venv)
+    shaping = unwrap_vec_wrapper(venv, EnforcementShaping)
     if shaping is not None:
         arrays["shaping_potential"] = shaping.potential_now
     logger = agent.logger
@@ -205,7 +206,7 @@ def restore_resume_state(agent: Any, venv: Any, monitor: Any, folder: Path) -> b
         normalizer = _vec_normalize(venv)
         if normalizer is not None and "normalize_returns" in arrays:
             normalizer.returns = arrays["normalize_returns"].copy()
-        shaping = find_shaping(venv)
+        shaping = unwrap_vec_wrapper(venv, EnforcementShaping)
         if shaping is not None and "shaping_potential" in arrays:
             shaping.potential_now = arrays["shaping_potential"].copy()
         torch.set_rng_state(torch.from_numpy(arrays["torch_rng"].copy()))

@@ -85,12 +85,3 @@ class EnforcementShaping(VecEnvWrapper):
         shaped = rewards + np.where(dones, 0.0, following) - self.potential_now
         self.potential_now = following
         return obs, shaped.astype(rewards.dtype), dones, infos
-
-
-def find_shaping(venv: Any) -> EnforcementShaping | None:
-    """The :class:`EnforcementShaping` in a wrapper chain, if any."""
-    while venv is not None:
-        if isinstance(venv, EnforcementShaping):
-            return venv
-        venv = getattr(venv, "venv", None)
-    return None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from stable_baselines3.common.vec_env import VecNormalize
+from stable_baselines3.common.vec_env import VecNormalize, unwrap_vec_wrapper
 
 from lepton_env.agents.players.heuristics import BornGlobalAgent
 from lepton_env.agents.training.factory import VEC_BACKENDS
-from lepton_env.agents.training.shaping import EnforcementShaping, find_shaping
+from lepton_env.agents.training.shaping import EnforcementShaping
 from lepton_env.features import FIRM_FEATURES, REGION_FEATURES
 
 ENVS = 8
@@ -70,8 +70,8 @@ def test_weight_zero_is_the_identity() -> None:
 
 def test_found_under_vec_normalize_and_refused_on_another_observation() -> None:
     shaping = EnforcementShaping(venv(), weight=1.0)
-    assert find_shaping(VecNormalize(shaping, norm_obs=False)) is shaping
-    assert find_shaping(venv()) is None
+    assert unwrap_vec_wrapper(VecNormalize(shaping, norm_obs=False), EnforcementShaping) is shaping
+    assert unwrap_vec_wrapper(venv(), EnforcementShaping) is None
     duel = VEC_BACKENDS["lepton"](
         "LeptonExpansion-v0", 2, 0, {"scenario": "global", "observation_mode": "dict"}
     )
